@@ -1,0 +1,263 @@
+//! The interface every OS crate implements, and the logic shared above it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{oneshot, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
+
+/// One OS's way of reading (and setting) process attributes.
+///
+/// Every method has a default answering [`Error::Unsupported`], so a backend implements
+/// what its OS offers and nothing else. Callers (the `psx` facade) have already turned
+/// pids <= 0 into [`Error::NoSuchProcess`] and checked new limits for soft <= hard:
+/// a backend sees only positive pids and valid pairs.
+///
+/// A backend that has a bulk read (one syscall or file giving several attributes) serves
+/// those attributes through [`oneshot::cached`], so inside a oneshot the read happens once.
+pub trait Backend {
+    /// What a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) handle holds
+    /// to notice that its pid now names another process (Linux: a `/proc/<pid>` directory
+    /// fd); `()` where the OS offers nothing.
+    type Pin: fmt::Debug + Send + Sync;
+
+    /// Whether this backend can read `attr` at all.
+    fn available(attr: Attr) -> bool;
+
+    /// Whether this backend can set resource limits ([`Backend::set_rlimit`]).
+    fn can_set_rlimit() -> bool {
+        false
+    }
+
+    /// The platform's `RLIMIT_*` number for `resource`, `None` if it has no such resource.
+    fn resource_number(resource: Resource) -> Option<i32> {
+        let _ = resource;
+        None
+    }
+
+    /// Pins the process `pid` now is.
+    fn pin(pid: Pid) -> Result<Self::Pin>;
+
+    /// Whether the pinned process still exists (a zombie still does).
+    fn is_running(target: Target<'_, Self::Pin>) -> Result<bool>;
+
+    /// The process's umask.
+    fn umask(target: Target<'_, Self::Pin>) -> Result<u32> {
+        let _ = target;
+        Err(Error::Unsupported { what: "umask" })
+    }
+
+    /// The process's supplementary groups.
+    fn groups(target: Target<'_, Self::Pin>) -> Result<Vec<u32>> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "getting groups",
+        })
+    }
+
+    /// The process's limits for `resource`.
+    fn get_rlimit(target: Target<'_, Self::Pin>, resource: Resource) -> Result<RLimit> {
+        let _ = (target, resource);
+        Err(Error::Unsupported {
+            what: "getting resource limits",
+        })
+    }
+
+    /// Sets the process's limits for `resource` and returns the previous ones.
+    fn set_rlimit(
+        target: Target<'_, Self::Pin>,
+        resource: Resource,
+        new: RLimit,
+    ) -> Result<RLimit> {
+        let _ = (target, resource, new);
+        Err(Error::Unsupported {
+            what: "setting resource limits",
+        })
+    }
+
+    /// The process's signal masks.
+    fn sigmasks(target: Target<'_, Self::Pin>) -> Result<SignalMasks> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "signal masks",
+        })
+    }
+
+    /// The process's process group id.
+    fn pgid(target: Target<'_, Self::Pin>) -> Result<Pid> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "getting the process group",
+        })
+    }
+
+    /// The process's session id.
+    fn sid(target: Target<'_, Self::Pin>) -> Result<Pid> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "getting the session id",
+        })
+    }
+}
+
+/// The backend of a platform psx has none for: every call is [`Error::Unsupported`].
+#[derive(Debug)]
+pub enum NoBackend {}
+
+impl Backend for NoBackend {
+    type Pin = ();
+
+    fn available(_: Attr) -> bool {
+        false
+    }
+
+    fn pin(_: Pid) -> Result<()> {
+        Err(Error::Unsupported {
+            what: "process handles",
+        })
+    }
+
+    fn is_running(_: Target<'_, ()>) -> Result<bool> {
+        Err(Error::Unsupported {
+            what: "process handles",
+        })
+    }
+}
+
+/// An attribute [`info`] can read, by its psutil-extra / JSON name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Attr {
+    /// `"umask"`: [`Backend::umask`].
+    Umask,
+    /// `"groups"`: [`Backend::groups`].
+    Groups,
+    /// `"pgid"`: [`Backend::pgid`].
+    Pgid,
+    /// `"sid"`: [`Backend::sid`].
+    Sid,
+    /// `"sigmasks"`: [`Backend::sigmasks`].
+    Sigmasks,
+    /// `"rlimits"`: [`Backend::get_rlimit`] for every resource the platform has.
+    Rlimits,
+}
+
+impl Attr {
+    /// Every attribute, in [`ProcInfo`]'s field order.
+    pub const ALL: &'static [Attr] = &[
+        Attr::Umask,
+        Attr::Groups,
+        Attr::Pgid,
+        Attr::Sid,
+        Attr::Sigmasks,
+        Attr::Rlimits,
+    ];
+
+    /// The attribute's name, as in JSON output.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Attr::Umask => "umask",
+            Attr::Groups => "groups",
+            Attr::Pgid => "pgid",
+            Attr::Sid => "sid",
+            Attr::Sigmasks => "sigmasks",
+            Attr::Rlimits => "rlimits",
+        }
+    }
+}
+
+impl fmt::Display for Attr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Attr {
+    type Err = Error;
+
+    /// An unknown name is `InvalidArgument("unknown attribute 'x' (expected one of ...)")`.
+    fn from_str(s: &str) -> Result<Self> {
+        Attr::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Attr::ALL.iter().map(|a| a.name()).collect();
+                Error::InvalidArgument(format!(
+                    "unknown attribute '{s}' (expected one of: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
+/// Several attributes of one process, read in one oneshot ([`info`]).
+///
+/// A field is `None` when it was not asked for, when the platform lacks it, when access
+/// to it was denied, or when it died with a zombie, as psutil's `as_dict` leaves them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ProcInfo {
+    /// The process.
+    pub pid: Pid,
+    /// Its umask.
+    pub umask: Option<u32>,
+    /// Its supplementary groups.
+    pub groups: Option<Vec<u32>>,
+    /// Its process group.
+    pub pgid: Option<Pid>,
+    /// Its session.
+    pub sid: Option<Pid>,
+    /// Its signal masks.
+    pub sigmasks: Option<SignalMasks>,
+    /// Its limits, for every resource the platform has.
+    pub rlimits: Option<BTreeMap<Resource, RLimit>>,
+}
+
+/// Reads `attrs` of `target` inside one oneshot.
+///
+/// [`Error::NoSuchProcess`] (the process is gone) is returned as an error, as are
+/// [`Error::Os`] failures; [`Error::AccessDenied`], [`Error::Zombie`] and
+/// [`Error::Unsupported`] leave the attribute `None`.
+pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<ProcInfo> {
+    let _oneshot = oneshot::OneshotGuard::enter(target.pid);
+    let mut info = ProcInfo {
+        pid: target.pid,
+        umask: None,
+        groups: None,
+        pgid: None,
+        sid: None,
+        sigmasks: None,
+        rlimits: None,
+    };
+    for attr in attrs {
+        match attr {
+            Attr::Umask => info.umask = optional(B::umask(target))?,
+            Attr::Groups => info.groups = optional(B::groups(target))?,
+            Attr::Pgid => info.pgid = optional(B::pgid(target))?,
+            Attr::Sid => info.sid = optional(B::sid(target))?,
+            Attr::Sigmasks => info.sigmasks = optional(B::sigmasks(target))?,
+            Attr::Rlimits => info.rlimits = optional(all_rlimits::<B>(target))?,
+        }
+    }
+    Ok(info)
+}
+
+fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resource, RLimit>> {
+    Resource::ALL
+        .iter()
+        .filter(|&&r| B::resource_number(r).is_some())
+        .map(|&r| B::get_rlimit(target, r).map(|l| (r, l)))
+        .collect()
+}
+
+/// `Ok(None)` for the errors that leave an attribute out of a [`ProcInfo`].
+fn optional<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::AccessDenied { .. } | Error::Zombie { .. } | Error::Unsupported { .. }) => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

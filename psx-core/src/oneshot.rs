@@ -1,0 +1,186 @@
+//! The per-thread, per-pid oneshot cache (psutil-extra's `oneshot_proc`).
+//!
+//! While a [`OneshotGuard`] for a pid lives on a thread, a backend may keep what one
+//! bulk read returned (Linux: the parsed `status`; FreeBSD: the `kinfo_proc`) and serve
+//! later calls for that pid on that thread from it. Outside a guard nothing is kept.
+//! Failed reads are never kept, so a vanished process keeps reporting its error.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use crate::{Pid, Result};
+
+struct Entry {
+    pid: Pid,
+    /// Guards alive for this pid on this thread; the entry goes when it reaches 0.
+    depth: usize,
+    /// One value per bulk-read type; a backend rarely has more than two.
+    values: Vec<Box<dyn Any>>,
+}
+
+thread_local! {
+    static ENTRIES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Enables the oneshot cache for one pid on the current thread until dropped.
+///
+/// Guards nest: only when the last guard for a pid drops is its cache cleared. The
+/// guard is tied to its thread: it is neither `Send` nor `Sync`.
+#[derive(Debug)]
+#[must_use = "the cache is cleared as soon as the guard is dropped"]
+pub struct OneshotGuard {
+    pid: Pid,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl OneshotGuard {
+    /// Starts (or nests) a oneshot for `pid` on this thread.
+    pub fn enter(pid: Pid) -> Self {
+        ENTRIES.with_borrow_mut(|entries| match entries.iter_mut().find(|e| e.pid == pid) {
+            Some(entry) => entry.depth += 1,
+            None => entries.push(Entry {
+                pid,
+                depth: 1,
+                values: Vec::new(),
+            }),
+        });
+        OneshotGuard {
+            pid,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The pid this guard caches.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+}
+
+impl Drop for OneshotGuard {
+    fn drop(&mut self) {
+        // `try_with`: a guard dropped during thread teardown finds no cache to clear.
+        let _ = ENTRIES.try_with(|entries| {
+            let mut entries = entries.borrow_mut();
+            if let Some(i) = entries.iter().position(|e| e.pid == self.pid) {
+                entries[i].depth -= 1;
+                if entries[i].depth == 0 {
+                    entries.swap_remove(i);
+                }
+            }
+        });
+    }
+}
+
+/// Whether a oneshot for `pid` is active on this thread.
+pub fn is_active(pid: Pid) -> bool {
+    ENTRIES.with_borrow(|entries| entries.iter().any(|e| e.pid == pid))
+}
+
+/// Serves `read` from this thread's cached `T` for `pid`, reading it with `fill` first
+/// if it is not cached yet. Returns `None`, calling neither, when no oneshot for `pid`
+/// is active: the caller then takes its uncached path, which may be cheaper than a
+/// full bulk read.
+///
+/// An error from `fill` is returned and nothing is cached.
+pub fn cached<T: Any, R>(
+    pid: Pid,
+    fill: impl FnOnce() -> Result<T>,
+    read: impl FnOnce(&T) -> Result<R>,
+) -> Option<Result<R>> {
+    let cached_here = ENTRIES.with_borrow(|entries| {
+        let entry = entries.iter().find(|e| e.pid == pid)?;
+        Some(entry.values.iter().any(|v| v.is::<T>()))
+    })?;
+    if cached_here {
+        return ENTRIES.with_borrow(|entries| {
+            let entry = entries.iter().find(|e| e.pid == pid)?;
+            entry
+                .values
+                .iter()
+                .find_map(|v| v.downcast_ref::<T>())
+                .map(read)
+        });
+    }
+    // Not cached yet: read without holding the borrow, then keep the value.
+    let value = match fill() {
+        Ok(value) => value,
+        Err(e) => return Some(Err(e)),
+    };
+    let result = read(&value);
+    ENTRIES.with_borrow_mut(|entries| {
+        if let Some(entry) = entries.iter_mut().find(|e| e.pid == pid) {
+            entry.values.push(Box::new(value));
+        }
+    });
+    Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use std::cell::Cell;
+
+    fn counted(pid: Pid, reads: &Cell<u32>) -> Option<Result<u32>> {
+        cached(
+            pid,
+            || {
+                reads.set(reads.get() + 1);
+                Ok(7u32)
+            },
+            |v| Ok(*v),
+        )
+    }
+
+    #[test]
+    fn outside_a_oneshot_nothing_is_cached() {
+        let reads = Cell::new(0);
+        assert!(counted(Pid::from(1), &reads).is_none());
+        assert_eq!(reads.get(), 0);
+    }
+
+    #[test]
+    fn nested_guards_clear_at_the_outermost() {
+        let pid = Pid::from(100);
+        let reads = Cell::new(0);
+        let outer = OneshotGuard::enter(pid);
+        {
+            let _inner = OneshotGuard::enter(pid);
+            assert_eq!(counted(pid, &reads).unwrap().unwrap(), 7);
+        }
+        assert!(is_active(pid));
+        assert_eq!(counted(pid, &reads).unwrap().unwrap(), 7);
+        assert_eq!(reads.get(), 1);
+        drop(outer);
+        assert!(!is_active(pid));
+        let _again = OneshotGuard::enter(pid);
+        counted(pid, &reads);
+        assert_eq!(reads.get(), 2);
+    }
+
+    #[test]
+    fn errors_are_not_cached_and_pids_are_separate() {
+        let (a, b) = (Pid::from(200), Pid::from(201));
+        let _ga = OneshotGuard::enter(a);
+        let _gb = OneshotGuard::enter(b);
+        let failed: Option<Result<u32>> =
+            cached(a, || Err(Error::NoSuchProcess { pid: a }), |v: &u32| Ok(*v));
+        assert!(matches!(failed, Some(Err(Error::NoSuchProcess { .. }))));
+        let reads = Cell::new(0);
+        counted(a, &reads);
+        counted(b, &reads);
+        counted(a, &reads);
+        assert_eq!(reads.get(), 2);
+    }
+
+    #[test]
+    fn the_cache_is_per_thread() {
+        let pid = Pid::from(300);
+        let _g = OneshotGuard::enter(pid);
+        std::thread::spawn(move || assert!(!is_active(pid)))
+            .join()
+            .unwrap();
+        assert!(is_active(pid));
+    }
+}

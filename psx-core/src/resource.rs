@@ -1,0 +1,348 @@
+//! Resource limits: which resource, and the (soft, hard) pair.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+
+macro_rules! resources {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal ),+ $(,)?) => {
+        /// A resource whose limit can be read or set, named as util-linux `prlimit` names
+        /// it (BSD-only resources under their BSD names).
+        ///
+        /// The same enum on every OS; each backend maps it to its `RLIMIT_*` number, and
+        /// answers `InvalidArgument("invalid resource specified")` for a resource its
+        /// platform lacks (see [`Backend::resource_number`](crate::Backend::resource_number)).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Resource {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl Resource {
+            /// Every resource psx knows, in this order (util-linux's first).
+            pub const ALL: &'static [Resource] = &[$(Resource::$variant),+];
+
+            /// The util-linux `prlimit` name (`"nofile"`), or the BSD's own.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Resource::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+resources! {
+    /// CPU time in seconds (`RLIMIT_CPU`).
+    Cpu = "cpu",
+    /// Largest file created, bytes (`RLIMIT_FSIZE`).
+    Fsize = "fsize",
+    /// Data segment size, bytes (`RLIMIT_DATA`).
+    Data = "data",
+    /// Stack size, bytes (`RLIMIT_STACK`).
+    Stack = "stack",
+    /// Core file size, bytes (`RLIMIT_CORE`).
+    Core = "core",
+    /// Resident set size, bytes (`RLIMIT_RSS`).
+    Rss = "rss",
+    /// Number of processes (threads on Linux) of the real user (`RLIMIT_NPROC`).
+    Nproc = "nproc",
+    /// Number of open files (`RLIMIT_NOFILE`).
+    Nofile = "nofile",
+    /// Locked-in-memory bytes (`RLIMIT_MEMLOCK`).
+    Memlock = "memlock",
+    /// Address space, bytes (`RLIMIT_AS`; `RLIMIT_VMEM` on the BSDs, also accepted as `"vmem"`).
+    As = "as",
+    /// File locks (`RLIMIT_LOCKS`, Linux).
+    Locks = "locks",
+    /// Pending signals (`RLIMIT_SIGPENDING`, Linux).
+    Sigpending = "sigpending",
+    /// POSIX message queue bytes (`RLIMIT_MSGQUEUE`, Linux).
+    Msgqueue = "msgqueue",
+    /// Nice ceiling (`RLIMIT_NICE`, Linux).
+    Nice = "nice",
+    /// Real-time priority ceiling (`RLIMIT_RTPRIO`, Linux).
+    Rtprio = "rtprio",
+    /// Real-time CPU time without a blocking call, microseconds (`RLIMIT_RTTIME`, Linux).
+    Rttime = "rttime",
+    /// Socket buffer bytes (`RLIMIT_SBSIZE`: FreeBSD, DragonFly, NetBSD).
+    Sbsize = "sbsize",
+    /// Swap reserved, bytes (`RLIMIT_SWAP`, FreeBSD).
+    Swap = "swap",
+    /// Pseudo-terminals (`RLIMIT_NPTS`, FreeBSD).
+    Npts = "npts",
+    /// kqueues (`RLIMIT_KQUEUES`, FreeBSD).
+    Kqueues = "kqueues",
+    /// Process-shared umtx locks (`RLIMIT_UMTXP`, FreeBSD).
+    Umtxp = "umtxp",
+    /// Pipe buffer bytes (`RLIMIT_PIPEBUF`, FreeBSD 14+).
+    Pipebuf = "pipebuf",
+    /// POSIX advisory locks (`RLIMIT_POSIXLOCKS`, DragonFly).
+    Posixlocks = "posixlock",
+    /// Threads (`RLIMIT_NTHR`, NetBSD).
+    Nthr = "nthr",
+}
+
+impl Resource {
+    /// The resource with this name (case-insensitive; `"vmem"` is [`Resource::As`]).
+    pub fn from_name(name: &str) -> Option<Resource> {
+        if name.eq_ignore_ascii_case("vmem") {
+            return Some(Resource::As);
+        }
+        Resource::ALL
+            .iter()
+            .copied()
+            .find(|r| r.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Resource {
+    type Err = Error;
+
+    /// Parses a name as [`Resource::from_name`]; an unknown one is
+    /// `InvalidArgument("invalid resource specified")`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Resource::from_name(s).ok_or_else(Error::invalid_resource)
+    }
+}
+
+/// One side of a resource limit: a value, or no limit.
+///
+/// The same on every OS: each backend turns its `RLIM_INFINITY` (Linux `u64::MAX`,
+/// the BSDs `i64::MAX`) into [`Limit::Unlimited`] and back. A [`Limit::Value`] at or
+/// above the platform's infinity is set as unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// A finite limit.
+    Value(u64),
+    /// No limit (`RLIM_INFINITY`).
+    Unlimited,
+}
+
+impl Limit {
+    /// Decodes a raw `rlim_t`, given the platform's `RLIM_INFINITY`.
+    pub const fn from_raw(raw: u64, infinity: u64) -> Self {
+        if raw >= infinity {
+            Limit::Unlimited
+        } else {
+            Limit::Value(raw)
+        }
+    }
+
+    /// Encodes as a raw `rlim_t`, given the platform's `RLIM_INFINITY`.
+    pub const fn to_raw(self, infinity: u64) -> u64 {
+        match self {
+            Limit::Value(v) if v < infinity => v,
+            _ => infinity,
+        }
+    }
+
+    /// The finite value, or `None` for unlimited.
+    pub const fn value(self) -> Option<u64> {
+        match self {
+            Limit::Value(v) => Some(v),
+            Limit::Unlimited => None,
+        }
+    }
+}
+
+/// Unlimited is greater than every value.
+impl Ord for Limit {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Limit::Value(a), Limit::Value(b)) => a.cmp(b),
+            (Limit::Value(_), Limit::Unlimited) => std::cmp::Ordering::Less,
+            (Limit::Unlimited, Limit::Value(_)) => std::cmp::Ordering::Greater,
+            (Limit::Unlimited, Limit::Unlimited) => std::cmp::Ordering::Equal,
+        }
+    }
+}
+
+impl PartialOrd for Limit {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl From<u64> for Limit {
+    fn from(v: u64) -> Self {
+        Limit::Value(v)
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Value(v) => fmt::Display::fmt(v, f),
+            Limit::Unlimited => f.write_str("unlimited"),
+        }
+    }
+}
+
+impl FromStr for Limit {
+    type Err = Error;
+
+    /// `"unlimited"` (or `"infinity"`, `"-1"`) or a decimal number.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "unlimited" | "infinity" | "-1" => Ok(Limit::Unlimited),
+            _ => s
+                .parse::<u64>()
+                .map(Limit::Value)
+                .map_err(|_| Error::InvalidArgument(format!("invalid limit value '{s}'"))),
+        }
+    }
+}
+
+/// A (soft, hard) resource limit pair, as `getrlimit(2)` returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RLimit {
+    /// The limit the kernel enforces (`rlim_cur`).
+    pub soft: Limit,
+    /// The ceiling for the soft limit (`rlim_max`).
+    pub hard: Limit,
+}
+
+impl RLimit {
+    /// A pair from its two sides.
+    pub const fn new(soft: Limit, hard: Limit) -> Self {
+        RLimit { soft, hard }
+    }
+
+    /// Decodes a raw `(rlim_cur, rlim_max)` pair, given the platform's `RLIM_INFINITY`.
+    pub const fn from_raw(soft: u64, hard: u64, infinity: u64) -> Self {
+        RLimit {
+            soft: Limit::from_raw(soft, infinity),
+            hard: Limit::from_raw(hard, infinity),
+        }
+    }
+
+    /// `InvalidArgument("current limit exceeds maximum limit")` when soft > hard.
+    pub fn validate(self) -> Result<Self, Error> {
+        if self.soft > self.hard {
+            Err(Error::soft_exceeds_hard())
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+impl From<(Limit, Limit)> for RLimit {
+    fn from((soft, hard): (Limit, Limit)) -> Self {
+        RLimit { soft, hard }
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::{Limit, Resource};
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::{Deserialize, Serialize, Serializer};
+    use std::fmt;
+
+    /// A number, or the string `"unlimited"`.
+    impl Serialize for Limit {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self {
+                Limit::Value(v) => s.serialize_u64(*v),
+                Limit::Unlimited => s.serialize_str("unlimited"),
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Limit {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct LimitVisitor;
+            impl Visitor<'_> for LimitVisitor {
+                type Value = Limit;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a non-negative integer or \"unlimited\"")
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Limit, E> {
+                    Ok(Limit::Value(v))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Limit, E> {
+                    v.parse().map_err(E::custom)
+                }
+            }
+            d.deserialize_any(LimitVisitor)
+        }
+    }
+
+    /// The util-linux name, as a string (so it can be a JSON object key).
+    impl Serialize for Resource {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.name())
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Resource {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            Resource::from_name(&name)
+                .ok_or_else(|| de::Error::custom(format!("unknown resource '{name}'")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for &r in Resource::ALL {
+            assert_eq!(Resource::from_name(r.name()), Some(r));
+            assert_eq!(r.to_string().parse::<Resource>().unwrap(), r);
+        }
+        assert_eq!(Resource::from_name("NOFILE"), Some(Resource::Nofile));
+        assert_eq!(Resource::from_name("vmem"), Some(Resource::As));
+        let err = "bogus".parse::<Resource>().unwrap_err();
+        assert_eq!(err.to_string(), "invalid resource specified");
+    }
+
+    #[test]
+    fn unlimited_is_the_greatest() {
+        assert!(Limit::Unlimited > Limit::Value(u64::MAX));
+        assert!(Limit::Value(1) < Limit::Value(2));
+        assert!(RLimit::new(Limit::Value(5), Limit::Value(4))
+            .validate()
+            .is_err());
+        assert!(RLimit::new(Limit::Unlimited, Limit::Value(4))
+            .validate()
+            .is_err());
+        assert!(RLimit::new(Limit::Value(4), Limit::Unlimited)
+            .validate()
+            .is_ok());
+        assert!(RLimit::new(Limit::Unlimited, Limit::Unlimited)
+            .validate()
+            .is_ok());
+    }
+
+    #[test]
+    fn raw_infinity_maps_both_ways() {
+        let bsd_inf = i64::MAX as u64;
+        assert_eq!(Limit::from_raw(bsd_inf, bsd_inf), Limit::Unlimited);
+        assert_eq!(Limit::from_raw(u64::MAX, u64::MAX), Limit::Unlimited);
+        assert_eq!(Limit::from_raw(1024, u64::MAX), Limit::Value(1024));
+        assert_eq!(Limit::Unlimited.to_raw(bsd_inf), bsd_inf);
+        assert_eq!(Limit::Value(u64::MAX).to_raw(bsd_inf), bsd_inf);
+        assert_eq!(Limit::Value(7).to_raw(u64::MAX), 7);
+    }
+
+    #[test]
+    fn limit_parses() {
+        assert_eq!("unlimited".parse::<Limit>().unwrap(), Limit::Unlimited);
+        assert_eq!("42".parse::<Limit>().unwrap(), Limit::Value(42));
+        assert!("x".parse::<Limit>().is_err());
+        assert!("".parse::<Limit>().is_err());
+    }
+}

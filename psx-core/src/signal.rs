@@ -1,0 +1,293 @@
+//! Signal sets and the masks of a process.
+
+use std::fmt;
+
+/// A set of signals, up to 128 of them: bit N-1 stands for signal N, as on every OS.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SigSet(u128);
+
+impl SigSet {
+    /// The empty set.
+    pub const EMPTY: SigSet = SigSet(0);
+
+    /// The set whose bit N-1 is signal N.
+    pub const fn from_bits(bits: u128) -> Self {
+        SigSet(bits)
+    }
+
+    /// Bit N-1 is signal N.
+    pub const fn bits(self) -> u128 {
+        self.0
+    }
+
+    /// The set from 32-bit words, least significant first (the BSDs' `sigset_t`,
+    /// `__bits[0]` holding signals 1 to 32).
+    pub fn from_words(words: &[u32]) -> Self {
+        let bits = words
+            .iter()
+            .take(4)
+            .enumerate()
+            .fold(0u128, |acc, (i, &w)| acc | (u128::from(w) << (32 * i)));
+        SigSet(bits)
+    }
+
+    /// Whether signal `sig` is in the set (false for numbers outside 1..=128).
+    pub const fn contains(self, sig: i32) -> bool {
+        sig >= 1 && sig <= 128 && self.0 & (1u128 << (sig - 1)) != 0
+    }
+
+    /// Adds signal `sig`; numbers outside 1..=128 are ignored.
+    pub fn insert(&mut self, sig: i32) {
+        if (1..=128).contains(&sig) {
+            self.0 |= 1u128 << (sig - 1);
+        }
+    }
+
+    /// How many signals are in the set.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Whether no signal is in the set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The signal numbers in the set, ascending.
+    pub fn iter(self) -> SigSetIter {
+        SigSetIter(self.0)
+    }
+}
+
+impl fmt::Debug for SigSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// The signals of a [`SigSet`], ascending.
+#[derive(Debug, Clone)]
+pub struct SigSetIter(u128);
+
+impl Iterator for SigSetIter {
+    type Item = i32;
+
+    fn next(&mut self) -> Option<i32> {
+        if self.0 == 0 {
+            return None;
+        }
+        let bit = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(bit as i32 + 1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.0.count_ones() as usize;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for SigSetIter {}
+
+impl IntoIterator for SigSet {
+    type Item = i32;
+    type IntoIter = SigSetIter;
+
+    fn into_iter(self) -> SigSetIter {
+        self.iter()
+    }
+}
+
+impl FromIterator<i32> for SigSet {
+    fn from_iter<I: IntoIterator<Item = i32>>(iter: I) -> Self {
+        let mut set = SigSet::EMPTY;
+        iter.into_iter().for_each(|s| set.insert(s));
+        set
+    }
+}
+
+/// The signal masks of a process, as psutil-extra's `proc_get_sigmask` returns them.
+///
+/// A field is `None` where the platform cannot tell it (macOS: `pending`, `blocked`;
+/// every OS but Linux: `process_pending`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SignalMasks {
+    /// Signals pending for the thread read (Linux `SigPnd`; the process elsewhere).
+    pub pending: Option<SigSet>,
+    /// Signals the thread has blocked (Linux `SigBlk`).
+    pub blocked: Option<SigSet>,
+    /// Signals whose disposition is `SIG_IGN` (Linux `SigIgn`).
+    pub ignored: Option<SigSet>,
+    /// Signals with a handler installed (Linux `SigCgt`).
+    pub caught: Option<SigSet>,
+    /// Signals pending for the whole process (Linux `ShdPnd`; Linux only).
+    pub process_pending: Option<SigSet>,
+}
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::SigSet;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// A sorted array of signal numbers.
+    impl Serialize for SigSet {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.iter())
+        }
+    }
+
+    impl<'de> Deserialize<'de> for SigSet {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let sigs = Vec::<i32>::deserialize(d)?;
+            if let Some(bad) = sigs.iter().find(|s| !(1..=128).contains(*s)) {
+                return Err(serde::de::Error::custom(format!(
+                    "signal {bad} out of range 1..=128"
+                )));
+            }
+            Ok(sigs.into_iter().collect())
+        }
+    }
+}
+
+/// The name of signal `sig` on the platform psx was built for (`"SIGINT"`), or
+/// `None` where it has none (Linux's 32 and 33, which glibc keeps for itself).
+pub fn signal_name(sig: i32) -> Option<&'static str> {
+    names::NAMES
+        .iter()
+        .chain(names::EXTRA)
+        .find(|&&(n, _)| n == sig)
+        .map(|&(_, name)| name)
+        .or_else(|| names::realtime(sig))
+}
+
+#[cfg(unix)]
+mod names {
+    macro_rules! table {
+        ($($sig:ident),+ $(,)?) => { &[$((libc::$sig, stringify!($sig))),+] };
+    }
+
+    /// The signals every Unix the libc crate knows defines.
+    pub(super) const NAMES: &[(i32, &str)] = table![
+        SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1,
+        SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN,
+        SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGSYS,
+    ];
+
+    /// The platform's own signals.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) const EXTRA: &[(i32, &str)] = table![SIGSTKFLT, SIGPWR];
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    ))]
+    pub(super) const EXTRA: &[(i32, &str)] = table![SIGEMT, SIGINFO];
+    #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+    pub(super) const EXTRA: &[(i32, &str)] = table![SIGEMT, SIGPWR];
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "solaris",
+        target_os = "illumos"
+    )))]
+    pub(super) const EXTRA: &[(i32, &str)] = &[];
+
+    /// Linux's real-time signals 34..=64, named as `kill -l` names them.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) fn realtime(sig: i32) -> Option<&'static str> {
+        const RT: [&str; 31] = [
+            "SIGRTMIN",
+            "SIGRTMIN+1",
+            "SIGRTMIN+2",
+            "SIGRTMIN+3",
+            "SIGRTMIN+4",
+            "SIGRTMIN+5",
+            "SIGRTMIN+6",
+            "SIGRTMIN+7",
+            "SIGRTMIN+8",
+            "SIGRTMIN+9",
+            "SIGRTMIN+10",
+            "SIGRTMIN+11",
+            "SIGRTMIN+12",
+            "SIGRTMIN+13",
+            "SIGRTMIN+14",
+            "SIGRTMIN+15",
+            "SIGRTMAX-14",
+            "SIGRTMAX-13",
+            "SIGRTMAX-12",
+            "SIGRTMAX-11",
+            "SIGRTMAX-10",
+            "SIGRTMAX-9",
+            "SIGRTMAX-8",
+            "SIGRTMAX-7",
+            "SIGRTMAX-6",
+            "SIGRTMAX-5",
+            "SIGRTMAX-4",
+            "SIGRTMAX-3",
+            "SIGRTMAX-2",
+            "SIGRTMAX-1",
+            "SIGRTMAX",
+        ];
+        usize::try_from(sig - 34)
+            .ok()
+            .and_then(|i| RT.get(i))
+            .copied()
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub(super) fn realtime(_sig: i32) -> Option<&'static str> {
+        None
+    }
+}
+
+#[cfg(not(unix))]
+mod names {
+    pub(super) const NAMES: &[(i32, &str)] = &[];
+    pub(super) const EXTRA: &[(i32, &str)] = &[];
+    pub(super) fn realtime(_sig: i32) -> Option<&'static str> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_n_minus_one_is_signal_n() {
+        let set = SigSet::from_bits(0b101);
+        assert!(set.contains(1) && !set.contains(2) && set.contains(3));
+        assert_eq!(set.iter().collect::<Vec<_>>(), vec![1, 3]);
+        assert!(!set.contains(0) && !set.contains(-1) && !set.contains(129));
+    }
+
+    #[test]
+    fn high_signals_and_words() {
+        let set = SigSet::from_words(&[0, 0, 0, 0x8000_0000]);
+        assert_eq!(set.iter().collect::<Vec<_>>(), vec![128]);
+        let set: SigSet = [64, 65, 128, 0, 200].into_iter().collect();
+        assert_eq!(set.iter().collect::<Vec<_>>(), vec![64, 65, 128]);
+        assert_eq!(set.len(), 3);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_names() {
+        assert_eq!(signal_name(2), Some("SIGINT"));
+        assert_eq!(signal_name(10), Some("SIGUSR1"));
+        assert_eq!(signal_name(32), None);
+        assert_eq!(signal_name(34), Some("SIGRTMIN"));
+        assert_eq!(signal_name(64), Some("SIGRTMAX"));
+        assert_eq!(signal_name(65), None);
+    }
+}

@@ -1,0 +1,27 @@
+//! The Linux backend of [psx](https://docs.rs/psx).
+//!
+//! | attribute | source |
+//! |---|---|
+//! | umask, groups, signal masks | `/proc/<pid>/status` (`Umask`, `Groups`, `SigPnd`, `ShdPnd`, `SigBlk`, `SigIgn`, `SigCgt`) |
+//! | resource limits, get and set | `prlimit(2)`: one atomic call |
+//! | process group, session | `getpgid(2)`, `getsid(2)` |
+//!
+//! Inside a oneshot, umask, groups and all five masks come from one read of `status`.
+//!
+//! [`decode`] is pure (bytes in, values out) and builds on every host; the system calls
+//! build on Linux only.
+//!
+//! Why not the `procfs` crate: its `Process::status()` parses every line of `status`
+//! into owned strings and a map before handing back the few fields psx needs, several
+//! allocations and a full parse per call; psx reads into a stack buffer and decodes
+//! only the lines asked for, with no allocation but the returned group list. procfs
+//! stays a dev-dependency, as the yardstick in the benchmarks.
+#![warn(missing_docs)]
+
+pub mod decode;
+
+#[cfg(target_os = "linux")]
+mod sys;
+
+#[cfg(target_os = "linux")]
+pub use sys::{status_reads, Linux, ProcDir};

@@ -1,0 +1,355 @@
+//! Read, and set, the parts of another process's state that std, nix and sysinfo leave
+//! out: its umask, supplementary groups, resource limits, signal masks, process group
+//! and session, with psutil-extra's per-thread "oneshot" cache.
+//!
+//! ```
+//! # fn main() -> psx::Result<()> {
+//! use psx::{Process, Resource};
+//!
+//! let me = Process::current()?;
+//! let nofile = me.getrlimit(Resource::Nofile)?;
+//! println!("open files: soft {} hard {}", nofile.soft, nofile.hard);
+//!
+//! // Several attributes of one process: one read of the kernel where the OS allows.
+//! let _oneshot = psx::oneshot_proc(&me);
+//! # #[cfg(target_os = "linux")] {
+//! println!("umask {:03o}, groups {:?}", me.umask()?, me.groups()?);
+//! let masks = me.sigmasks()?;
+//! println!("ignored signals: {:?}", masks.ignored);
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every function takes "a pid or a process handle" ([`AsPid`]): an `i32`, a `u32`, a
+//! [`Pid`], a [`Process`] or a [`std::process::Child`], by value or by reference.
+//!
+//! # Availability
+//!
+//! | function | Linux |
+//! |---|---|
+//! | [`proc_get_umask`] | yes (4.7+) |
+//! | [`proc_getgroups`] | yes |
+//! | [`proc_rlimit`] (get and set) | yes |
+//! | [`proc_getrlimit`] | yes |
+//! | [`proc_get_sigmask`] | yes: all five masks |
+//! | [`proc_getpgid`] | yes |
+//! | [`proc_getsid`] | yes |
+//!
+//! The crate builds on every target; where psx has no backend yet every call returns
+//! [`Error::Unsupported`]. [`available`] answers at run time.
+//!
+//! # Errors
+//!
+//! - [`Error::NoSuchProcess`]: the pid is zero or negative, never existed, has exited
+//!   and been reaped, or (through a [`Process`]) now names another process.
+//! - [`Error::AccessDenied`]: the kernel refused (`EPERM`/`EACCES`).
+//! - [`Error::Zombie`]: the process has exited, and the attribute went with it.
+//! - [`Error::Unsupported`]: this platform or kernel cannot do it.
+//! - [`Error::InvalidArgument`]: a resource the platform lacks ("invalid resource
+//!   specified"), soft above hard ("current limit exceeds maximum limit").
+//! - [`Error::Os`]: anything else the OS said, with the pid.
+#![warn(missing_docs)]
+
+mod os;
+mod process;
+
+pub use os::Pin;
+pub use process::Process;
+pub use psx_core::{
+    oneshot, signal_name, Attr, Error, Limit, OneshotGuard, Pid, ProcInfo, RLimit, Resource,
+    Result, SigSet, SigSetIter, SignalMasks, Target,
+};
+
+use os::Os;
+use psx_core::Backend;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A pid or a process handle: what every psx function takes.
+///
+/// Implemented for `i32`, `u32`, [`Pid`], [`Process`] (which adds pid-reuse detection)
+/// and [`std::process::Child`], and for references to each.
+pub trait AsPid: sealed::Sealed {
+    /// The pid.
+    fn pid(&self) -> Pid;
+
+    /// The pid and, for a [`Process`], its pin.
+    #[doc(hidden)]
+    fn target(&self) -> Target<'_, Pin> {
+        Target::unpinned(self.pid())
+    }
+}
+
+impl sealed::Sealed for i32 {}
+impl AsPid for i32 {
+    fn pid(&self) -> Pid {
+        Pid::from(*self)
+    }
+}
+
+impl sealed::Sealed for u32 {}
+impl AsPid for u32 {
+    fn pid(&self) -> Pid {
+        Pid::from(*self)
+    }
+}
+
+impl sealed::Sealed for Pid {}
+impl AsPid for Pid {
+    fn pid(&self) -> Pid {
+        *self
+    }
+}
+
+/// A `Child` is read by its pid: valid until the child is waited for, after which the
+/// calls report [`Error::NoSuchProcess`] (or, if the pid was reused, read the new
+/// process: wrap it in a [`Process`] first to rule that out).
+impl sealed::Sealed for std::process::Child {}
+impl AsPid for std::process::Child {
+    fn pid(&self) -> Pid {
+        Pid::from(self.id())
+    }
+}
+
+impl<T: AsPid + ?Sized> sealed::Sealed for &T {}
+impl<T: AsPid + ?Sized> AsPid for &T {
+    fn pid(&self) -> Pid {
+        (**self).pid()
+    }
+    fn target(&self) -> Target<'_, Pin> {
+        (**self).target()
+    }
+}
+
+/// The target, or `NoSuchProcess` for a pid that can name no process.
+fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
+    let target = proc.target();
+    if target.pid.is_valid() {
+        Ok(target)
+    } else {
+        Err(Error::NoSuchProcess { pid: target.pid })
+    }
+}
+
+/// Caches what one bulk read of `proc` returns, on this thread, until the guard drops
+/// (psutil-extra's `oneshot_proc`).
+///
+/// The cache is keyed by pid: calls with `1234` and with a [`Process`] for 1234 share
+/// it. Guards nest; the outermost clears the cache. Outside a oneshot nothing is
+/// cached. Errors are never cached. Use it only when reading several attributes: on
+/// some platforms a call inside a oneshot reads more than it needs, to serve later
+/// calls.
+///
+/// What one read serves on each platform:
+///
+/// | Linux |
+/// |---|
+/// | [`proc_get_umask`], [`proc_getgroups`], [`proc_get_sigmask`] (one read of `/proc/<pid>/status`) |
+///
+/// The guard is not `Send`: it belongs to the thread that made it.
+///
+/// ```
+/// # fn main() -> psx::Result<()> {
+/// let me = std::process::id();
+/// let _oneshot = psx::oneshot_proc(me);
+/// # #[cfg(target_os = "linux")] {
+/// let groups = psx::proc_getgroups(me)?; // reads the kernel
+/// let umask = psx::proc_get_umask(me)?; // served from the cache
+/// # let _ = (groups, umask); }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// let guard = psx::oneshot_proc(1);
+/// std::thread::spawn(move || drop(guard)); // the guard cannot leave its thread
+/// ```
+pub fn oneshot_proc(proc: impl AsPid) -> OneshotGuard {
+    OneshotGuard::enter(proc.pid())
+}
+
+/// Runs `f` inside a oneshot for `proc` ([`oneshot_proc`], as a closure).
+///
+/// ```
+/// # fn main() -> psx::Result<()> {
+/// # #[cfg(target_os = "linux")] {
+/// let me = std::process::id();
+/// let (umask, groups) = psx::with_oneshot(me, || -> psx::Result<_> {
+///     Ok((psx::proc_get_umask(me)?, psx::proc_getgroups(me)?))
+/// })?;
+/// # let _ = (umask, groups); }
+/// # Ok(())
+/// # }
+/// ```
+pub fn with_oneshot<R>(proc: impl AsPid, f: impl FnOnce() -> R) -> R {
+    let _guard = oneshot_proc(proc);
+    f()
+}
+
+/// The umask of `proc`, without changing it.
+///
+/// Availability: Linux 4.7+ (`Umask:` in `/proc/<pid>/status`; older kernels answer
+/// [`Error::Unsupported`], a zombie [`Error::Zombie`]).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let umask = psx::proc_get_umask(std::process::id()).unwrap();
+/// assert!(umask <= 0o777);
+/// # }
+/// ```
+pub fn proc_get_umask(proc: impl AsPid) -> Result<u32> {
+    Os::umask(target(&proc)?)
+}
+
+/// The supplementary groups of `proc`.
+///
+/// Availability: Linux (`Groups:` in `/proc/<pid>/status`).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let groups = psx::proc_getgroups(std::process::id()).unwrap();
+/// println!("{groups:?}");
+/// # }
+/// ```
+pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
+    Os::groups(target(&proc)?)
+}
+
+/// Gets the limits of `proc` for `resource`, or sets them to `new` and returns the
+/// previous ones (psutil-extra's `proc_rlimit`).
+///
+/// A new pair with soft above hard is refused with
+/// `InvalidArgument("current limit exceeds maximum limit")` before anything changes; a
+/// resource the platform lacks is `InvalidArgument("invalid resource specified")`.
+/// Raising a hard limit needs privilege ([`Error::AccessDenied`]).
+///
+/// Availability: Linux (`prlimit(2)`: get and set in one atomic call).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// use psx::{Limit, RLimit, Resource};
+/// let me = std::process::id();
+/// let old = psx::proc_rlimit(me, Resource::Core, None).unwrap();
+/// // Lower the soft limit to 0, keep the hard one, and put it back.
+/// psx::proc_rlimit(me, Resource::Core, Some(RLimit::new(Limit::Value(0), old.hard))).unwrap();
+/// assert_eq!(psx::proc_rlimit(me, Resource::Core, Some(old)).unwrap().soft, Limit::Value(0));
+/// # }
+/// ```
+pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
+    let target = target(&proc)?;
+    match new {
+        None => Os::get_rlimit(target, resource),
+        Some(new) => Os::set_rlimit(target, resource, new.validate()?),
+    }
+}
+
+/// The limits of `proc` for `resource` (getting only, so it exists on platforms that can
+/// read limits but not set them).
+///
+/// Availability: Linux (`prlimit(2)`).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let nofile = psx::proc_getrlimit(std::process::id(), psx::Resource::Nofile).unwrap();
+/// assert!(nofile.soft <= nofile.hard);
+/// # }
+/// ```
+pub fn proc_getrlimit(proc: impl AsPid, resource: Resource) -> Result<RLimit> {
+    Os::get_rlimit(target(&proc)?, resource)
+}
+
+/// The signal masks of `proc`: pending, blocked, ignored, caught, and (Linux)
+/// process-wide pending. A mask the platform cannot tell is `None`.
+///
+/// Availability: Linux, all five (`SigPnd`, `SigBlk`, `SigIgn`, `SigCgt`, `ShdPnd` in
+/// `/proc/<pid>/status`; pending and blocked are those of the main thread).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let masks = psx::proc_get_sigmask(std::process::id()).unwrap();
+/// assert!(masks.blocked.is_some());
+/// # }
+/// ```
+pub fn proc_get_sigmask(proc: impl AsPid) -> Result<SignalMasks> {
+    Os::sigmasks(target(&proc)?)
+}
+
+/// The process group id of `proc`.
+///
+/// Availability: Linux (`getpgid(2)`).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let me = std::process::id();
+/// assert_eq!(psx::proc_getpgid(me).unwrap().as_raw(), unsafe { libc::getpgrp() });
+/// # }
+/// ```
+pub fn proc_getpgid(proc: impl AsPid) -> Result<Pid> {
+    Os::pgid(target(&proc)?)
+}
+
+/// The session id of `proc`.
+///
+/// Availability: Linux (`getsid(2)`).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// assert!(psx::proc_getsid(1).unwrap().as_raw() >= 0);
+/// # }
+/// ```
+pub fn proc_getsid(proc: impl AsPid) -> Result<Pid> {
+    Os::sid(target(&proc)?)
+}
+
+/// Reads `attrs` of `proc` in one oneshot (psutil's `as_dict`).
+///
+/// An attribute the platform lacks, or that access is denied to, is left `None`; a
+/// process that is gone is [`Error::NoSuchProcess`]. Names parse into [`Attr`] with
+/// `str::parse`, which rejects an unknown name with [`Error::InvalidArgument`].
+///
+/// ```
+/// # fn main() -> psx::Result<()> {
+/// use psx::Attr;
+/// let attrs: Vec<Attr> = ["pgid", "sid"].iter().map(|n| n.parse()).collect::<Result<_, _>>()?;
+/// let info = psx::proc_info(std::process::id(), &attrs)?;
+/// # #[cfg(target_os = "linux")]
+/// assert!(info.pgid.is_some() && info.umask.is_none());
+/// assert!("bogus".parse::<Attr>().is_err());
+/// # Ok(())
+/// # }
+/// ```
+pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
+    psx_core::info::<Os>(target(&proc)?, attrs)
+}
+
+/// Whether this platform can read `attr`.
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// assert!(psx::available(psx::Attr::Umask));
+/// ```
+pub fn available(attr: Attr) -> bool {
+    Os::available(attr)
+}
+
+/// Whether this platform can set another process's limits ([`proc_rlimit`] with `Some`).
+pub fn can_set_rlimit() -> bool {
+    Os::can_set_rlimit()
+}
+
+/// The resource whose `RLIMIT_*` number on this platform is `raw`, for callers holding
+/// `libc::RLIMIT_*` values.
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// assert_eq!(psx::resource_from_raw(libc::RLIMIT_NOFILE as i32), Some(psx::Resource::Nofile));
+/// ```
+pub fn resource_from_raw(raw: i32) -> Option<Resource> {
+    Resource::ALL
+        .iter()
+        .copied()
+        .find(|&r| Os::resource_number(r) == Some(raw))
+}

@@ -1,0 +1,14 @@
+//! The one dispatch point: which backend this target uses.
+//!
+//! Each supported OS has one `use` line here and one dependency section in Cargo.toml;
+//! every other target gets [`NoBackend`](psx_core::NoBackend), whose every call is
+//! `Unsupported`.
+
+#[cfg(target_os = "linux")]
+pub(crate) use psx_linux::Linux as Os;
+
+#[cfg(not(any(target_os = "linux")))]
+pub(crate) use psx_core::NoBackend as Os;
+
+/// What a [`Process`](crate::Process) holds to detect a reused pid on this target.
+pub type Pin = <Os as psx_core::Backend>::Pin;
