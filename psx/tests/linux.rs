@@ -1,0 +1,683 @@
+//! The Linux backend against real processes: this test process, children that set
+//! their umask, block, ignore and catch signals, start sessions and change groups, and
+//! children that have exited.
+//!
+//! Runs as root and as an ordinary user: what needs privilege (setgroups in a child,
+//! dropping to another uid) is checked as root and replaced by the unprivileged
+//! equivalent otherwise.
+#![cfg(target_os = "linux")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use psx::{Error, Limit, Pid, Process, RLimit, Resource};
+
+/// A `sh -c SCRIPT` child whose stdout we read line by line and whose stdin we write.
+struct Script {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Script {
+    fn spawn(script: &str) -> Self {
+        Self::spawn_with(Command::new("sh").args(["-c", script]))
+    }
+
+    fn spawn_with(cmd: &mut Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn sh");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Script {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// Waits for the script to print `line`.
+    fn expect(&mut self, line: &str) {
+        let mut got = String::new();
+        self.stdout.read_line(&mut got).expect("read from child");
+        assert_eq!(got.trim_end(), line, "child said something else");
+    }
+
+    /// Lets the script's next `read` return.
+    fn proceed(&mut self) {
+        writeln!(self.stdin, "go").expect("write to child");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const CAP_SETGID: u32 = 6;
+const CAP_SETUID: u32 = 7;
+const CAP_SYS_ADMIN: u32 = 21;
+const CAP_SYS_RESOURCE: u32 = 24;
+
+/// Whether this process has capability `bit` in effect (root in a container may lack
+/// some, e.g. CAP_SYS_RESOURCE).
+fn has_cap(bit: u32) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .unwrap()
+        .trim();
+    u64::from_str_radix(eff, 16).unwrap() & (1 << bit) != 0
+}
+
+fn no_such_process<T: std::fmt::Debug>(result: psx::Result<T>) -> bool {
+    matches!(result, Err(Error::NoSuchProcess { .. }))
+}
+
+/// A pid that existed and has been reaped.
+fn reaped_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn own_umask_and_a_childs_after_it_sets_another() {
+    // SAFETY: umask only swaps the process's mask; put straight back.
+    let mine = unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old
+    };
+    assert_eq!(psx::proc_get_umask(std::process::id()).unwrap(), mine);
+
+    let mut sh = Script::spawn("umask 0027; echo set; read x; umask 0777; echo again; read y");
+    sh.expect("set");
+    assert_eq!(psx::proc_get_umask(sh.pid()).unwrap(), 0o027);
+    sh.proceed();
+    sh.expect("again");
+    assert_eq!(psx::proc_get_umask(&sh.child).unwrap(), 0o777);
+}
+
+#[test]
+fn groups_of_self_equal_getgroups() {
+    let mut buf = vec![0 as libc::gid_t; 65536];
+    // SAFETY: `buf` has room for the count we pass.
+    let n = unsafe { libc::getgroups(buf.len() as i32, buf.as_mut_ptr()) };
+    assert!(n >= 0);
+    let mut expected = buf[..n as usize].to_vec();
+    let mut got = psx::proc_getgroups(std::process::id()).unwrap();
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn groups_of_a_child_after_setgroups() {
+    if !has_cap(CAP_SETGID) {
+        // Without CAP_SETGID a child keeps our groups: check that instead.
+        let child = Script::spawn("echo up; read x");
+        let mut mine = psx::proc_getgroups(std::process::id()).unwrap();
+        let mut theirs = psx::proc_getgroups(child.pid()).unwrap();
+        mine.sort_unstable();
+        theirs.sort_unstable();
+        assert_eq!(theirs, mine);
+        return;
+    }
+    let wanted: [libc::gid_t; 3] = [5, 100, 65534];
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "echo up; read x"]);
+    // SAFETY: setgroups is async-signal-safe and touches only the child's credentials.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setgroups(wanted.len(), wanted.as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut sh = Script::spawn_with(&mut cmd);
+    sh.expect("up");
+    assert_eq!(psx::proc_getgroups(sh.pid()).unwrap(), wanted.to_vec());
+    // Empty list too.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "echo up; read x"]);
+    // SAFETY: as above.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setgroups(0, std::ptr::null()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut sh = Script::spawn_with(&mut cmd);
+    sh.expect("up");
+    assert_eq!(psx::proc_getgroups(sh.pid()).unwrap(), Vec::<u32>::new());
+}
+
+#[test]
+fn pgid_and_sid_of_self_pid1_and_a_session_leader() {
+    let me = std::process::id();
+    // SAFETY: these calls take no pointers.
+    let (pgrp, sid) = unsafe { (libc::getpgrp(), libc::getsid(0)) };
+    assert_eq!(psx::proc_getpgid(me).unwrap().as_raw(), pgrp);
+    assert_eq!(psx::proc_getsid(me).unwrap().as_raw(), sid);
+
+    // SAFETY: as above.
+    let (pgid1, sid1) = unsafe { (libc::getpgid(1), libc::getsid(1)) };
+    assert_eq!(psx::proc_getpgid(1).unwrap().as_raw(), pgid1);
+    assert_eq!(psx::proc_getsid(1).unwrap().as_raw(), sid1);
+
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "echo up; read x"]);
+    // SAFETY: setsid is async-signal-safe; a fresh child is never a group leader.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut sh = Script::spawn_with(&mut cmd);
+    sh.expect("up");
+    let pid = Pid::from(sh.pid());
+    assert_eq!(psx::proc_getsid(pid).unwrap(), pid);
+    assert_eq!(psx::proc_getpgid(pid).unwrap(), pid);
+    assert_ne!(psx::proc_getsid(pid).unwrap().as_raw(), sid);
+}
+
+#[test]
+fn rlimit_of_self_matches_getrlimit() {
+    for &(resource, raw) in &[
+        (Resource::Nofile, libc::RLIMIT_NOFILE),
+        (Resource::Core, libc::RLIMIT_CORE),
+        (Resource::Stack, libc::RLIMIT_STACK),
+        (Resource::As, libc::RLIMIT_AS),
+    ] {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `lim` is a valid out pointer.
+        assert_eq!(unsafe { libc::getrlimit(raw, &mut lim) }, 0);
+        let expected = RLimit::from_raw(lim.rlim_cur, lim.rlim_max, libc::RLIM_INFINITY);
+        assert_eq!(
+            psx::proc_getrlimit(std::process::id(), resource).unwrap(),
+            expected
+        );
+        assert_eq!(
+            psx::proc_rlimit(std::process::id(), resource, None).unwrap(),
+            expected
+        );
+    }
+    // Every resource Linux has reads; the others are invalid.
+    let linux_has: Vec<Resource> = (0..64).filter_map(psx::resource_from_raw).collect();
+    assert_eq!(linux_has.len(), 16);
+    for &r in Resource::ALL {
+        let got = psx::proc_getrlimit(std::process::id(), r);
+        if linux_has.contains(&r) {
+            assert!(got.is_ok(), "{r}: {got:?}");
+        } else {
+            assert_eq!(
+                got.unwrap_err().to_string(),
+                "invalid resource specified",
+                "{r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn rlimit_set_round_trips_on_a_child() {
+    let mut sh = Script::spawn("echo up; read x");
+    sh.expect("up");
+    let child = Process::new(sh.pid()).unwrap();
+    let before = child.getrlimit(Resource::Nofile).unwrap();
+    let lowered = RLimit::new(Limit::Value(64), Limit::Value(128));
+    assert_eq!(
+        child.rlimit(Resource::Nofile, Some(lowered)).unwrap(),
+        before
+    );
+    assert_eq!(
+        psx::proc_getrlimit(sh.pid(), Resource::Nofile).unwrap(),
+        lowered
+    );
+    // soft > hard changes nothing.
+    let bad = RLimit::new(Limit::Value(100), Limit::Value(10));
+    let err = psx::proc_rlimit(sh.pid(), Resource::Nofile, Some(bad)).unwrap_err();
+    assert_eq!(err.to_string(), "current limit exceeds maximum limit");
+    let bad = RLimit::new(Limit::Unlimited, Limit::Value(10));
+    assert!(matches!(
+        psx::proc_rlimit(sh.pid(), Resource::Nofile, Some(bad)),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(child.getrlimit(Resource::Nofile).unwrap(), lowered);
+    // Lowering soft only, and core to "unlimited"/0 round trips through the one
+    // unlimited value.
+    let core = child.getrlimit(Resource::Core).unwrap();
+    let zero_soft = RLimit::new(Limit::Value(0), core.hard);
+    assert_eq!(child.rlimit(Resource::Core, Some(zero_soft)).unwrap(), core);
+    assert_eq!(child.getrlimit(Resource::Core).unwrap(), zero_soft);
+    // Raising hard back above 128 needs privilege.
+    let raise = RLimit::new(Limit::Value(64), Limit::Value(256));
+    let raised = child.rlimit(Resource::Nofile, Some(raise));
+    if has_cap(CAP_SYS_RESOURCE) {
+        assert_eq!(raised.unwrap(), lowered);
+        assert_eq!(child.getrlimit(Resource::Nofile).unwrap(), raise);
+    } else {
+        assert!(
+            matches!(raised, Err(Error::AccessDenied { .. })),
+            "{raised:?}"
+        );
+        assert_eq!(child.getrlimit(Resource::Nofile).unwrap(), lowered);
+    }
+    // An invalid resource is refused whatever the process.
+    let err = psx::proc_rlimit(sh.pid(), Resource::Kqueues, Some(lowered)).unwrap_err();
+    assert_eq!(err.to_string(), "invalid resource specified");
+}
+
+/// Runs `body` in this test binary re-executed as an unprivileged user (uid/gid 65534)
+/// when we are root, or as ourselves otherwise, and returns what it printed.
+fn run_unprivileged(test_name: &str) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", test_name, "--nocapture", "--test-threads=1"])
+        .env("PSX_TEST_UNPRIVILEGED_CHILD", "1")
+        .env("PSX_TEST_PARENT", std::process::id().to_string());
+    if has_cap(CAP_SETUID) && has_cap(CAP_SETGID) {
+        // std drops the supplementary groups too when it switches uid as root.
+        cmd.uid(65534).gid(65534);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "unprivileged child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The target the unprivileged child attacks: root's test process when we started as
+/// root, pid 1 (root's) otherwise.
+fn root_owned_target() -> Option<u32> {
+    let parent: u32 = std::env::var("PSX_TEST_PARENT").ok()?.parse().ok()?;
+    let parent_is_root = std::fs::read_to_string(format!("/proc/{parent}/status"))
+        .ok()?
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    Some(if parent_is_root { parent } else { 1 })
+}
+
+#[test]
+fn raising_a_root_process_limit_unprivileged_is_access_denied() {
+    if std::env::var_os("PSX_TEST_UNPRIVILEGED_CHILD").is_some() {
+        // SAFETY: geteuid cannot fail.
+        assert_ne!(unsafe { libc::geteuid() }, 0, "the child must not be root");
+        let target = root_owned_target().expect("parent pid");
+        let before = psx::proc_getrlimit(target, Resource::Nofile);
+        let attempt = RLimit::new(Limit::Unlimited, Limit::Unlimited);
+        let result = psx::proc_rlimit(target, Resource::Nofile, Some(attempt));
+        assert!(
+            matches!(result, Err(Error::AccessDenied { .. })),
+            "{result:?}"
+        );
+        // Reading is denied too (prlimit needs the same uid), or allowed: never a panic.
+        assert!(
+            matches!(before, Ok(_) | Err(Error::AccessDenied { .. })),
+            "{before:?}"
+        );
+        // Its own limits: lower works, raising past hard does not.
+        let me = std::process::id();
+        let own = psx::proc_getrlimit(me, Resource::Nofile).unwrap();
+        if let Limit::Value(hard) = own.hard {
+            let lower = RLimit::new(Limit::Value(hard / 2), Limit::Value(hard / 2 + 1));
+            assert_eq!(
+                psx::proc_rlimit(me, Resource::Nofile, Some(lower)).unwrap(),
+                own
+            );
+            let higher = RLimit::new(Limit::Value(hard / 2), Limit::Value(hard));
+            assert!(matches!(
+                psx::proc_rlimit(me, Resource::Nofile, Some(higher)),
+                Err(Error::AccessDenied { .. })
+            ));
+        }
+        println!("UNPRIVILEGED-CHECKS-PASSED");
+        return;
+    }
+    let before = psx::proc_getrlimit(std::process::id(), Resource::Nofile).unwrap();
+    let out = run_unprivileged("raising_a_root_process_limit_unprivileged_is_access_denied");
+    assert!(out.contains("UNPRIVILEGED-CHECKS-PASSED"), "{out}");
+    assert_eq!(
+        psx::proc_getrlimit(std::process::id(), Resource::Nofile).unwrap(),
+        before
+    );
+}
+
+/// Blocks `sigs` in the child before it execs (the blocked mask survives exec).
+fn block_in_child(cmd: &mut Command, sigs: &'static [i32]) {
+    // SAFETY: sigemptyset/sigaddset/sigprocmask are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for &s in sigs {
+                libc::sigaddset(&mut set, s);
+            }
+            if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn sigusr1_blocked_then_pending() {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "echo up; read x; echo done"]);
+    block_in_child(&mut cmd, &[libc::SIGUSR1, libc::SIGUSR2]);
+    let mut sh = Script::spawn_with(&mut cmd);
+    sh.expect("up");
+    let pid = sh.pid() as i32;
+    let masks = psx::proc_get_sigmask(pid).unwrap();
+    assert!(masks.blocked.unwrap().contains(libc::SIGUSR1));
+    assert!(!masks.pending.unwrap().contains(libc::SIGUSR1));
+    assert!(!masks.process_pending.unwrap().contains(libc::SIGUSR1));
+
+    // kill() pends for the process; tgkill() for the thread.
+    // SAFETY: signals to our own blocked child.
+    unsafe {
+        assert_eq!(libc::kill(pid, libc::SIGUSR1), 0);
+        assert_eq!(libc::syscall(libc::SYS_tgkill, pid, pid, libc::SIGUSR2), 0);
+    }
+    let masks = psx::proc_get_sigmask(pid).unwrap();
+    assert!(
+        masks.process_pending.unwrap().contains(libc::SIGUSR1),
+        "{masks:?}"
+    );
+    assert!(masks.pending.unwrap().contains(libc::SIGUSR2), "{masks:?}");
+    assert!(!masks.pending.unwrap().contains(libc::SIGUSR1), "{masks:?}");
+}
+
+#[test]
+fn sigusr2_ignored_then_caught() {
+    let mut sh = Script::spawn(
+        "trap '' USR2; echo ignoring; read x; trap 'echo got' USR2; echo catching; read y",
+    );
+    sh.expect("ignoring");
+    let masks = psx::proc_get_sigmask(sh.pid()).unwrap();
+    assert!(masks.ignored.unwrap().contains(libc::SIGUSR2));
+    assert!(!masks.caught.unwrap().contains(libc::SIGUSR2));
+    sh.proceed();
+    sh.expect("catching");
+    let masks = psx::proc_get_sigmask(sh.pid()).unwrap();
+    assert!(!masks.ignored.unwrap().contains(libc::SIGUSR2));
+    assert!(masks.caught.unwrap().contains(libc::SIGUSR2));
+}
+
+/// Every function on `pid`, each expected to say NoSuchProcess.
+fn all_say_no_such_process(pid: i32) {
+    let checks: Vec<(&str, bool)> = vec![
+        ("umask", no_such_process(psx::proc_get_umask(pid))),
+        ("groups", no_such_process(psx::proc_getgroups(pid))),
+        (
+            "rlimit get",
+            no_such_process(psx::proc_rlimit(pid, Resource::Nofile, None)),
+        ),
+        (
+            "rlimit set",
+            no_such_process(psx::proc_rlimit(
+                pid,
+                Resource::Nofile,
+                Some(RLimit::new(Limit::Value(1), Limit::Value(1))),
+            )),
+        ),
+        (
+            "getrlimit",
+            no_such_process(psx::proc_getrlimit(pid, Resource::Core)),
+        ),
+        ("sigmask", no_such_process(psx::proc_get_sigmask(pid))),
+        ("pgid", no_such_process(psx::proc_getpgid(pid))),
+        ("sid", no_such_process(psx::proc_getsid(pid))),
+        ("info", no_such_process(psx::proc_info(pid, psx::Attr::ALL))),
+        ("Process::new", no_such_process(Process::new(pid))),
+    ];
+    for (what, ok) in checks {
+        assert!(ok, "{what} on pid {pid} did not say NoSuchProcess");
+    }
+}
+
+#[test]
+fn gone_and_impossible_pids_are_no_such_process_in_and_out_of_oneshot() {
+    let reaped = reaped_pid() as i32;
+    for pid in [-1, 0, i32::MIN, reaped, i32::MAX] {
+        all_say_no_such_process(pid);
+        {
+            let _outer = psx::oneshot_proc(pid);
+            all_say_no_such_process(pid);
+            {
+                let _inner = psx::oneshot_proc(pid);
+                all_say_no_such_process(pid);
+            }
+            all_say_no_such_process(pid);
+        }
+    }
+    assert!(no_such_process(psx::proc_getpgid(u32::MAX)));
+}
+
+#[test]
+fn a_oneshot_reads_status_once() {
+    let me = std::process::id();
+    let before = psx_linux::status_reads();
+    {
+        let _oneshot = psx::oneshot_proc(me);
+        let umask = psx::proc_get_umask(me).unwrap();
+        let groups = psx::proc_getgroups(me).unwrap();
+        let masks = psx::proc_get_sigmask(me).unwrap();
+        // A handle for the same pid shares the cache.
+        let handle = Process::new(me).unwrap();
+        assert_eq!(handle.umask().unwrap(), umask);
+        assert_eq!(handle.groups().unwrap(), groups);
+        assert_eq!(handle.sigmasks().unwrap(), masks);
+        {
+            let _nested = psx::oneshot_proc(&handle);
+            psx::proc_get_umask(me).unwrap();
+        }
+        // Still cached after the inner guard dropped.
+        psx::proc_getgroups(me).unwrap();
+        assert_eq!(psx_linux::status_reads() - before, 1);
+    }
+    // Outside a oneshot every call reads.
+    psx::proc_get_umask(me).unwrap();
+    psx::proc_get_umask(me).unwrap();
+    assert_eq!(psx_linux::status_reads() - before, 3);
+    // proc_info is one oneshot of its own.
+    psx::proc_info(me, psx::Attr::ALL).unwrap();
+    assert_eq!(psx_linux::status_reads() - before, 4);
+}
+
+#[test]
+fn a_oneshot_serves_stale_values_until_it_ends() {
+    let mut sh = Script::spawn("umask 0022; echo a; read x; umask 0077; echo b; read y");
+    sh.expect("a");
+    let pid = sh.pid();
+    let oneshot = psx::oneshot_proc(pid);
+    assert_eq!(psx::proc_get_umask(pid).unwrap(), 0o022);
+    sh.proceed();
+    sh.expect("b");
+    assert_eq!(
+        psx::proc_get_umask(pid).unwrap(),
+        0o022,
+        "inside the oneshot: cached"
+    );
+    drop(oneshot);
+    assert_eq!(
+        psx::proc_get_umask(pid).unwrap(),
+        0o077,
+        "after it: read again"
+    );
+}
+
+#[test]
+fn the_cache_is_per_thread() {
+    let me = std::process::id();
+    let _oneshot = psx::oneshot_proc(me);
+    psx::proc_get_umask(me).unwrap();
+    let other_thread_reads = std::thread::spawn(move || {
+        let before = psx_linux::status_reads();
+        psx::proc_get_umask(me).unwrap();
+        psx::proc_get_umask(me).unwrap();
+        psx_linux::status_reads() - before
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        other_thread_reads, 2,
+        "another thread has no oneshot and reads each time"
+    );
+}
+
+#[test]
+fn proc_info_reads_everything_and_rejects_unknown_names() {
+    let me = std::process::id();
+    let info = psx::proc_info(me, psx::Attr::ALL).unwrap();
+    assert_eq!(info.pid, Pid::current());
+    assert_eq!(info.umask, Some(psx::proc_get_umask(me).unwrap()));
+    assert_eq!(info.pgid, Some(psx::proc_getpgid(me).unwrap()));
+    let rlimits = info.rlimits.unwrap();
+    assert_eq!(rlimits.len(), 16);
+    assert_eq!(
+        rlimits[&Resource::Nofile],
+        psx::proc_getrlimit(me, Resource::Nofile).unwrap()
+    );
+    let err = "bogus".parse::<psx::Attr>().unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("unknown attribute 'bogus'")),
+        "{err}"
+    );
+    let only = psx::proc_info(me, &[psx::Attr::Sid]).unwrap();
+    assert!(only.sid.is_some() && only.umask.is_none() && only.rlimits.is_none());
+}
+
+#[test]
+fn a_zombie_has_no_umask_but_keeps_its_other_attributes() {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    let handle = Process::new(pid).unwrap();
+    // Wait until it has exited, without reaping it.
+    // SAFETY: waitid with WNOWAIT leaves the child a zombie; `info` is a valid out pointer.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        assert_eq!(
+            libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT),
+            0
+        );
+    }
+    assert!(handle.is_running(), "a zombie is still there");
+    assert!(matches!(
+        psx::proc_get_umask(pid),
+        Err(Error::Zombie { .. })
+    ));
+    assert!(psx::proc_getgroups(pid).is_ok());
+    assert!(psx::proc_getpgid(pid).is_ok());
+    let info = handle.info(psx::Attr::ALL).unwrap();
+    assert_eq!(info.umask, None);
+    assert!(info.groups.is_some());
+    child.wait().unwrap();
+    assert!(!handle.is_running());
+    all_say_no_such_process(pid as i32);
+    assert!(no_such_process(handle.umask()));
+    assert!(no_such_process(handle.pgid()));
+}
+
+#[test]
+fn a_handle_whose_process_is_gone_never_reads_another() {
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = child.id() as i32;
+    let handle = Process::new(pid).unwrap();
+    assert_eq!(handle.pgid().unwrap(), psx::proc_getpgid(pid).unwrap());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dead = [
+        no_such_process(handle.umask()),
+        no_such_process(handle.groups()),
+        no_such_process(handle.sigmasks()),
+        no_such_process(handle.pgid()),
+        no_such_process(handle.sid()),
+        no_such_process(handle.getrlimit(Resource::Nofile)),
+        no_such_process(handle.rlimit(
+            Resource::Nofile,
+            Some(RLimit::new(Limit::Value(1), Limit::Value(1))),
+        )),
+    ];
+    assert!(dead.iter().all(|&d| d), "{dead:?}");
+
+    // Make the kernel hand the same pid to a new process, and check the handle does not
+    // read it. Needs CAP_SYS_ADMIN to steer the next pid; other processes may take it
+    // first, so try a few times.
+    if !has_cap(CAP_SYS_ADMIN) {
+        eprintln!("no CAP_SYS_ADMIN: pid reuse itself not forced (the handle's reaped-process check above still ran)");
+        return;
+    }
+    for _ in 0..20 {
+        if std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).is_err() {
+            eprintln!("ns_last_pid not writable here: pid reuse not forced");
+            return;
+        }
+        let mut sh = Script::spawn("umask 0077; echo up; read x");
+        sh.expect("up");
+        if sh.pid() as i32 != pid {
+            continue;
+        }
+        assert_eq!(
+            psx::proc_get_umask(pid).unwrap(),
+            0o077,
+            "the bare pid reads the newcomer"
+        );
+        assert!(!handle.is_running());
+        assert!(no_such_process(handle.umask()));
+        assert!(no_such_process(handle.pgid()));
+        assert!(no_such_process(handle.getrlimit(Resource::Nofile)));
+        let before = psx::proc_getrlimit(pid, Resource::Core).unwrap();
+        let set = handle.rlimit(
+            Resource::Core,
+            Some(RLimit::new(Limit::Value(0), Limit::Value(0))),
+        );
+        assert!(no_such_process(set));
+        assert_eq!(
+            psx::proc_getrlimit(pid, Resource::Core).unwrap(),
+            before,
+            "the newcomer was not touched"
+        );
+        return;
+    }
+    panic!("could not get pid {pid} reused in 20 tries");
+}
+
+#[test]
+fn a_child_handle_is_accepted_everywhere() {
+    let mut sh = Script::spawn("umask 0033; echo up; read x");
+    sh.expect("up");
+    assert_eq!(psx::proc_get_umask(&sh.child).unwrap(), 0o033);
+    assert_eq!(
+        psx::proc_getpgid(&sh.child).unwrap(),
+        psx::proc_getpgid(sh.pid()).unwrap()
+    );
+    let handle = Process::new(Pid::from(sh.pid())).unwrap();
+    assert_eq!(handle.pid().as_raw() as u32, sh.pid());
+    assert_eq!(psx::proc_get_umask(&handle).unwrap(), 0o033);
+}
