@@ -51,6 +51,7 @@
 //! - [`Error::Os`]: anything else the OS said, with the pid.
 #![warn(missing_docs)]
 
+mod interop;
 mod os;
 mod process;
 
@@ -71,7 +72,8 @@ mod sealed {
 /// A pid or a process handle: what every psx function takes.
 ///
 /// Implemented for `i32`, `u32`, [`Pid`], [`Process`] (which adds pid-reuse detection)
-/// and [`std::process::Child`], and for references to each.
+/// and [`std::process::Child`], and for references to each; with the features of the
+/// same names, for `nix::unistd::Pid`, `rustix::process::Pid` and `sysinfo::Pid`.
 pub trait AsPid: sealed::Sealed {
     /// The pid.
     fn pid(&self) -> Pid;
