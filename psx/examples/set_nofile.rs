@@ -5,13 +5,8 @@ use std::process::Command;
 
 use psx::{Limit, Process, RLimit, Resource};
 
-fn main() -> psx::Result<()> {
-    let mut child = Command::new("sleep")
-        .arg("30")
-        .spawn()
-        .expect("spawn sleep");
-    let proc = Process::new(child.id())?;
-
+fn set_nofile(pid: u32) -> psx::Result<()> {
+    let proc = Process::new(pid)?;
     let wanted = RLimit::new(Limit::Value(256), Limit::Value(512));
     match proc.rlimit(Resource::Nofile, Some(wanted)) {
         Ok(old) => {
@@ -29,7 +24,17 @@ fn main() -> psx::Result<()> {
         // setting another process's limits at all.
         Err(e) => println!("pid {}: could not set nofile: {e}", proc.pid()),
     }
+    Ok(())
+}
+
+fn main() {
+    let mut child = Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .expect("spawn sleep");
+    if let Err(e) = set_nofile(child.id()) {
+        eprintln!("set_nofile: {e}");
+    }
     child.kill().expect("kill sleep");
     child.wait().expect("reap sleep");
-    Ok(())
 }

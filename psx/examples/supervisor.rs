@@ -34,17 +34,11 @@ fn audit(worker: &Process) -> psx::Result<Vec<String>> {
     Ok(problems)
 }
 
-fn main() -> psx::Result<()> {
-    let mut child = Command::new("sh")
-        .args(["-c", "trap '' TERM; sleep 30"])
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("spawn the worker");
-    let worker = Process::new(child.id())?;
+/// Audits the worker, fixes what can be fixed from outside, and says whether to keep it.
+fn supervise(pid: u32) -> psx::Result<bool> {
+    let worker = Process::new(pid)?;
     std::thread::sleep(std::time::Duration::from_millis(100)); // let the trap take effect
-
-    let problems = audit(&worker)?;
-    for p in &problems {
+    for p in audit(&worker)? {
         println!("worker {}: {p}", worker.pid());
     }
     // What we can fix from outside, we fix: limits. A signal disposition we cannot.
@@ -59,13 +53,25 @@ fn main() -> psx::Result<()> {
     if left.is_empty() {
         println!("worker {}: trusted", worker.pid());
     } else {
-        println!(
-            "worker {}: not trusted ({}); stopping it",
-            worker.pid(),
-            left.join("; ")
-        );
-        child.kill().expect("kill the worker");
+        println!("worker {}: not trusted ({})", worker.pid(), left.join("; "));
     }
+    Ok(left.is_empty())
+}
+
+fn main() {
+    let mut child = Command::new("sh")
+        .args(["-c", "trap '' TERM; sleep 30"])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn the worker");
+    let trusted = supervise(child.id()).unwrap_or_else(|e| {
+        eprintln!("supervisor: {e}");
+        false
+    });
+    if !trusted {
+        println!("stopping worker {}", child.id());
+    }
+    // The demo ends either way; a real supervisor would keep a trusted worker running.
+    child.kill().expect("kill the worker");
     child.wait().expect("reap the worker");
-    Ok(())
 }
