@@ -342,6 +342,19 @@ pub fn can_set_rlimit() -> bool {
     Os::can_set_rlimit()
 }
 
+/// The resources this platform has limits for, in [`Resource::ALL`]'s order.
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// assert_eq!(psx::resources().count(), 16);
+/// ```
+pub fn resources() -> impl Iterator<Item = Resource> {
+    Resource::ALL
+        .iter()
+        .copied()
+        .filter(|&r| Os::resource_number(r).is_some())
+}
+
 /// The resource whose `RLIMIT_*` number on this platform is `raw`, for callers holding
 /// `libc::RLIMIT_*` values.
 ///
