@@ -33,57 +33,128 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// The value of line `key` (given with its colon, `b"Umask:"`), tabs and spaces trimmed.
-pub fn field<'a>(status: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    status
-        .split(|&b| b == b'\n')
-        .find_map(|line| line.strip_prefix(key))
-        .map(|v| v.trim_ascii())
+/// The values (tabs and spaces trimmed) of the lines psx reads, found in one pass.
+#[derive(Debug, Default, Clone, Copy)]
+struct Lines<'a> {
+    umask: Option<&'a [u8]>,
+    state: Option<&'a [u8]>,
+    groups: Option<&'a [u8]>,
+    /// SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt.
+    masks: [Option<&'a [u8]>; 5],
+}
+
+const UMASK: u8 = 1;
+const STATE: u8 = 1 << 1;
+const GROUPS: u8 = 1 << 2;
+const MASK_KEYS: [&[u8]; 5] = [b"SigPnd", b"ShdPnd", b"SigBlk", b"SigIgn", b"SigCgt"];
+const MASKS: u8 = 0b1111_1000;
+const ALL: u8 = UMASK | STATE | GROUPS | MASKS;
+
+impl<'a> Lines<'a> {
+    /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
+    /// a umask read stops at line 3 of about 60.
+    fn scan(status: &'a [u8], wanted: u8) -> Self {
+        let mut lines = Lines::default();
+        let mut found = 0u8;
+        for line in status.split(|&b| b == b'\n') {
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let (key, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+            let (bit, slot) = match key {
+                b"Umask" => (UMASK, &mut lines.umask),
+                b"State" => (STATE, &mut lines.state),
+                b"Groups" => (GROUPS, &mut lines.groups),
+                _ => match MASK_KEYS.iter().position(|k| *k == key) {
+                    Some(i) => (1 << (3 + i), &mut lines.masks[i]),
+                    None => continue,
+                },
+            };
+            // The first occurrence counts, as the kernel writes each key once.
+            if found & bit == 0 {
+                *slot = Some(value);
+                found |= bit;
+            }
+            if found & wanted == wanted {
+                break;
+            }
+        }
+        lines
+    }
+
+    fn umask(&self) -> Result<Option<u32>, DecodeError> {
+        let Some(v) = self.umask else {
+            return Ok(None);
+        };
+        let s = std::str::from_utf8(v).map_err(|_| DecodeError::Malformed("Umask"))?;
+        match u32::from_str_radix(s, 8) {
+            Ok(mask) if mask <= 0o7777 => Ok(Some(mask)),
+            _ => Err(DecodeError::Malformed("Umask")),
+        }
+    }
+
+    fn is_zombie(&self) -> bool {
+        matches!(self.state.and_then(|v| v.first()), Some(b'Z' | b'X'))
+    }
+
+    fn groups(&self) -> Result<Vec<u32>, DecodeError> {
+        let v = self.groups.ok_or(DecodeError::Missing("Groups"))?;
+        let gids = || {
+            v.split(|&b| b == b' ' || b == b'\t')
+                .filter(|g| !g.is_empty())
+        };
+        // Counted first so the one allocation is the right size.
+        let mut groups = Vec::with_capacity(gids().count());
+        for gid in gids() {
+            groups.push(parse_decimal(gid).ok_or(DecodeError::Malformed("Groups"))?);
+        }
+        Ok(groups)
+    }
+
+    fn sigmasks(&self) -> Result<SignalMasks, DecodeError> {
+        const NAMES: [&str; 5] = ["SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"];
+        let mut sets = [SigSet::EMPTY; 5];
+        for (i, set) in sets.iter_mut().enumerate() {
+            let v = self.masks[i].ok_or(DecodeError::Missing(NAMES[i]))?;
+            *set = parse_hex_mask(v).ok_or(DecodeError::Malformed(NAMES[i]))?;
+        }
+        let [pending, process_pending, blocked, ignored, caught] = sets.map(Some);
+        Ok(SignalMasks {
+            pending,
+            blocked,
+            ignored,
+            caught,
+            process_pending,
+        })
+    }
 }
 
 /// The umask, `Ok(None)` when the line is absent (a kernel before 4.7, or a zombie:
 /// tell them apart with [`is_zombie`]).
 pub fn umask(status: &[u8]) -> Result<Option<u32>, DecodeError> {
-    let Some(v) = field(status, b"Umask:") else {
-        return Ok(None);
-    };
-    let s = std::str::from_utf8(v).map_err(|_| DecodeError::Malformed("Umask"))?;
-    match u32::from_str_radix(s, 8) {
-        Ok(mask) if mask <= 0o7777 => Ok(Some(mask)),
-        _ => Err(DecodeError::Malformed("Umask")),
-    }
+    Lines::scan(status, UMASK | STATE).umask()
 }
 
 /// Whether the `State:` line says zombie (`Z`) or dead (`X`).
 pub fn is_zombie(status: &[u8]) -> bool {
-    matches!(
-        field(status, b"State:").and_then(|v| v.first()),
-        Some(b'Z' | b'X')
-    )
+    Lines::scan(status, STATE).is_zombie()
+}
+
+/// The umask, or `Ok(None)` and whether the process is a zombie when it has none: one
+/// pass for both.
+pub fn umask_or_zombie(status: &[u8]) -> Result<(Option<u32>, bool), DecodeError> {
+    let lines = Lines::scan(status, UMASK | STATE);
+    Ok((lines.umask()?, lines.is_zombie()))
 }
 
 /// The supplementary groups, in the kernel's order.
 pub fn groups(status: &[u8]) -> Result<Vec<u32>, DecodeError> {
-    let v = field(status, b"Groups:").ok_or(DecodeError::Missing("Groups"))?;
-    v.split(|&b| b == b' ' || b == b'\t')
-        .filter(|g| !g.is_empty())
-        .map(|g| parse_decimal(g).ok_or(DecodeError::Malformed("Groups")))
-        .collect()
+    Lines::scan(status, GROUPS).groups()
 }
 
 /// The five signal masks; all are present on every kernel psx supports (2.6+).
 pub fn sigmasks(status: &[u8]) -> Result<SignalMasks, DecodeError> {
-    let mask = |key: &'static [u8], name: &'static str| -> Result<SigSet, DecodeError> {
-        let v = field(status, key).ok_or(DecodeError::Missing(name))?;
-        parse_hex_mask(v).ok_or(DecodeError::Malformed(name))
-    };
-    Ok(SignalMasks {
-        pending: Some(mask(b"SigPnd:", "SigPnd")?),
-        blocked: Some(mask(b"SigBlk:", "SigBlk")?),
-        ignored: Some(mask(b"SigIgn:", "SigIgn")?),
-        caught: Some(mask(b"SigCgt:", "SigCgt")?),
-        process_pending: Some(mask(b"ShdPnd:", "ShdPnd")?),
-    })
+    Lines::scan(status, MASKS).sigmasks()
 }
 
 /// Everything psx takes from one status read, kept by a oneshot.
@@ -99,13 +170,14 @@ pub struct Status {
     pub sigmasks: SignalMasks,
 }
 
-/// Decodes every field psx uses.
+/// Decodes every field psx uses, in one pass.
 pub fn status(status: &[u8]) -> Result<Status, DecodeError> {
+    let lines = Lines::scan(status, ALL);
     Ok(Status {
-        umask: umask(status)?,
-        zombie: is_zombie(status),
-        groups: groups(status)?,
-        sigmasks: sigmasks(status)?,
+        umask: lines.umask()?,
+        zombie: lines.is_zombie(),
+        groups: lines.groups()?,
+        sigmasks: lines.sigmasks()?,
     })
 }
 

@@ -297,8 +297,9 @@ impl Backend for Linux {
             target,
             |s| umask_or_why(pid, s.umask, s.zombie),
             |bytes| {
-                let umask = decode::umask(bytes).map_err(|e| decode_error(pid, e))?;
-                umask_or_why(pid, umask, decode::is_zombie(bytes))
+                let (umask, zombie) =
+                    decode::umask_or_zombie(bytes).map_err(|e| decode_error(pid, e))?;
+                umask_or_why(pid, umask, zombie)
             },
         )
     }

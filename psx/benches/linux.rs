@@ -1,0 +1,296 @@
+//! psx against the floor (the bare system calls it makes) and against the `procfs`
+//! crate, in the same run. `ci/bench-report` runs this and prints the ratios.
+//!
+//! Every group has `floor`, `psx` and `procfs` (and, where it is the obvious
+//! hand-written alternative, `naive`: `std::fs::read_to_string` and a line search).
+#![allow(missing_docs)]
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::ffi::CString;
+    use std::hint::black_box;
+
+    use criterion::{BenchmarkId, Criterion};
+    use psx::Resource;
+
+    /// The bare read of a status file: open, read until EOF into a stack buffer, close.
+    pub fn floor_status(path: &CString) -> usize {
+        let mut buf = [0u8; 8192];
+        // SAFETY: a NUL-terminated path; `buf` is writable for its length.
+        unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return 0;
+            }
+            let mut len = 0;
+            loop {
+                let n = libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len);
+                if n <= 0 {
+                    break;
+                }
+                len += n as usize;
+            }
+            libc::close(fd);
+            len
+        }
+    }
+
+    pub fn floor_prlimit(pid: i32) -> u64 {
+        let mut old = libc::rlimit64 {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `old` is a valid out pointer; no new limit is passed.
+        unsafe { libc::prlimit64(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) };
+        old.rlim_cur
+    }
+
+    pub fn floor_pgid(pid: i32) -> i32 {
+        // SAFETY: no pointers.
+        unsafe { libc::getpgid(pid) }
+    }
+
+    pub fn floor_sid(pid: i32) -> i32 {
+        // SAFETY: no pointers.
+        unsafe { libc::getsid(pid) }
+    }
+
+    /// Everything `psx info` reads but the limits: one status read, two ids, one limit.
+    pub fn floor_all(pid: i32, path: &CString) -> usize {
+        floor_status(path)
+            + floor_pgid(pid) as usize
+            + floor_sid(pid) as usize
+            + floor_prlimit(pid) as usize
+    }
+
+    pub fn psx_all(pid: i32) -> usize {
+        psx::with_oneshot(pid, || {
+            let umask = psx::proc_get_umask(pid).map_or(0, |m| m as usize);
+            let groups = psx::proc_getgroups(pid).map_or(0, |g| g.len());
+            let masks = psx::proc_get_sigmask(pid).map_or(0, |m| m.caught.map_or(0, |c| c.len()));
+            let pgid = psx::proc_getpgid(pid).map_or(0, |p| p.as_raw() as usize);
+            let sid = psx::proc_getsid(pid).map_or(0, |p| p.as_raw() as usize);
+            let nofile = psx::proc_getrlimit(pid, Resource::Nofile)
+                .map_or(0, |l| l.soft.value().unwrap_or(0) as usize);
+            umask + groups + masks + pgid + sid + nofile
+        })
+    }
+
+    pub fn procfs_all(pid: i32) -> usize {
+        let Ok(proc) = procfs::process::Process::new(pid) else {
+            return 0;
+        };
+        let status = proc.status().map_or(0, |s| {
+            s.umask.unwrap_or(0) as usize + s.groups.len() + s.sigcgt as usize
+        });
+        let stat = proc.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
+        let limits = proc
+            .limits()
+            .map_or(0, |l| match l.max_open_files.soft_limit {
+                procfs::process::LimitValue::Value(v) => v as usize,
+                procfs::process::LimitValue::Unlimited => 1,
+            });
+        status + stat + limits
+    }
+
+    fn naive_field(pid: i32, key: &str) -> Option<String> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    }
+
+    pub fn status_path(pid: i32) -> CString {
+        CString::new(format!("/proc/{pid}/status")).expect("no NUL in a path")
+    }
+
+    pub fn single_attributes(c: &mut Criterion) {
+        let pid = std::process::id() as i32;
+        let path = status_path(pid);
+
+        let mut g = c.benchmark_group("umask");
+        g.bench_function("floor", |b| b.iter(|| floor_status(black_box(&path))));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::proc_get_umask(black_box(pid)).unwrap())
+        });
+        g.bench_function("procfs", |b| {
+            b.iter(|| {
+                procfs::process::Process::new(black_box(pid))
+                    .unwrap()
+                    .status()
+                    .unwrap()
+                    .umask
+            })
+        });
+        g.bench_function("naive", |b| {
+            b.iter(|| {
+                u32::from_str_radix(&naive_field(black_box(pid), "Umask:").unwrap(), 8).unwrap()
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("groups");
+        g.bench_function("floor", |b| b.iter(|| floor_status(black_box(&path))));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::proc_getgroups(black_box(pid)).unwrap())
+        });
+        g.bench_function("procfs", |b| {
+            b.iter(|| {
+                procfs::process::Process::new(black_box(pid))
+                    .unwrap()
+                    .status()
+                    .unwrap()
+                    .groups
+            })
+        });
+        g.bench_function("naive", |b| {
+            b.iter(|| {
+                let v = naive_field(black_box(pid), "Groups:").unwrap();
+                v.split_whitespace()
+                    .map(|g| g.parse::<u32>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("sigmasks");
+        g.bench_function("floor", |b| b.iter(|| floor_status(black_box(&path))));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::proc_get_sigmask(black_box(pid)).unwrap())
+        });
+        g.bench_function("procfs", |b| {
+            b.iter(|| {
+                let s = procfs::process::Process::new(black_box(pid))
+                    .unwrap()
+                    .status()
+                    .unwrap();
+                (s.sigpnd, s.shdpnd, s.sigblk, s.sigign, s.sigcgt)
+            })
+        });
+        g.bench_function("naive", |b| {
+            b.iter(|| {
+                ["SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:", "SigCgt:"].map(|k| {
+                    u64::from_str_radix(&naive_field(black_box(pid), k).unwrap(), 16).unwrap()
+                })
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("pgid");
+        g.bench_function("floor", |b| b.iter(|| floor_pgid(black_box(pid))));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::proc_getpgid(black_box(pid)).unwrap())
+        });
+        g.bench_function("procfs", |b| {
+            b.iter(|| {
+                procfs::process::Process::new(black_box(pid))
+                    .unwrap()
+                    .stat()
+                    .unwrap()
+                    .pgrp
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("sid");
+        g.bench_function("floor", |b| b.iter(|| floor_sid(black_box(pid))));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::proc_getsid(black_box(pid)).unwrap())
+        });
+        g.bench_function("procfs", |b| {
+            b.iter(|| {
+                procfs::process::Process::new(black_box(pid))
+                    .unwrap()
+                    .stat()
+                    .unwrap()
+                    .session
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("rlimit_nofile");
+        g.bench_function("floor", |b| b.iter(|| floor_prlimit(black_box(pid))));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::proc_getrlimit(black_box(pid), Resource::Nofile).unwrap())
+        });
+        g.bench_function("procfs", |b| {
+            b.iter(|| {
+                procfs::process::Process::new(black_box(pid))
+                    .unwrap()
+                    .limits()
+                    .unwrap()
+                    .max_open_files
+            })
+        });
+        g.finish();
+    }
+
+    pub fn all_attributes(c: &mut Criterion) {
+        let pid = std::process::id() as i32;
+        let path = status_path(pid);
+        let mut g = c.benchmark_group("all_oneshot");
+        g.bench_function("floor", |b| b.iter(|| floor_all(black_box(pid), &path)));
+        g.bench_function("psx", |b| b.iter(|| psx_all(black_box(pid))));
+        g.bench_function("procfs", |b| b.iter(|| procfs_all(black_box(pid))));
+        g.finish();
+    }
+
+    fn every_pid() -> Vec<i32> {
+        let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        pids.sort_unstable();
+        pids
+    }
+
+    /// Runs `work` over `pids` split across `threads` threads.
+    fn scan(pids: &[i32], threads: usize, work: impl Fn(i32) -> usize + Sync) -> usize {
+        if threads == 1 {
+            return pids.iter().map(|&p| work(p)).sum();
+        }
+        let chunk = pids.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = pids
+                .chunks(chunk)
+                .map(|part| s.spawn(|| part.iter().map(|&p| work(p)).sum::<usize>()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        })
+    }
+
+    pub fn full_scan(c: &mut Criterion) {
+        let pids = every_pid();
+        let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
+        let mut g = c.benchmark_group("full_scan");
+        g.bench_function("floor", |b| {
+            b.iter(|| {
+                paths
+                    .iter()
+                    .map(|(p, path)| floor_all(*p, path))
+                    .sum::<usize>()
+            })
+        });
+        for threads in [1, 2] {
+            g.bench_with_input(BenchmarkId::new("psx", threads), &threads, |b, &t| {
+                b.iter(|| scan(&pids, t, psx_all))
+            });
+        }
+        g.bench_function("procfs", |b| b.iter(|| scan(&pids, 1, procfs_all)));
+        g.finish();
+        eprintln!("full_scan: {} processes", pids.len());
+    }
+}
+
+#[cfg(target_os = "linux")]
+criterion::criterion_group!(
+    benches,
+    linux::single_attributes,
+    linux::all_attributes,
+    linux::full_scan
+);
+#[cfg(target_os = "linux")]
+criterion::criterion_main!(benches);
+
+#[cfg(not(target_os = "linux"))]
+fn main() {}
