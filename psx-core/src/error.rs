@@ -19,8 +19,8 @@ pub enum Error {
         /// The pid that was asked about.
         pid: Pid,
     },
-    /// The process has exited but not been reaped yet, and the attribute died with it
-    /// (Linux: a zombie has no umask). psutil calls this `ZombieProcess`.
+    /// The process has exited (or is exiting) but has not been reaped, and the attribute
+    /// went with it (Linux: a zombie has no umask). psutil calls this `ZombieProcess`.
     #[error("process is a zombie (pid {pid})")]
     Zombie {
         /// The pid that was asked about.

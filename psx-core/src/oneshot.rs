@@ -27,6 +27,16 @@ thread_local! {
 ///
 /// Guards nest: only when the last guard for a pid drops is its cache cleared. The
 /// guard is tied to its thread: it is neither `Send` nor `Sync`.
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(psx_core::OneshotGuard::enter(psx_core::Pid::from(1)));
+/// ```
+///
+/// ```compile_fail
+/// fn sync<T: Sync>(_: &T) {}
+/// sync(&psx_core::OneshotGuard::enter(psx_core::Pid::from(1)));
+/// ```
 #[derive(Debug)]
 #[must_use = "the cache is cleared as soon as the guard is dropped"]
 pub struct OneshotGuard {

@@ -181,6 +181,22 @@ pub fn status(status: &[u8]) -> Result<Status, DecodeError> {
     })
 }
 
+/// Whether a `uname` release string (`"6.1.0-18-amd64"`) is at least `major.minor`.
+/// An unreadable release counts as new: old kernels are the exception.
+pub fn kernel_at_least(release: &[u8], major: u32, minor: u32) -> bool {
+    let mut parts = release.split(|&b| b == b'.' || b == b'-').map(|p| {
+        let digits = p
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .map_or(p, |end| &p[..end]);
+        parse_decimal(digits)
+    });
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(have_major), Some(have_minor)) => (have_major, have_minor) >= (major, minor),
+        _ => true,
+    }
+}
+
 fn parse_decimal(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() || digits.len() > 10 {
         return None;
@@ -245,6 +261,15 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         let zombie = b"Name:\tz\nState:\tZ (zombie)\nGroups:\t\n";
         assert!(is_zombie(zombie));
         assert_eq!(umask(zombie), Ok(None));
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert!(kernel_at_least(b"6.18.44-fc-v445", 4, 7));
+        assert!(kernel_at_least(b"4.7.0", 4, 7));
+        assert!(!kernel_at_least(b"4.6.7-generic", 4, 7));
+        assert!(!kernel_at_least(b"3.10.0-1160.el7.x86_64", 4, 7));
+        assert!(kernel_at_least(b"garbage", 4, 7));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
 
 use psx_core::{oneshot, Attr, Backend, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
 
@@ -176,14 +177,32 @@ fn from_status<R>(
     }
 }
 
+/// Why a status has no `Umask:` line: the kernel predates it (4.7), or the process has
+/// given up its `fs_struct`, which happens in `do_exit` a moment before it turns zombie.
 fn umask_or_why(pid: Pid, umask: Option<u32>, zombie: bool) -> Result<u32> {
-    match (umask, zombie) {
-        (Some(mask), _) => Ok(mask),
-        (None, true) => Err(Error::Zombie { pid }),
-        (None, false) => Err(Error::Unsupported {
+    match umask {
+        Some(mask) => Ok(mask),
+        None if zombie || kernel_has_umask_line() => Err(Error::Zombie { pid }),
+        None => Err(Error::Unsupported {
             what: "umask (needs Linux 4.7 or later)",
         }),
     }
+}
+
+/// Whether this kernel (4.7 or later) writes `Umask:` in every living process's status.
+fn kernel_has_umask_line() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        // SAFETY: all-zero is a valid utsname for uname to fill.
+        let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+        // SAFETY: `uts` is a valid out pointer.
+        if unsafe { libc::uname(&mut uts) } != 0 {
+            return true;
+        }
+        // SAFETY: uname NUL-terminates `release`.
+        let release = unsafe { CStr::from_ptr(uts.release.as_ptr()) }.to_bytes();
+        decode::kernel_at_least(release, 4, 7)
+    })
 }
 
 /// After a call by pid through a handle: the call reached the pinned process only if

@@ -1,0 +1,227 @@
+//! The race storm: children start and exit as fast as we can reap them while other
+//! threads call every psx function on them, through pids and through `Process` handles,
+//! and on every pid of the machine. Bounded in time and count.
+//!
+//! Each child runs with its own umask, so a handle that read another process (a reused
+//! pid) would be caught returning the wrong one.
+#![cfg(target_os = "linux")]
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use psx::{Error, Limit, Process, RLimit, Resource};
+
+const DURATION: Duration = Duration::from_secs(3);
+const MAX_CHILDREN: usize = 2000;
+
+/// A live (or recently live) child: its pid, the umask it was started with, its handle.
+struct Child {
+    pid: u32,
+    umask: u32,
+    handle: Arc<Process>,
+}
+
+#[derive(Default)]
+struct Tally {
+    calls: u64,
+    ok: u64,
+    errors: BTreeMap<&'static str, u64>,
+    wrong_process: u64,
+    unexpected: Vec<String>,
+}
+
+impl Tally {
+    fn record<T>(&mut self, what: &str, result: &psx::Result<T>) {
+        self.calls += 1;
+        match result {
+            Ok(_) => self.ok += 1,
+            Err(e) => {
+                let kind = match e {
+                    Error::NoSuchProcess { .. } => "NoSuchProcess",
+                    Error::AccessDenied { .. } => "AccessDenied",
+                    // psutil's ZombieProcess: a kind of no-such-process.
+                    Error::Zombie { .. } => "Zombie",
+                    _ => {
+                        self.unexpected.push(format!("{what}: {e:?}"));
+                        "other"
+                    }
+                };
+                *self.errors.entry(kind).or_default() += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.calls += other.calls;
+        self.ok += other.ok;
+        self.wrong_process += other.wrong_process;
+        self.unexpected.extend(other.unexpected);
+        for (k, v) in other.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+    }
+}
+
+/// Every function, through the handle and through the bare pid.
+fn hammer(child: &Child, tally: &mut Tally) {
+    let h = &*child.handle;
+    match h.umask() {
+        Ok(mask) if mask != child.umask => {
+            tally.wrong_process += 1;
+            tally.unexpected.push(format!(
+                "handle for {} read umask {mask:o}, its own is {:o}",
+                child.pid, child.umask
+            ));
+        }
+        r => tally.record("handle umask", &r),
+    }
+    tally.record("handle groups", &h.groups());
+    tally.record("handle sigmasks", &h.sigmasks());
+    tally.record("handle pgid", &h.pgid());
+    tally.record("handle sid", &h.sid());
+    tally.record("handle getrlimit", &h.getrlimit(Resource::Nofile));
+    // Lowering both core limits of our own child to 0 is always allowed.
+    let zero = RLimit::new(Limit::Value(0), Limit::Value(0));
+    tally.record("handle rlimit set", &h.rlimit(Resource::Core, Some(zero)));
+    tally.record("handle info", &h.info(psx::Attr::ALL));
+
+    let pid = child.pid;
+    tally.record("umask", &psx::proc_get_umask(pid));
+    tally.record("groups", &psx::proc_getgroups(pid));
+    tally.record("sigmasks", &psx::proc_get_sigmask(pid));
+    tally.record("pgid", &psx::proc_getpgid(pid));
+    tally.record("sid", &psx::proc_getsid(pid));
+    tally.record("getrlimit", &psx::proc_getrlimit(pid, Resource::Stack));
+    let _oneshot = psx::oneshot_proc(pid);
+    tally.record("oneshot umask", &psx::proc_get_umask(pid));
+    tally.record("oneshot groups", &psx::proc_getgroups(pid));
+}
+
+fn every_pid() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn race_storm() {
+    let start = Instant::now();
+    let live: Arc<Mutex<Vec<Child>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let (live, stop) = (Arc::clone(&live), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut tally = Tally::default();
+                let mut round = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let batch: Vec<Child> = live
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .rev()
+                        .take(8)
+                        .map(|c| Child {
+                            pid: c.pid,
+                            umask: c.umask,
+                            handle: Arc::clone(&c.handle),
+                        })
+                        .collect();
+                    for child in &batch {
+                        hammer(child, &mut tally);
+                    }
+                    round += 1;
+                    if round % 50 == 0 {
+                        for pid in every_pid() {
+                            tally.record("machine info", &psx::proc_info(pid, psx::Attr::ALL));
+                        }
+                    }
+                    if batch.is_empty() {
+                        std::thread::yield_now();
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+
+    // Spawn short-lived children, each with its own umask, and reap them.
+    let mut spawned = 0usize;
+    let mut running: Vec<std::process::Child> = Vec::new();
+    let mut reaped: Vec<u32> = Vec::new();
+    let mut reused = 0usize;
+    // With CAP_SYS_ADMIN, steer the next pid onto one just reaped, so handles to the old
+    // process meet a new one under their pid (without it, pids wrap too slowly to see).
+    let can_steer = std::fs::write("/proc/sys/kernel/ns_last_pid", b"300").is_ok();
+    while start.elapsed() < DURATION && spawned < MAX_CHILDREN {
+        let steered = if can_steer { reaped.pop() } else { None };
+        if let Some(pid) = steered {
+            let _ = std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string());
+        }
+        let umask = (spawned as u32 * 7 + 1) % 0o777;
+        let mut cmd = Command::new("sleep");
+        cmd.arg("0.02");
+        // SAFETY: umask is async-signal-safe and cannot fail.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::umask(umask as libc::mode_t);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn sleep");
+        // Not reaped yet, so the pid is still this child's: the handle pins it.
+        let handle = Arc::new(Process::new(child.id()).expect("pin a fresh child"));
+        reused += usize::from(steered == Some(child.id()));
+        live.lock().unwrap().push(Child {
+            pid: child.id(),
+            umask,
+            handle,
+        });
+        running.push(child);
+        spawned += 1;
+        // Reap whatever has exited, so pids are freed for reuse.
+        running.retain_mut(|c| {
+            let exited = matches!(c.try_wait(), Ok(Some(_)));
+            if exited {
+                reaped.push(c.id());
+            }
+            !exited
+        });
+        let mut l = live.lock().unwrap();
+        if l.len() > 64 {
+            l.drain(..32);
+        }
+    }
+    for mut c in running {
+        let _ = c.wait();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Tally::default();
+    for caller in callers {
+        total.merge(caller.join().expect("a caller thread panicked"));
+    }
+    println!(
+        "race storm: {spawned} children ({reused} on a reused pid) in {:.1}s, {} calls, {} ok, errors {:?}, wrong-process reads {}",
+        start.elapsed().as_secs_f64(),
+        total.calls,
+        total.ok,
+        total.errors,
+        total.wrong_process
+    );
+    assert!(
+        total.unexpected.is_empty(),
+        "unexpected: {:#?}",
+        &total.unexpected[..total.unexpected.len().min(20)]
+    );
+    assert_eq!(total.wrong_process, 0);
+    assert!(
+        spawned > 10 && total.calls > 100,
+        "the storm was too small to mean anything"
+    );
+}
