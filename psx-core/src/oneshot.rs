@@ -6,7 +6,6 @@
 //! Failed reads are never kept, so a vanished process keeps reporting its error.
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use crate::{Pid, Result};
@@ -19,9 +18,15 @@ struct Entry {
     values: Vec<Box<dyn Any>>,
 }
 
-thread_local! {
-    static ENTRIES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+// Nightly clippy misreads the `const` initialiser on some tier-3 targets (OpenBSD, Solaris).
+#[allow(clippy::missing_const_for_thread_local)]
+mod entries {
+    thread_local! {
+        pub(super) static ENTRIES: std::cell::RefCell<Vec<super::Entry>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
 }
+use entries::ENTRIES;
 
 /// Enables the oneshot cache for one pid on the current thread until dropped.
 ///
