@@ -7,7 +7,10 @@
 #[cfg(target_os = "linux")]
 pub(crate) use psx_linux::Linux as Os;
 
-#[cfg(not(any(target_os = "linux")))]
+#[cfg(target_os = "netbsd")]
+pub(crate) use psx_netbsd::NetBsd as Os;
+
+#[cfg(not(any(target_os = "linux", target_os = "netbsd")))]
 pub(crate) use psx_core::NoBackend as Os;
 
 /// What a [`Process`](crate::Process) holds to detect a reused pid on this target.
