@@ -1,0 +1,224 @@
+//! Pure decoding for OpenBSD, tested on every host: `struct kinfo_proc` bytes to psx
+//! types, and the MIB.
+//!
+//! Layout: OpenBSD `sys/sys/sysctl.h`, `struct kinfo_proc`, as the libc crate defines it
+//! for x86_64-unknown-openbsd (648 bytes); `sys.rs` asserts at compile time, on OpenBSD,
+//! that every offset below equals libc's `offset_of!`. Fields are in the kernel's native
+//! byte order; OpenBSD's signal sets are one 32-bit word (signals 1 to 32).
+
+use psx_core::{SigSet, SignalMasks};
+
+/// Byte offsets in `struct kinfo_proc` (x86_64).
+pub mod layout {
+    /// `sizeof(struct kinfo_proc)`.
+    pub const SIZE: usize = 648;
+    /// `int32_t p_pid`.
+    pub const P_PID: usize = 108;
+    /// `int32_t p_sid`.
+    pub const P_SID: usize = 116;
+    /// `int32_t p__pgid`.
+    pub const P_PGID: usize = 120;
+    /// `uint32_t p_groups[KI_NGROUPS]`.
+    pub const P_GROUPS: usize = 144;
+    /// `int16_t p_ngroups`.
+    pub const P_NGROUPS: usize = 208;
+    /// `int32_t p_siglist`: signals arrived, not yet delivered.
+    pub const P_SIGLIST: usize = 288;
+    /// `uint32_t p_sigmask`: blocked.
+    pub const P_SIGMASK: usize = 292;
+    /// `uint32_t p_sigignore`.
+    pub const P_SIGIGNORE: usize = 296;
+    /// `uint32_t p_sigcatch`.
+    pub const P_SIGCATCH: usize = 300;
+    /// `KI_NGROUPS`: `kinfo_proc` holds at most this many groups.
+    pub const KI_NGROUPS: usize = 16;
+}
+
+/// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_PID` (`sys/sysctl.h`).
+const CTL_KERN: i32 = 1;
+const KERN_PROC: i32 = 66;
+const KERN_PROC_PID: i32 = 1;
+
+/// The MIB for one process's `kinfo_proc`: six elements, the element size and count
+/// being part of it.
+pub fn kinfo_mib(pid: i32) -> [i32; 6] {
+    [
+        CTL_KERN,
+        KERN_PROC,
+        KERN_PROC_PID,
+        pid,
+        layout::SIZE as i32,
+        1,
+    ]
+}
+
+/// Why a buffer is not a `kinfo_proc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Shorter than the struct.
+    Truncated {
+        /// Bytes received.
+        len: usize,
+    },
+    /// `p_ngroups` outside `0..=KI_NGROUPS`.
+    BadGroupCount(i16),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Truncated { len } => {
+                write!(
+                    f,
+                    "kinfo_proc reply of {len} bytes, expected {}",
+                    layout::SIZE
+                )
+            }
+            DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// What psx takes from one `kinfo_proc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kinfo {
+    /// `p_pid`.
+    pub pid: i32,
+    /// `p__pgid`.
+    pub pgid: i32,
+    /// `p_sid`.
+    pub sid: i32,
+    /// `p_groups[..p_ngroups]` (at most 16).
+    pub groups: Vec<u32>,
+    /// pending, blocked, ignored, caught (no process-wide pending on OpenBSD).
+    pub sigmasks: SignalMasks,
+}
+
+fn u32_at(buf: &[u8], at: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&buf[at..at + 4]);
+    u32::from_ne_bytes(word)
+}
+
+/// Decodes one `kinfo_proc`.
+pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
+    use layout::*;
+    if buf.len() < SIZE {
+        return Err(DecodeError::Truncated { len: buf.len() });
+    }
+    let ngroups = i16::from_ne_bytes([buf[P_NGROUPS], buf[P_NGROUPS + 1]]);
+    let count = usize::try_from(ngroups)
+        .ok()
+        .filter(|&n| n <= KI_NGROUPS)
+        .ok_or(DecodeError::BadGroupCount(ngroups))?;
+    let set = |at| Some(SigSet::from_words(&[u32_at(buf, at)]));
+    Ok(Kinfo {
+        pid: u32_at(buf, P_PID) as i32,
+        pgid: u32_at(buf, P_PGID) as i32,
+        sid: u32_at(buf, P_SID) as i32,
+        groups: (0..count).map(|i| u32_at(buf, P_GROUPS + 4 * i)).collect(),
+        sigmasks: SignalMasks {
+            pending: set(P_SIGLIST),
+            blocked: set(P_SIGMASK),
+            ignored: set(P_SIGIGNORE),
+            caught: set(P_SIGCATCH),
+            process_pending: None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A `kinfo_proc` laid out as OpenBSD's `sys/sys/sysctl.h` (libc's struct, x86_64).
+    fn fixture(groups: &[u32], ngroups: i16, masks: [u32; 4]) -> Vec<u8> {
+        use layout::*;
+        let mut buf = vec![0x55u8; SIZE];
+        buf[P_PID..P_PID + 4].copy_from_slice(&777i32.to_ne_bytes());
+        buf[P_PGID..P_PGID + 4].copy_from_slice(&770i32.to_ne_bytes());
+        buf[P_SID..P_SID + 4].copy_from_slice(&700i32.to_ne_bytes());
+        buf[P_NGROUPS..P_NGROUPS + 2].copy_from_slice(&ngroups.to_ne_bytes());
+        for (i, g) in groups.iter().enumerate() {
+            buf[P_GROUPS + 4 * i..P_GROUPS + 4 * i + 4].copy_from_slice(&g.to_ne_bytes());
+        }
+        for (m, at) in masks
+            .iter()
+            .zip([P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH])
+        {
+            buf[at..at + 4].copy_from_slice(&m.to_ne_bytes());
+        }
+        buf
+    }
+
+    #[test]
+    fn decodes_ids_groups_and_masks() {
+        // SIGUSR1 (30) pending, SIGINT blocked, SIGPIPE ignored, SIGTHR (32) caught.
+        let k = kinfo(&fixture(
+            &[0, 5, 20],
+            3,
+            [1 << 29, 1 << 1, 1 << 12, 1 << 31],
+        ))
+        .unwrap();
+        assert_eq!((k.pid, k.pgid, k.sid), (777, 770, 700));
+        assert_eq!(k.groups, vec![0, 5, 20]);
+        let m = k.sigmasks;
+        assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![30]);
+        assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2]);
+        assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), vec![13]);
+        assert_eq!(m.caught.unwrap().iter().collect::<Vec<_>>(), vec![32]);
+        assert_eq!(m.process_pending, None);
+    }
+
+    #[test]
+    fn zero_and_sixteen_groups() {
+        assert!(kinfo(&fixture(&[], 0, [0; 4])).unwrap().groups.is_empty());
+        let sixteen: Vec<u32> = (1000..1016).collect();
+        assert_eq!(
+            kinfo(&fixture(&sixteen, 16, [0; 4])).unwrap().groups,
+            sixteen
+        );
+        assert_eq!(
+            kinfo(&fixture(&[], 17, [0; 4])),
+            Err(DecodeError::BadGroupCount(17))
+        );
+        assert_eq!(
+            kinfo(&fixture(&[], i16::MIN, [0; 4])),
+            Err(DecodeError::BadGroupCount(i16::MIN))
+        );
+    }
+
+    #[test]
+    fn short_buffers_are_errors() {
+        let buf = fixture(&[1], 1, [0; 4]);
+        for len in [0, 4, layout::P_SIGCATCH, layout::SIZE - 1] {
+            assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated { len }));
+        }
+    }
+
+    #[test]
+    fn the_mib_has_six_elements_with_the_struct_size() {
+        let mib = kinfo_mib(9);
+        assert_eq!(mib.len(), 6);
+        assert_eq!(mib, [1, 66, 1, 9, 648, 1]);
+    }
+
+    proptest! {
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..800)) {
+            let _ = kinfo(&bytes);
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn fixtures_round_trip(groups in proptest::collection::vec(any::<u32>(), 0..=16), masks in any::<[u32; 4]>()) {
+            let k = kinfo(&fixture(&groups, groups.len() as i16, masks)).unwrap();
+            prop_assert_eq!(&k.groups, &groups);
+            prop_assert_eq!(k.sigmasks.blocked, Some(SigSet::from_bits(u128::from(masks[1]))));
+        }
+    }
+}
