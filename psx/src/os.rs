@@ -7,13 +7,21 @@
 #[cfg(target_os = "linux")]
 pub(crate) use psx_linux::Linux as Os;
 
+#[cfg(target_os = "freebsd")]
+pub(crate) use psx_freebsd::FreeBsd as Os;
+
 #[cfg(target_os = "netbsd")]
 pub(crate) use psx_netbsd::NetBsd as Os;
 
 #[cfg(target_os = "openbsd")]
 pub(crate) use psx_openbsd::OpenBsd as Os;
 
-#[cfg(not(any(target_os = "linux", target_os = "netbsd", target_os = "openbsd")))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
 pub(crate) use psx_core::NoBackend as Os;
 
 /// What a [`Process`](crate::Process) holds to detect a reused pid on this target.
