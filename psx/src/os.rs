@@ -10,6 +10,9 @@ pub(crate) use psx_linux::Linux as Os;
 #[cfg(target_os = "freebsd")]
 pub(crate) use psx_freebsd::FreeBsd as Os;
 
+#[cfg(target_os = "dragonfly")]
+pub(crate) use psx_dragonfly::DragonFly as Os;
+
 #[cfg(target_os = "netbsd")]
 pub(crate) use psx_netbsd::NetBsd as Os;
 
@@ -19,6 +22,7 @@ pub(crate) use psx_openbsd::OpenBsd as Os;
 #[cfg(not(any(
     target_os = "linux",
     target_os = "freebsd",
+    target_os = "dragonfly",
     target_os = "netbsd",
     target_os = "openbsd"
 )))]
