@@ -7,6 +7,9 @@
 #[cfg(target_os = "linux")]
 pub(crate) use psx_linux::Linux as Os;
 
+#[cfg(target_os = "macos")]
+pub(crate) use psx_macos::MacOs as Os;
+
 #[cfg(target_os = "freebsd")]
 pub(crate) use psx_freebsd::FreeBsd as Os;
 
@@ -21,6 +24,7 @@ pub(crate) use psx_openbsd::OpenBsd as Os;
 
 #[cfg(not(any(
     target_os = "linux",
+    target_os = "macos",
     target_os = "freebsd",
     target_os = "dragonfly",
     target_os = "netbsd",

@@ -1,0 +1,30 @@
+//! The macOS backend of [psx](https://docs.rs/psx).
+//!
+//! | attribute | source |
+//! |---|---|
+//! | groups | `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`): `kp_eproc.e_ucred.cr_groups[..cr_ngroups]` |
+//! | signal masks | `kp_proc.p_sigignore`, `kp_proc.p_sigcatch`; pending and blocked are `None` (the kernel leaves those fields empty) |
+//! | process group | `getpgid(2)`; in a oneshot, `kp_eproc.e_pgid` |
+//! | session | `getsid(2)` |
+//! | umask, resource limits | no interface for another process: `Unsupported` |
+//!
+//! Groups: at most 16, the credential's first 16 — as if the deployment target were
+//! below 10.5, unlike `getgroups(2)` today, which asks the directory service; psutil-extra
+//! documents the same.
+//!
+//! The libc crate lacks `kinfo_proc` for Apple targets, so [`decode`] transcribes it
+//! from XNU with compile-time size and offset checks. The `sysctl` crate is not used:
+//! `libc::sysctl` with the integer MIB is one call and no allocation; `mach2` offers no
+//! call that serves these attributes (task ports need privileges psx should not ask for).
+//!
+//! Process handles: macOS has no pin psx uses, so a `Process` does not detect a reused pid.
+//! Inside a oneshot one `kinfo_proc` serves groups, signal masks and the process group.
+#![warn(missing_docs)]
+
+pub mod decode;
+
+#[cfg(target_os = "macos")]
+mod sys;
+
+#[cfg(target_os = "macos")]
+pub use sys::MacOs;
