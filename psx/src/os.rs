@@ -22,13 +22,18 @@ pub(crate) use psx_netbsd::NetBsd as Os;
 #[cfg(target_os = "openbsd")]
 pub(crate) use psx_openbsd::OpenBsd as Os;
 
+#[cfg(any(target_os = "solaris", target_os = "illumos"))]
+pub(crate) use psx_solaris::Solaris as Os;
+
 #[cfg(not(any(
     target_os = "linux",
     target_os = "macos",
     target_os = "freebsd",
     target_os = "dragonfly",
     target_os = "netbsd",
-    target_os = "openbsd"
+    target_os = "openbsd",
+    target_os = "solaris",
+    target_os = "illumos"
 )))]
 pub(crate) use psx_core::NoBackend as Os;
 
