@@ -26,15 +26,19 @@
 //!
 //! # Availability
 //!
-//! | function | Linux |
-//! |---|---|
-//! | [`proc_get_umask`] | yes (4.7+) |
-//! | [`proc_getgroups`] | yes |
-//! | [`proc_rlimit`] (get and set) | yes |
-//! | [`proc_getrlimit`] | yes |
-//! | [`proc_get_sigmask`] | yes: all five masks |
-//! | [`proc_getpgid`] | yes |
-//! | [`proc_getsid`] | yes |
+//! | function | Linux | macOS | FreeBSD | DragonFly | NetBSD | OpenBSD | Solaris, illumos |
+//! |---|---|---|---|---|---|---|---|
+//! | [`proc_get_umask`] | 4.7+ | – | yes | – | – | – | – |
+//! | [`proc_getgroups`] | yes | first 16 | yes | yes | first 16 | first 16 | yes |
+//! | [`proc_rlimit`] (set) | atomic | – | atomic | – | two writes | – | – |
+//! | [`proc_getrlimit`] | yes | – | yes | yes | yes | – | – |
+//! | [`proc_get_sigmask`] | all five | ignored, caught | four¹ | four¹ | four¹ | four¹ | four¹ |
+//! | [`proc_getpgid`], [`proc_getsid`] | yes | yes | yes | yes | yes | yes | yes |
+//! | [`Process`] detects a reused pid | yes | – | – | – | – | – | – |
+//!
+//! ¹ pending, blocked, ignored, caught; `process_pending` is Linux's alone.
+//! "–" is [`Error::Unsupported`] (or, for a resource a platform lacks,
+//! `InvalidArgument("invalid resource specified")`).
 //!
 //! The crate builds on every target; where psx has no backend yet every call returns
 //! [`Error::Unsupported`]. [`available`] answers at run time.
@@ -147,9 +151,16 @@ fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
 ///
 /// What one read serves on each platform:
 ///
-/// | Linux |
-/// |---|
-/// | [`proc_get_umask`], [`proc_getgroups`], [`proc_get_sigmask`] (one read of `/proc/<pid>/status`) |
+/// | OS | one read serves |
+/// |---|---|
+/// | Linux | [`proc_get_umask`], [`proc_getgroups`], [`proc_get_sigmask`] (`/proc/<pid>/status`) |
+/// | macOS | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`] (`kinfo_proc`) |
+/// | FreeBSD | [`proc_getgroups`]¹, [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
+/// | NetBSD, OpenBSD | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
+/// | DragonFly | [`proc_getgroups`], [`proc_getpgid`], [`proc_getsid`] (`/proc/<pid>/status`); every [`proc_getrlimit`] (`/proc/<pid>/rlimit`) |
+///
+/// ¹ unless the process has more groups than `kinfo_proc` holds: then the full list is
+/// read separately.
 ///
 /// The guard is not `Send`: it belongs to the thread that made it.
 ///
@@ -194,7 +205,8 @@ pub fn with_oneshot<R>(proc: impl AsPid, f: impl FnOnce() -> R) -> R {
 /// The umask of `proc`, without changing it.
 ///
 /// Availability: Linux 4.7+ (`Umask:` in `/proc/<pid>/status`; older kernels answer
-/// [`Error::Unsupported`], a zombie [`Error::Zombie`]).
+/// [`Error::Unsupported`], a zombie [`Error::Zombie`]), FreeBSD (`KERN_PROC_UMASK`).
+/// Elsewhere [`Error::Unsupported`]: no other OS lets one process read another's umask.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -208,7 +220,10 @@ pub fn proc_get_umask(proc: impl AsPid) -> Result<u32> {
 
 /// The supplementary groups of `proc`.
 ///
-/// Availability: Linux (`Groups:` in `/proc/<pid>/status`).
+/// Availability: Linux (`/proc/<pid>/status`), FreeBSD (`KERN_PROC_GROUPS`), DragonFly
+/// (`/proc/<pid>/status`; the effective gid first, as `getgroups(2)`), Solaris and
+/// illumos (`/proc/<pid>/cred`); macOS, NetBSD and OpenBSD from `kinfo_proc`, which holds
+/// at most the first 16 groups (on macOS, as if the deployment target were below 10.5).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -228,7 +243,11 @@ pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
 /// resource the platform lacks is `InvalidArgument("invalid resource specified")`.
 /// Raising a hard limit needs privilege ([`Error::AccessDenied`]).
 ///
-/// Availability: Linux (`prlimit(2)`: get and set in one atomic call).
+/// Availability: Linux (`prlimit(2)`) and FreeBSD (`KERN_PROC_RLIMIT`): get and set in
+/// one atomic call. NetBSD (`proc.<pid>.rlimit`): one call per side, ordered so a valid
+/// pair is never refused halfway, but **not atomic** — if the second write fails, the
+/// first has happened. Elsewhere setting is [`Error::Unsupported`] (see
+/// [`proc_getrlimit`] for reading).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -251,7 +270,8 @@ pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) ->
 /// The limits of `proc` for `resource` (getting only, so it exists on platforms that can
 /// read limits but not set them).
 ///
-/// Availability: Linux (`prlimit(2)`).
+/// Availability: Linux, FreeBSD, NetBSD, DragonFly (`/proc/<pid>/rlimit`, which needs
+/// procfs mounted).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -267,7 +287,9 @@ pub fn proc_getrlimit(proc: impl AsPid, resource: Resource) -> Result<RLimit> {
 /// process-wide pending. A mask the platform cannot tell is `None`.
 ///
 /// Availability: Linux, all five (`SigPnd`, `SigBlk`, `SigIgn`, `SigCgt`, `ShdPnd` in
-/// `/proc/<pid>/status`; pending and blocked are those of the main thread).
+/// `/proc/<pid>/status`; pending and blocked are those of the main thread). FreeBSD,
+/// DragonFly, NetBSD, OpenBSD (`kinfo_proc`) and Solaris/illumos (`/proc/<pid>/status`
+/// and `sigact`): pending, blocked, ignored, caught. macOS: ignored and caught only.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -281,7 +303,9 @@ pub fn proc_get_sigmask(proc: impl AsPid) -> Result<SignalMasks> {
 
 /// The process group id of `proc`.
 ///
-/// Availability: Linux (`getpgid(2)`).
+/// Availability: every supported OS (`getpgid(2)`; where it refuses another session's
+/// process with `EPERM`, the BSDs fall back to `kinfo_proc`, DragonFly to
+/// `/proc/<pid>/status`, Solaris to `/proc/<pid>/psinfo`).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -295,7 +319,8 @@ pub fn proc_getpgid(proc: impl AsPid) -> Result<Pid> {
 
 /// The session id of `proc`.
 ///
-/// Availability: Linux (`getsid(2)`).
+/// Availability: every supported OS (`getsid(2)`, with the same fallbacks as
+/// [`proc_getpgid`]).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {

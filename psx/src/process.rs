@@ -34,7 +34,10 @@ use crate::{
 /// # }
 /// ```
 ///
-/// Availability: Linux. Elsewhere `new` returns [`Error::Unsupported`].
+/// Availability: every supported OS. Pid-reuse detection: Linux only; elsewhere the
+/// handle holds the pid alone (the BSDs, macOS and Solaris offer psx no pin yet), and
+/// `new` checks only that the process exists. On an unsupported OS `new` returns
+/// [`Error::Unsupported`].
 #[derive(Debug)]
 pub struct Process {
     pid: Pid,

@@ -1,0 +1,12 @@
+//! Arbitrary bytes into the FreeBSD `kinfo_proc` and sysctl reply decoders: never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use psx_freebsd::decode;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode::kinfo(data);
+    let _ = decode::groups(data);
+    let _ = decode::umask(data);
+    let _ = decode::rlimit(data);
+});

@@ -1,0 +1,9 @@
+//! Arbitrary bytes into the NetBSD `kinfo_proc2` decoder: never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use psx_netbsd::decode;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode::kinfo(data);
+});
