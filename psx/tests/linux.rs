@@ -335,11 +335,21 @@ fn raising_a_root_process_limit_unprivileged_is_access_denied() {
             matches!(result, Err(Error::AccessDenied { .. })),
             "{result:?}"
         );
-        // Reading is denied too (prlimit needs the same uid), or allowed: never a panic.
-        assert!(
-            matches!(before, Ok(_) | Err(Error::AccessDenied { .. })),
-            "{before:?}"
-        );
+        // Reading is denied (prlimit needs the same uid) or allowed: never another error.
+        fn value_or_denied<T: std::fmt::Debug>(what: &str, r: psx::Result<T>) {
+            assert!(
+                matches!(r, Ok(_) | Err(Error::AccessDenied { .. })),
+                "{what}: {r:?}"
+            );
+        }
+        value_or_denied("getrlimit", before);
+        value_or_denied("umask", psx::proc_get_umask(target));
+        value_or_denied("groups", psx::proc_getgroups(target));
+        value_or_denied("sigmasks", psx::proc_get_sigmask(target));
+        value_or_denied("pgid", psx::proc_getpgid(target));
+        value_or_denied("sid", psx::proc_getsid(target));
+        let info = psx::proc_info(target, psx::Attr::ALL).expect("denied attributes are left out");
+        assert!(info.pgid.is_some());
         // Its own limits: lower works, raising past hard does not.
         let me = std::process::id();
         let own = psx::proc_getrlimit(me, Resource::Nofile).unwrap();
