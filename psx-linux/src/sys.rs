@@ -46,19 +46,44 @@ pub fn status_reads() -> u64 {
 const STACK_BUF: usize = 8192;
 
 /// `/proc/<pid>/<name>` as a NUL-terminated path in `buf`, without allocating.
+///
+/// Written by hand: `write!` through `core::fmt` cost ~60 ns a call, a tenth of psx's
+/// own time on a single-attribute read.
 fn proc_path<'a>(buf: &'a mut [u8; 48], pid: Pid, name: &str) -> &'a CStr {
-    use std::io::Write;
-    let mut cursor = io::Cursor::new(&mut buf[..]);
-    // 6 + 10 digits + 1 + name (at most "status") + NUL fits in 48 bytes.
-    let _ = write!(
-        cursor,
-        "/proc/{}{}{}\0",
-        pid.as_raw(),
-        if name.is_empty() { "" } else { "/" },
-        name
-    );
-    let len = cursor.position() as usize;
-    CStr::from_bytes_with_nul(&buf[..len]).expect("a pid and a fixed name hold no NUL")
+    // A u32 has at most 10 digits; written backwards from the end.
+    let mut digits = [0u8; 10];
+    let mut n = pid.as_raw().unsigned_abs();
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let sign: &[u8] = if pid.as_raw() < 0 { b"-" } else { b"" };
+    let slash: &[u8] = if name.is_empty() { b"" } else { b"/" };
+    let parts: [&[u8]; 5] = [
+        b"/proc/",
+        sign,
+        digits.get(start..).unwrap_or_default(),
+        slash,
+        name.as_bytes(),
+    ];
+    // 6 + 11 + 1 + name (at most "status") fits in 48 bytes with the NUL after it; a
+    // longer name would be cut, never overflow. `buf` starts all NUL.
+    buf.fill(0);
+    let room = buf.len() - 1;
+    for (slot, &byte) in buf
+        .get_mut(..room)
+        .unwrap_or_default()
+        .iter_mut()
+        .zip(parts.iter().flat_map(|p| p.iter()))
+    {
+        *slot = byte;
+    }
+    CStr::from_bytes_until_nul(&buf[..]).unwrap_or_default()
 }
 
 /// Opens a file of the process's `/proc` directory, read-only.
@@ -368,3 +393,30 @@ impl Backend for Linux {
 
 // `Limit::to_raw` and `from_raw` rely on this.
 const _: () = assert!(libc::RLIM64_INFINITY == u64::MAX);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_paths() {
+        let mut buf = [0xffu8; 48];
+        let cases: [(i32, &str, &CStr); 6] = [
+            (1, "status", c"/proc/1/status"),
+            (0, "", c"/proc/0"),
+            (4194304, "status", c"/proc/4194304/status"),
+            (i32::MAX, "", c"/proc/2147483647"),
+            (i32::MIN, "status", c"/proc/-2147483648/status"),
+            (-7, "", c"/proc/-7"),
+        ];
+        for (pid, name, want) in cases {
+            assert_eq!(proc_path(&mut buf, Pid::from(pid), name), want);
+        }
+        // Too long a name is cut, not written past the buffer.
+        let long = "x".repeat(100);
+        assert_eq!(
+            proc_path(&mut buf, Pid::from(1), &long).to_bytes().len(),
+            47
+        );
+    }
+}

@@ -93,11 +93,15 @@ mod linux {
         status + stat + limits
     }
 
-    fn naive_field(pid: i32, key: &str) -> Option<String> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    fn naive_status(pid: i32) -> String {
+        std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap()
+    }
+
+    fn naive_field<'a>(text: &'a str, key: &str) -> &'a str {
         text.lines()
             .find_map(|l| l.strip_prefix(key))
-            .map(|v| v.trim().to_string())
+            .unwrap()
+            .trim()
     }
 
     pub fn status_path(pid: i32) -> CString {
@@ -124,7 +128,8 @@ mod linux {
         });
         g.bench_function("naive", |b| {
             b.iter(|| {
-                u32::from_str_radix(&naive_field(black_box(pid), "Umask:").unwrap(), 8).unwrap()
+                u32::from_str_radix(naive_field(&naive_status(black_box(pid)), "Umask:"), 8)
+                    .unwrap()
             })
         });
         g.finish();
@@ -145,8 +150,8 @@ mod linux {
         });
         g.bench_function("naive", |b| {
             b.iter(|| {
-                let v = naive_field(black_box(pid), "Groups:").unwrap();
-                v.split_whitespace()
+                naive_field(&naive_status(black_box(pid)), "Groups:")
+                    .split_whitespace()
                     .map(|g| g.parse::<u32>().unwrap())
                     .collect::<Vec<_>>()
             })
@@ -169,9 +174,9 @@ mod linux {
         });
         g.bench_function("naive", |b| {
             b.iter(|| {
-                ["SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:", "SigCgt:"].map(|k| {
-                    u64::from_str_radix(&naive_field(black_box(pid), k).unwrap(), 16).unwrap()
-                })
+                let text = naive_status(black_box(pid));
+                ["SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:", "SigCgt:"]
+                    .map(|k| u64::from_str_radix(naive_field(&text, k), 16).unwrap())
             })
         });
         g.finish();
@@ -244,16 +249,16 @@ mod linux {
         pids
     }
 
-    /// Runs `work` over `pids` split across `threads` threads.
-    fn scan(pids: &[i32], threads: usize, work: impl Fn(i32) -> usize + Sync) -> usize {
+    /// Runs `work` over `items` split across `threads` threads.
+    fn scan<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync) -> usize {
         if threads == 1 {
-            return pids.iter().map(|&p| work(p)).sum();
+            return items.iter().map(&work).sum();
         }
-        let chunk = pids.len().div_ceil(threads).max(1);
+        let chunk = items.len().div_ceil(threads).max(1);
         std::thread::scope(|s| {
-            let handles: Vec<_> = pids
+            let handles: Vec<_> = items
                 .chunks(chunk)
-                .map(|part| s.spawn(|| part.iter().map(|&p| work(p)).sum::<usize>()))
+                .map(|part| s.spawn(|| part.iter().map(&work).sum::<usize>()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).sum()
         })
@@ -262,23 +267,23 @@ mod linux {
     pub fn full_scan(c: &mut Criterion) {
         let pids = every_pid();
         let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut threads = vec![1];
+        if cores > 1 {
+            threads.push(cores);
+        }
         let mut g = c.benchmark_group("full_scan");
-        g.bench_function("floor", |b| {
-            b.iter(|| {
-                paths
-                    .iter()
-                    .map(|(p, path)| floor_all(*p, path))
-                    .sum::<usize>()
-            })
-        });
-        for threads in [1, 2] {
-            g.bench_with_input(BenchmarkId::new("psx", threads), &threads, |b, &t| {
-                b.iter(|| scan(&pids, t, psx_all))
+        for &t in &threads {
+            g.bench_with_input(BenchmarkId::new("floor", t), &t, |b, &t| {
+                b.iter(|| scan(&paths, t, |(p, path)| floor_all(*p, path)))
+            });
+            g.bench_with_input(BenchmarkId::new("psx", t), &t, |b, &t| {
+                b.iter(|| scan(&pids, t, |&p| psx_all(p)))
             });
         }
-        g.bench_function("procfs", |b| b.iter(|| scan(&pids, 1, procfs_all)));
+        g.bench_function("procfs", |b| b.iter(|| scan(&pids, 1, |&p| procfs_all(p))));
         g.finish();
-        eprintln!("full_scan: {} processes", pids.len());
+        eprintln!("full_scan: {} processes, {cores} cores", pids.len());
     }
 }
 
