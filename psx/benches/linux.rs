@@ -285,6 +285,104 @@ mod linux {
         g.finish();
         eprintln!("full_scan: {} processes, {cores} cores", pids.len());
     }
+
+    /// Keeps `value` alive in the optimiser's eyes, then drops it.
+    fn sink<T>(value: T) {
+        black_box(value);
+    }
+
+    /// Time per call of `f` over one block of `calls` calls.
+    fn block(calls: u32, f: &mut dyn FnMut()) -> std::time::Duration {
+        let start = std::time::Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        start.elapsed() / calls
+    }
+
+    /// Paired measurement: floor and psx alternate in short blocks (a few ms), so a
+    /// burst of load from another process slows both alike; the ratio of the two
+    /// medians is then steady on a busy machine where separate criterion runs drift
+    /// apart. Prints one markdown row per case.
+    pub fn paired() {
+        let pid = std::process::id() as i32;
+        let path = status_path(pid);
+        let pids = every_pid();
+        let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
+        type Case<'a> = (&'a str, u32, Box<dyn FnMut() + 'a>, Box<dyn FnMut() + 'a>);
+        let status = |p: &CString| floor_status(black_box(p));
+        let cases: Vec<Case> = vec![
+            (
+                "umask",
+                100,
+                Box::new(|| sink(black_box(status(&path)))),
+                Box::new(|| sink(black_box(psx::proc_get_umask(black_box(pid))))),
+            ),
+            (
+                "groups",
+                100,
+                Box::new(|| sink(black_box(status(&path)))),
+                Box::new(|| sink(black_box(psx::proc_getgroups(black_box(pid))))),
+            ),
+            (
+                "sigmasks",
+                100,
+                Box::new(|| sink(black_box(status(&path)))),
+                Box::new(|| sink(black_box(psx::proc_get_sigmask(black_box(pid))))),
+            ),
+            (
+                "pgid",
+                4000,
+                Box::new(|| sink(black_box(floor_pgid(black_box(pid))))),
+                Box::new(|| sink(black_box(psx::proc_getpgid(black_box(pid))))),
+            ),
+            (
+                "sid",
+                4000,
+                Box::new(|| sink(black_box(floor_sid(black_box(pid))))),
+                Box::new(|| sink(black_box(psx::proc_getsid(black_box(pid))))),
+            ),
+            (
+                "rlimit_nofile",
+                2000,
+                Box::new(|| sink(black_box(floor_prlimit(black_box(pid))))),
+                Box::new(|| {
+                    sink(black_box(psx::proc_getrlimit(
+                        black_box(pid),
+                        Resource::Nofile,
+                    )))
+                }),
+            ),
+            (
+                "all_oneshot",
+                100,
+                Box::new(|| sink(black_box(floor_all(black_box(pid), &path)))),
+                Box::new(|| sink(black_box(psx_all(black_box(pid))))),
+            ),
+            (
+                "full_scan, 1 thread",
+                2,
+                Box::new(|| sink(black_box(scan(&paths, 1, |(p, path)| floor_all(*p, path))))),
+                Box::new(|| sink(black_box(scan(&pids, 1, |&p| psx_all(p))))),
+            ),
+        ];
+        println!("| case (paired) | floor | psx | psx / floor |");
+        println!("|---|---|---|---|");
+        for (name, calls, mut floor, mut ours) in cases {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for _ in 0..300 {
+                a.push(block(calls, &mut *floor));
+                b.push(block(calls, &mut *ours));
+            }
+            a.sort_unstable();
+            b.sort_unstable();
+            let (fa, fb) = (a[a.len() / 2], b[b.len() / 2]);
+            println!(
+                "| {name} | {fa:.2?} | {fb:.2?} | {:.3}x |",
+                fb.as_secs_f64() / fa.as_secs_f64()
+            );
+        }
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -295,7 +393,17 @@ criterion::criterion_group!(
     linux::full_scan
 );
 #[cfg(target_os = "linux")]
-criterion::criterion_main!(benches);
+fn main() {
+    // `PSX_BENCH_PAIRED=1`: the paired ratios instead of criterion (see `paired`).
+    if std::env::var_os("PSX_BENCH_PAIRED").is_some() {
+        linux::paired();
+        return;
+    }
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}
 
 #[cfg(not(target_os = "linux"))]
 fn main() {}
