@@ -9,4 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::psinfo_ids(data);
     let _ = decode::status_masks(data);
     let _ = decode::sigact(data);
+    // The two files `sigmasks` reads, split at a point the first byte chooses.
+    if let Some((&cut, rest)) = data.split_first() {
+        let cut = (usize::from(cut) * 8).min(rest.len());
+        let (status, sigact) = rest.split_at(cut);
+        let _ = decode::sigmasks(status, sigact);
+    }
 });

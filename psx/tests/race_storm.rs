@@ -2,8 +2,14 @@
 //! threads call every psx function on them, through pids and through `Process` handles,
 //! and on every pid of the machine. Bounded in time and count.
 //!
-//! Each child runs with its own umask, so a handle that read another process (a reused
-//! pid) would be caught returning the wrong one.
+//! Each child runs with its own umask and its own core-file limit, so a handle that read
+//! another process (a reused pid) would be caught returning the wrong one, and a limit
+//! set through a stale handle that landed on the newcomer would show up in the
+//! newcomer's limit. With CAP_SYS_ADMIN the storm steers new children onto pids just
+//! freed (`ns_last_pid`), so reuse happens hundreds of times a run.
+//!
+//! Limits are set only through handles: a set by bare pid may rightly reach whatever
+//! process has the pid now, which would spoil the check.
 #![cfg(target_os = "linux")]
 
 use std::collections::BTreeMap;
@@ -17,11 +23,17 @@ use psx::{Error, Limit, Process, RLimit, Resource};
 
 const DURATION: Duration = Duration::from_secs(3);
 const MAX_CHILDREN: usize = 2000;
+/// Child `i` starts with its core limit at `CORE_TAG_BASE + 2 * i + 1` (soft and hard);
+/// a set through its handle lowers it by one. Any other value read through its handle is
+/// another process's.
+const CORE_TAG_BASE: u64 = 1 << 30;
 
-/// A live (or recently live) child: its pid, the umask it was started with, its handle.
+/// A live (or recently live) child: its pid, the umask and core limit it was started
+/// with, its handle.
 struct Child {
     pid: u32,
     umask: u32,
+    core_tag: Option<u64>,
     handle: Arc<Process>,
 }
 
@@ -69,14 +81,17 @@ impl Tally {
 /// Every function, through the handle and through the bare pid.
 fn hammer(child: &Child, tally: &mut Tally) {
     let h = &*child.handle;
+    let wrong = |tally: &mut Tally, what: String| {
+        tally.wrong_process += 1;
+        tally
+            .unexpected
+            .push(format!("handle for {}: {what}", child.pid));
+    };
     match h.umask() {
-        Ok(mask) if mask != child.umask => {
-            tally.wrong_process += 1;
-            tally.unexpected.push(format!(
-                "handle for {} read umask {mask:o}, its own is {:o}",
-                child.pid, child.umask
-            ));
-        }
+        Ok(mask) if mask != child.umask => wrong(
+            tally,
+            format!("read umask {mask:o}, its own is {:o}", child.umask),
+        ),
         r => tally.record("handle umask", &r),
     }
     tally.record("handle groups", &h.groups());
@@ -84,10 +99,39 @@ fn hammer(child: &Child, tally: &mut Tally) {
     tally.record("handle pgid", &h.pgid());
     tally.record("handle sid", &h.sid());
     tally.record("handle getrlimit", &h.getrlimit(Resource::Nofile));
-    // Lowering both core limits of our own child to 0 is always allowed.
-    let zero = RLimit::new(Limit::Value(0), Limit::Value(0));
-    tally.record("handle rlimit set", &h.rlimit(Resource::Core, Some(zero)));
-    tally.record("handle info", &h.info(psx::Attr::ALL));
+    // The core limit: the child's tag, or the tag lowered by one through this handle.
+    let own_core = |l: RLimit| match child.core_tag {
+        Some(tag) => [tag, tag - 1]
+            .iter()
+            .any(|&v| l == RLimit::new(Limit::Value(v), Limit::Value(v))),
+        None => true,
+    };
+    match h.getrlimit(Resource::Core) {
+        Ok(l) if !own_core(l) => wrong(tally, format!("read core limit {l:?}")),
+        r => tally.record("handle core limit", &r),
+    }
+    // Lowering both core limits of our own child is always allowed.
+    let lower = child.core_tag.map_or(0, |tag| tag - 1);
+    let lowered = RLimit::new(Limit::Value(lower), Limit::Value(lower));
+    match h.rlimit(Resource::Core, Some(lowered)) {
+        Ok(old) if !own_core(old) => wrong(tally, format!("set over core limit {old:?}")),
+        r => tally.record("handle rlimit set", &r),
+    }
+    match h.info(psx::Attr::ALL) {
+        Ok(info) if info.umask.is_some_and(|m| m != child.umask) => {
+            wrong(tally, format!("info read umask {:?}", info.umask))
+        }
+        Ok(info)
+            if info
+                .rlimits
+                .as_ref()
+                .and_then(|r| r.get(&Resource::Core))
+                .is_some_and(|&l| !own_core(l)) =>
+        {
+            wrong(tally, format!("info read core limit {:?}", info.rlimits))
+        }
+        r => tally.record("handle info", &r),
+    }
 
     let pid = child.pid;
     tally.record("umask", &psx::proc_get_umask(pid));
@@ -106,6 +150,22 @@ fn every_pid() -> Vec<i32> {
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect()
+}
+
+/// Every read, by pid and through a fresh handle, on every process of the machine.
+fn sweep_machine(tally: &mut Tally) {
+    for pid in every_pid() {
+        tally.record("machine info", &psx::proc_info(pid, psx::Attr::ALL));
+        tally.record("machine sigmasks", &psx::proc_get_sigmask(pid));
+        let handle = Process::new(pid);
+        tally.record("machine pin", &handle);
+        if let Ok(h) = handle {
+            tally.record("machine handle info", &h.info(psx::Attr::ALL));
+            tally.record("machine handle umask", &h.umask());
+            tally.record("machine handle groups", &h.groups());
+            tally.record("machine handle getrlimit", &h.getrlimit(Resource::Nofile));
+        }
+    }
 }
 
 #[test]
@@ -130,6 +190,7 @@ fn race_storm() {
                         .map(|c| Child {
                             pid: c.pid,
                             umask: c.umask,
+                            core_tag: c.core_tag,
                             handle: Arc::clone(&c.handle),
                         })
                         .collect();
@@ -138,9 +199,7 @@ fn race_storm() {
                     }
                     round += 1;
                     if round % 50 == 0 {
-                        for pid in every_pid() {
-                            tally.record("machine info", &psx::proc_info(pid, psx::Attr::ALL));
-                        }
+                        sweep_machine(&mut tally);
                     }
                     if batch.is_empty() {
                         std::thread::yield_now();
@@ -159,18 +218,37 @@ fn race_storm() {
     // With CAP_SYS_ADMIN, steer the next pid onto one just reaped, so handles to the old
     // process meet a new one under their pid (without it, pids wrap too slowly to see).
     let can_steer = std::fs::write("/proc/sys/kernel/ns_last_pid", b"300").is_ok();
+    // Tag children by core limit only if ours leaves room for every tag.
+    let core_hard = psx::proc_getrlimit(std::process::id(), Resource::Core)
+        .unwrap()
+        .hard;
+    let tagging = core_hard >= Limit::Value(CORE_TAG_BASE + 2 * MAX_CHILDREN as u64 + 2);
+    if !tagging {
+        println!("core hard limit {core_hard} too low to tag children: umask check only");
+    }
     while start.elapsed() < DURATION && spawned < MAX_CHILDREN {
         let steered = if can_steer { reaped.pop() } else { None };
         if let Some(pid) = steered {
             let _ = std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string());
         }
         let umask = (spawned as u32 * 7 + 1) % 0o777;
+        let core_tag = tagging.then_some(CORE_TAG_BASE + 2 * spawned as u64 + 1);
         let mut cmd = Command::new("sleep");
         cmd.arg("0.02");
-        // SAFETY: umask is async-signal-safe and cannot fail.
+        // SAFETY: umask and setrlimit are async-signal-safe; the rlimit lives on the
+        // closure's stack across the call.
         unsafe {
             cmd.pre_exec(move || {
                 libc::umask(umask as libc::mode_t);
+                if let Some(tag) = core_tag {
+                    let l = libc::rlimit {
+                        rlim_cur: tag,
+                        rlim_max: tag,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_CORE, &l) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
                 Ok(())
             });
         }
@@ -181,6 +259,7 @@ fn race_storm() {
         live.lock().unwrap().push(Child {
             pid: child.id(),
             umask,
+            core_tag,
             handle,
         });
         running.push(child);
