@@ -81,7 +81,8 @@ pub enum DecodeError {
     Status,
     /// A line of `/proc/<pid>/rlimit` is not `name cur max`.
     Rlimit(usize),
-    /// A `kinfo_proc` reply shorter than the struct.
+    /// A `kinfo_proc` reply whose length is not the struct's: a torn reply, or a
+    /// kernel with another `kinfo_proc` layout.
     Truncated(usize),
     /// `kp_ngroups` outside `0..=NGROUPS`.
     BadGroupCount(i16),
@@ -96,7 +97,7 @@ impl std::fmt::Display for DecodeError {
             }
             DecodeError::Truncated(len) => write!(
                 f,
-                "kinfo_proc reply of {len} bytes, expected {}",
+                "kinfo_proc reply of {len} bytes, psx was built for {}: a different DragonFly ABI",
                 layout::SIZE
             ),
             DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
@@ -128,14 +129,18 @@ const MAXCOMLEN: usize = 16;
 /// disambiguates a command name with spaces that look like fields.
 pub fn status(text: &[u8], pid: Option<i32>) -> Result<Status, DecodeError> {
     let line = text.strip_suffix(b"\n").unwrap_or(text);
+    // The command name ends at one of the spaces among its first MAXCOMLEN + 1 bytes.
     let splits = line
         .iter()
-        .enumerate()
         .take(MAXCOMLEN + 1)
+        .enumerate()
         .filter(|&(_, &b)| b == b' ')
         .map(|(i, _)| i);
     for at in splits {
-        if let Some(status) = fields_after_comm(&line[..at], &line[at + 1..]) {
+        let (Some(comm), Some(rest)) = (line.get(..at), line.get(at + 1..)) else {
+            continue;
+        };
+        if let Some(status) = fields_after_comm(comm, rest) {
             if pid.is_none_or(|p| p == status.pid) {
                 return Ok(status);
             }
@@ -144,31 +149,62 @@ pub fn status(text: &[u8], pid: Option<i32>) -> Result<Status, DecodeError> {
     Err(DecodeError::Status)
 }
 
+fn int(f: &[u8]) -> Option<i32> {
+    std::str::from_utf8(f).ok()?.parse().ok()
+}
+
+fn id(f: &[u8]) -> Option<u32> {
+    std::str::from_utf8(f).ok()?.parse().ok()
+}
+
+/// `a,b` with two integers: the tty (`major,minor`, `-1,-1` for none) and the times
+/// (`sec,usec`, `-1,-1` when swapped out).
+fn pair(f: &[u8]) -> Option<()> {
+    let (a, b) = std::str::from_utf8(f).ok()?.split_once(',')?;
+    a.parse::<i64>().ok()?;
+    b.parse::<i64>().ok()?;
+    Some(())
+}
+
+/// The session flags field: `noflags`, `ctty`, `sldr` or `ctty,sldr`.
+fn session_flags(f: &[u8]) -> Option<()> {
+    f.split(|&b| b == b',')
+        .all(|w| matches!(w, b"ctty" | b"sldr" | b"noflags"))
+        .then_some(())
+}
+
+/// `rgid,g0,g1,...`: the real gid, then `cr_groups[]`.
+fn group_list(f: &[u8]) -> Option<Vec<u32>> {
+    let mut ids = f.split(|&b| b == b',').map(id);
+    ids.next()??; // rgid
+    ids.collect()
+}
+
+/// The fields after the command name:
+/// `pid ppid pgid sid maj,min flags start ut st wmsg euid ruid rgid,groups host`.
+/// The wait message and the jail's host name are kernel and admin strings that may
+/// hold spaces; the `euid ruid rgid,groups` run between them is found as the first
+/// place where it parses.
 fn fields_after_comm(comm: &[u8], rest: &[u8]) -> Option<Status> {
     let fields: Vec<&[u8]> = rest.split(|&b| b == b' ').collect();
-    // pid ppid pgid sid tty flags start ut st wmsg euid ruid groups host
-    let [pid, ppid, pgid, sid, tty, _flags, start, ut, st, _wmsg, euid, ruid, groups, _host] =
-        fields[..]
-    else {
+    let [pid, ppid, pgid, sid, tty, flags, start, ut, st, tail @ ..] = &fields[..] else {
         return None;
     };
-    let int = |f: &[u8]| std::str::from_utf8(f).ok()?.parse::<i32>().ok();
-    let pair = |f: &[u8]| {
-        let (a, b) = std::str::from_utf8(f).ok()?.split_once(',')?;
-        Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?))
-    };
     int(ppid)?;
-    for f in [tty, start, ut, st] {
+    pair(tty)?;
+    session_flags(flags)?;
+    for f in [start, ut, st] {
         pair(f)?;
     }
-    for f in [euid, ruid] {
-        std::str::from_utf8(f).ok()?.parse::<u32>().ok()?;
-    }
-    let mut ids = groups
-        .split(|&b| b == b',')
-        .map(|g| std::str::from_utf8(g).ok()?.parse::<u32>().ok());
-    ids.next()??; // rgid
-    let groups = ids.collect::<Option<Vec<u32>>>()?;
+    // tail = wmsg... euid ruid groups host...: wmsg and host at least one word each.
+    let groups = (1..tail.len().saturating_sub(3)).find_map(|j| {
+        let [euid, ruid, groups, ..] = tail.get(j..)? else {
+            return None;
+        };
+        id(euid)?;
+        id(ruid)?;
+        group_list(groups)
+    })?;
     Some(Status {
         comm: comm.to_vec(),
         pid: int(pid)?,
@@ -240,23 +276,35 @@ pub struct Kinfo {
     pub sigmasks: SignalMasks,
 }
 
+/// The native-endian `u32` at `at`; callers check the length first, and a read past
+/// the end (which they rule out) gives 0 rather than a panic.
 fn u32_at(buf: &[u8], at: usize) -> u32 {
-    let mut w = [0; 4];
-    w.copy_from_slice(&buf[at..at + 4]);
-    u32::from_ne_bytes(w)
+    at.checked_add(4)
+        .and_then(|end| buf.get(at..end))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
+fn i16_at(buf: &[u8], at: usize) -> i16 {
+    match buf.get(at..).and_then(|b| b.get(..2)) {
+        Some(&[a, b]) => i16::from_ne_bytes([a, b]),
+        _ => 0,
+    }
 }
 
 fn sigset_at(buf: &[u8], at: usize) -> SigSet {
     SigSet::from_words(&[0, 4, 8, 12].map(|o| u32_at(buf, at + o)))
 }
 
-/// Decodes one `kinfo_proc`.
+/// Decodes one `kinfo_proc`. DragonFly's struct has no size field, so the reply's
+/// length is the check: anything but [`layout::SIZE`] bytes is another ABI (or a torn
+/// reply), reported, never misread.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
-    if buf.len() < SIZE {
+    if buf.len() != SIZE {
         return Err(DecodeError::Truncated(buf.len()));
     }
-    let ngroups = i16::from_ne_bytes([buf[KP_NGROUPS], buf[KP_NGROUPS + 1]]);
+    let ngroups = i16_at(buf, KP_NGROUPS);
     let count = usize::try_from(ngroups)
         .ok()
         .filter(|&n| n <= NGROUPS)
@@ -302,6 +350,45 @@ mod tests {
         assert_eq!((s.pid, s.pgid, s.sid), (42, 42, 42));
         assert_eq!(s.groups, vec![0]);
         assert_eq!(status(line, Some(7)), Err(DecodeError::Status));
+    }
+
+    #[test]
+    fn raw_command_names() {
+        // p_comm is copied raw: a newline, bytes that are not UTF-8, all 16 bytes used,
+        // or nothing at all (the line then starts with the space before the pid).
+        let tail = b" 77 1 77 77 -1,-1 noflags 1,0 0,0 0,0 nochan 0 0 0,0 -\n";
+        for comm in [
+            &b"two\nlines"[..],
+            b"caf\xe9 \xff",
+            b"sixteen-bytes-ab",
+            b"1 2 3 4 5 6 7 8",
+            b"",
+        ] {
+            let line = [comm, &tail[..]].concat();
+            let s = status(&line, Some(77)).unwrap();
+            assert_eq!(s.comm, comm);
+            assert_eq!((s.pid, s.pgid, s.sid, s.groups), (77, 77, 77, vec![0]));
+        }
+    }
+
+    #[test]
+    fn wait_messages_and_jail_hosts_with_spaces() {
+        // procfs_dostatus prints lwp_wmesg and the jail's pr_host with %s.
+        let line = b"httpd 300 1 300 300 -1,-1 sldr 1700000000,5 0,10 0,20 vm wait 80 80 80,80,0 web jail 1\n";
+        let s = status(line, Some(300)).unwrap();
+        assert_eq!(s.groups, vec![80, 0]);
+        assert_eq!((s.pgid, s.sid), (300, 300));
+        // Swapped out: the three times are -1,-1.
+        let swapped = b"idle 5 1 5 5 -1,-1 noflags -1,-1 -1,-1 -1,-1 nochan 0 0 0,0,5 -\n";
+        assert_eq!(status(swapped, Some(5)).unwrap().groups, vec![0, 5]);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        for len in 0..SH.len() - 2 {
+            assert!(status(&SH[..len], Some(1234)).is_err(), "{len}");
+        }
+        assert!(status(SH, Some(1234)).is_ok());
     }
 
     #[test]
@@ -371,7 +458,10 @@ mod tests {
         assert_eq!(rlimits(b"cpu -2 -1\n"), Err(DecodeError::Rlimit(1)));
     }
 
-    /// A `kinfo_proc` laid out as DragonFly's `sys/sys/kinfo.h` (libc's struct, x86_64).
+    /// A `kinfo_proc` laid out as DragonFly's `sys/sys/kinfo.h` `struct kinfo_proc`
+    /// (992 bytes on x86_64), at the offsets of libc's `x86_64-unknown-dragonfly`
+    /// struct that sys.rs asserts (`kp_lwp.kl_sigmask` inside the embedded
+    /// `struct kinfo_lwp`); the rest is filler.
     fn kinfo_fixture(groups: &[u32], ngroups: i16, masks: [[u32; 4]; 4]) -> Vec<u8> {
         use layout::*;
         let mut buf = vec![0x11u8; SIZE];
@@ -435,6 +525,12 @@ mod tests {
             Err(DecodeError::BadGroupCount(17))
         );
         assert_eq!(kinfo(&[0; 10]), Err(DecodeError::Truncated(10)));
+        // A kernel whose kinfo_proc is larger: the length says so, nothing is misread.
+        let mut larger = kinfo_fixture(&[], 0, [[0; 4]; 4]);
+        larger.extend_from_slice(&[0; 64]);
+        let err = kinfo(&larger).unwrap_err();
+        assert_eq!(err, DecodeError::Truncated(layout::SIZE + 64));
+        assert!(err.to_string().contains("992"), "{err}");
     }
 
     proptest! {
@@ -448,9 +544,44 @@ mod tests {
 
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn status_round_trips(comm in "[a-z ]{1,16}", pid in 1i32..99999, pgid in 0i32..99999, sid in 0i32..99999, groups in proptest::collection::vec(any::<u32>(), 0..30)) {
+        fn mangled_status_lines_never_panic(cut in 0usize..120, byte in any::<u8>(), at in 0usize..120) {
+            // Real lines with one byte changed, then cut short: an answer or an error.
+            let mut line = SH.to_vec();
+            if let Some(b) = line.get_mut(at) {
+                *b = byte;
+            }
+            line.truncate(cut);
+            let _ = status(&line, Some(1234));
+            let _ = status(&line, None);
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn kinfo_round_trips(
+            gids in proptest::collection::vec(any::<u32>(), 0..=layout::NGROUPS),
+            masks in any::<[[u32; 4]; 4]>(),
+        ) {
+            let k = kinfo(&kinfo_fixture(&gids, gids.len() as i16, masks)).unwrap();
+            prop_assert_eq!(k.groups, gids);
+            let m = k.sigmasks;
+            for (got, want) in [m.pending, m.blocked, m.ignored, m.caught].into_iter().zip(masks) {
+                prop_assert_eq!(got, Some(SigSet::from_words(&want)));
+            }
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn status_round_trips(
+            comm in "[a-z0-9 ]{0,16}",
+            pid in 1i32..99999,
+            pgid in 0i32..99999,
+            sid in 0i32..99999,
+            groups in proptest::collection::vec(any::<u32>(), 0..30),
+            wmsg in "[a-z]{1,8}( [a-z]{1,8})?",
+            host in "-|[a-z.]{1,12}( [a-z]{1,5})?",
+        ) {
             let gids: String = groups.iter().map(|g| format!(",{g}")).collect();
-            let line = format!("{comm} {pid} 1 {pgid} {sid} -1,-1 noflags 1,2 3,4 5,6 nochan 0 0 7{gids} -\n");
+            let line = format!("{comm} {pid} 1 {pgid} {sid} -1,-1 noflags 1,2 3,4 5,6 {wmsg} 0 0 7{gids} {host}\n");
             let s = status(line.as_bytes(), Some(pid)).unwrap();
             prop_assert_eq!((s.pid, s.pgid, s.sid), (pid, pgid, sid));
             prop_assert_eq!(s.groups, groups);

@@ -59,7 +59,9 @@ fn read_proc_file(pid: Pid, name: &str) -> std::result::Result<Vec<u8>, ProcRead
 
 fn read_kinfo(pid: Pid) -> Result<Kinfo> {
     let mib = decode::kinfo_mib(pid.as_raw());
-    let mut buf = [0u8; layout::SIZE];
+    // Room for twice the struct psx knows, so a kernel whose kinfo_proc has grown
+    // answers with its real length, which decode::kinfo reports.
+    let mut buf = [0u8; 2 * layout::SIZE];
     let mut len = buf.len();
     // SAFETY: the MIB and `buf` (its length in `len`) are valid for the call.
     let ret = unsafe {
@@ -73,12 +75,27 @@ fn read_kinfo(pid: Pid) -> Result<Kinfo> {
         )
     };
     if ret != 0 {
-        return Err(Error::last_os_error(pid));
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::ENOMEM) {
+            return Err(Error::Os {
+                pid,
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "kernel's kinfo_proc is over {} bytes, psx was built for {}: a different DragonFly ABI",
+                        buf.len(),
+                        layout::SIZE
+                    ),
+                ),
+            });
+        }
+        return Err(Error::from_io(pid, err));
     }
+    // No such process (or one in another jail): the kernel answers with nothing.
     if len == 0 {
         return Err(Error::NoSuchProcess { pid });
     }
-    decode::kinfo(&buf[..len]).map_err(|e| invalid_data(pid, e))
+    decode::kinfo(buf.get(..len).unwrap_or(&buf)).map_err(|e| invalid_data(pid, e))
 }
 
 /// Groups, pgid and sid as `/proc/<pid>/status` has them, or, without procfs (or when
@@ -107,12 +124,10 @@ fn read_status(pid: Pid) -> Result<Status> {
 fn read_rlimits(pid: Pid) -> Result<Vec<(Resource, RLimit)>> {
     match read_proc_file(pid, "rlimit") {
         Ok(text) => decode::rlimits(&text).map_err(|e| invalid_data(pid, e)),
-        Err(ProcRead::NotMounted) => Err(Error::Os {
-            pid,
-            source: io::Error::new(
-                io::ErrorKind::NotFound,
-                "procfs is not mounted at /proc: limits need it",
-            ),
+        // Nothing else gives another process's limits on DragonFly (kinfo_proc has
+        // none): without procfs this system cannot answer, whatever the process.
+        Err(ProcRead::NotMounted) => Err(Error::Unsupported {
+            what: "resource limits without procfs mounted at /proc",
         }),
         Err(ProcRead::Failed(e)) => Err(e),
     }
@@ -160,6 +175,9 @@ impl Backend for DragonFly {
         read_kinfo(pid).map(drop)
     }
 
+    /// Whether `kinfo_proc` still shows the pid: the answer `kill(pid, 0)` gives (a
+    /// process another user owns exists too; DragonFly's lookups skip zombies, so a
+    /// zombie reads as gone). With no pin, a reused pid is not detected.
     fn is_running(target: Target<'_, ()>) -> Result<bool> {
         match read_kinfo(target.pid) {
             Ok(_) => Ok(true),

@@ -145,14 +145,31 @@ pub struct Kinfo {
     pub sigmasks: SignalMasks,
 }
 
+/// The native-endian `u32` at `at`; callers check the length first, and a read past
+/// the end (which they rule out) gives 0 rather than a panic.
 fn u32_at(buf: &[u8], at: usize) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(&buf[at..at + 4]);
-    u32::from_ne_bytes(word)
+    at.checked_add(4)
+        .and_then(|end| buf.get(at..end))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
+fn u64_at(buf: &[u8], at: usize) -> u64 {
+    at.checked_add(8)
+        .and_then(|end| buf.get(at..end))
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_ne_bytes)
 }
 
 fn sigset_at(buf: &[u8], at: usize) -> SigSet {
     SigSet::from_words(&[0, 4, 8, 12].map(|o| u32_at(buf, at + o)))
+}
+
+fn ngroups_at(buf: &[u8], at: usize) -> i16 {
+    match buf.get(at..).and_then(|b| b.get(..2)) {
+        Some(&[a, b]) => i16::from_ne_bytes([a, b]),
+        _ => 0,
+    }
 }
 
 /// Decodes one `kinfo_proc`, checking `ki_structsize` first.
@@ -174,7 +191,7 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
             len: buf.len(),
         });
     }
-    let ngroups = i16::from_ne_bytes([buf[KI_NGROUPS_FIELD], buf[KI_NGROUPS_FIELD + 1]]);
+    let ngroups = ngroups_at(buf, KI_NGROUPS_FIELD);
     let count = usize::try_from(ngroups)
         .ok()
         .filter(|&n| n <= KI_NGROUPS)
@@ -195,7 +212,10 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     })
 }
 
-/// Decodes a `KERN_PROC_GROUPS` reply: `gid_t[]`, as many as fit in `buf`.
+/// Decodes a `KERN_PROC_GROUPS` reply: `gid_t[]`, as many as fit in `buf` (a trailing
+/// partial `gid_t` is ignored). Up to FreeBSD 14 the first is the effective gid (as
+/// `getgroups(2)` returned it); from FreeBSD 15 the list holds only the supplementary
+/// groups and may be empty.
 pub fn groups(buf: &[u8]) -> Vec<u32> {
     buf.chunks_exact(4).map(|c| u32_at(c, 0)).collect()
 }
@@ -211,28 +231,36 @@ pub fn umask(buf: &[u8]) -> Result<u32, DecodeError> {
     }
 }
 
+/// `sizeof(struct rlimit)` (`sys/resource.h`: two `rlim_t`, i.e. `int64_t`, `rlim_cur`
+/// then `rlim_max`).
+pub const RLIMIT_SIZE: usize = 16;
+
 /// Decodes a `KERN_PROC_RLIMIT` reply: `struct rlimit { rlim_t rlim_cur, rlim_max; }`.
+///
+/// `rlim_t` is signed on FreeBSD and the kernel treats a negative limit as infinity;
+/// read as unsigned, such a value is above `RLIM_INFINITY` and so also unlimited.
 pub fn rlimit(buf: &[u8]) -> Result<RLimit, DecodeError> {
-    if buf.len() != 16 {
+    if buf.len() != RLIMIT_SIZE {
         return Err(DecodeError::Truncated {
             what: "rlimit",
             len: buf.len(),
         });
     }
-    let word = |at: usize| {
-        let mut w = [0; 8];
-        w.copy_from_slice(&buf[at..at + 8]);
-        u64::from_ne_bytes(w)
-    };
-    Ok(RLimit::from_raw(word(0), word(8), RLIM_INFINITY))
+    Ok(RLimit::from_raw(
+        u64_at(buf, 0),
+        u64_at(buf, 8),
+        RLIM_INFINITY,
+    ))
 }
 
-/// Encodes a `struct rlimit` for `KERN_PROC_RLIMIT`.
-pub fn encode_rlimit(limit: RLimit) -> [u8; 16] {
-    let mut out = [0; 16];
-    out[..8].copy_from_slice(&raw(limit.soft).to_ne_bytes());
-    out[8..].copy_from_slice(&raw(limit.hard).to_ne_bytes());
-    out
+/// Encodes a `struct rlimit` for `KERN_PROC_RLIMIT` (a value at or above
+/// `RLIM_INFINITY` becomes `RLIM_INFINITY`, never a negative `rlim_t`).
+pub fn encode_rlimit(limit: RLimit) -> [u8; RLIMIT_SIZE] {
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = raw(limit.soft).to_ne_bytes();
+    let [h0, h1, h2, h3, h4, h5, h6, h7] = raw(limit.hard).to_ne_bytes();
+    [
+        s0, s1, s2, s3, s4, s5, s6, s7, h0, h1, h2, h3, h4, h5, h6, h7,
+    ]
 }
 
 fn raw(limit: Limit) -> u64 {
@@ -244,7 +272,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// A `kinfo_proc` laid out as FreeBSD's `sys/sys/user.h` (libc's struct, amd64).
+    /// A `kinfo_proc` laid out as FreeBSD's `sys/sys/user.h` `struct kinfo_proc`
+    /// (`KINFO_PROC_SIZE` 1088 on amd64), at the offsets of libc's
+    /// `x86_64-unknown-freebsd` struct that sys.rs asserts; the rest is filler.
     fn fixture(groups: &[u32], ngroups: i16, cr_flags: u32, masks: [[u32; 4]; 4]) -> Vec<u8> {
         use layout::*;
         let mut buf = vec![0xEEu8; SIZE];
@@ -352,6 +382,45 @@ mod tests {
     }
 
     #[test]
+    fn a_larger_kernel_struct_is_named_in_the_error() {
+        // What read_kinfo hands over when a newer kernel's kinfo_proc is bigger than
+        // the struct psx knows: the kernel's bytes, led by its own ki_structsize.
+        let mut newer = vec![0u8; 2 * layout::SIZE];
+        newer[..4].copy_from_slice(&1152i32.to_ne_bytes());
+        let err = kinfo(&newer).unwrap_err();
+        assert_eq!(err, DecodeError::StructSize(1152));
+        assert!(err.to_string().contains("1152"), "{err}");
+        assert!(err.to_string().contains("1088"), "{err}");
+    }
+
+    #[test]
+    fn group_lists_of_any_length() {
+        // FreeBSD 15: no supplementary groups is an empty reply.
+        assert_eq!(groups(&[]), Vec::<u32>::new());
+        let many: Vec<u32> = (1000..1040).collect();
+        let mut bytes: Vec<u8> = many.iter().flat_map(|g| g.to_ne_bytes()).collect();
+        assert_eq!(groups(&bytes), many);
+        // A torn trailing gid_t is dropped, not misread.
+        bytes.extend_from_slice(&[1, 2]);
+        assert_eq!(groups(&bytes), many);
+    }
+
+    #[test]
+    fn negative_rlim_t_is_unlimited() {
+        // rlim_t is int64_t: the kernel stores -1 (or any negative) as infinity.
+        let mut bytes = [0u8; RLIMIT_SIZE];
+        bytes[..8].copy_from_slice(&(-1i64).to_ne_bytes());
+        bytes[8..].copy_from_slice(&4096i64.to_ne_bytes());
+        assert_eq!(
+            rlimit(&bytes),
+            Ok(RLimit::new(Limit::Unlimited, Limit::Value(4096)))
+        );
+        // A value psx is asked to set at or above infinity is sent as RLIM_INFINITY.
+        let huge = encode_rlimit(RLimit::new(Limit::Value(u64::MAX), Limit::Unlimited));
+        assert_eq!(&huge[..8], &RLIM_INFINITY.to_ne_bytes());
+    }
+
+    #[test]
     fn mibs_and_resources() {
         assert_eq!(kinfo_mib(7), [1, 14, 1, 7]);
         assert_eq!(umask_mib(7), [1, 14, 39, 7]);
@@ -369,6 +438,29 @@ mod tests {
             let _ = groups(&bytes);
             let _ = umask(&bytes);
             let _ = rlimit(&bytes);
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn kinfo_round_trips(
+            gids in proptest::collection::vec(any::<u32>(), 0..=layout::KI_NGROUPS),
+            masks in any::<[[u32; 4]; 4]>(),
+            overflow in any::<bool>(),
+        ) {
+            let flags = if overflow { layout::KI_CRF_GRP_OVERFLOW } else { 0 };
+            let k = kinfo(&fixture(&gids, gids.len() as i16, flags, masks)).unwrap();
+            prop_assert_eq!(k.groups, (!overflow).then(|| gids.clone()));
+            let m = k.sigmasks;
+            for (got, want) in [m.pending, m.blocked, m.ignored, m.caught].into_iter().zip(masks) {
+                prop_assert_eq!(got, Some(SigSet::from_words(&want)));
+            }
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn group_lists_round_trip(gids in proptest::collection::vec(any::<u32>(), 0..200)) {
+            let bytes: Vec<u8> = gids.iter().flat_map(|g| g.to_ne_bytes()).collect();
+            prop_assert_eq!(groups(&bytes), gids);
         }
 
         #[test]

@@ -26,6 +26,8 @@ const _: () = {
     assert!(libc::KI_NGROUPS == layout::KI_NGROUPS);
     assert!(libc::KI_CRF_GRP_OVERFLOW as u32 == layout::KI_CRF_GRP_OVERFLOW);
     assert!(libc::RLIM_INFINITY as u64 == decode::RLIM_INFINITY);
+    assert!(size_of::<libc::rlimit>() == decode::RLIMIT_SIZE);
+    assert!(offset_of!(libc::rlimit, rlim_max) == 8);
     assert!(
         libc::KERN_PROC_UMASK == 39 && libc::KERN_PROC_GROUPS == 34 && libc::KERN_PROC_RLIMIT == 37
     );
@@ -69,14 +71,39 @@ fn invalid_data(pid: Pid, err: decode::DecodeError) -> Error {
 }
 
 fn read_kinfo(pid: Pid) -> Result<Kinfo> {
-    let mut buf = [0u8; layout::SIZE];
-    let len = sysctl(&decode::kinfo_mib(pid.as_raw()), Some(&mut buf), None)
-        .map_err(|e| Error::from_io(pid, e))?;
+    // Room for twice the struct psx knows: a kernel whose kinfo_proc has grown still
+    // fits, and its `ki_structsize` then says so (decode::kinfo checks it).
+    let mut buf = [0u8; 2 * layout::SIZE];
+    let len = match sysctl(&decode::kinfo_mib(pid.as_raw()), Some(&mut buf), None) {
+        Ok(len) => len,
+        // Even larger: the kernel filled the buffer and said ENOMEM. Its first bytes
+        // hold `ki_structsize`, which makes the error say what happened.
+        Err(e) if e.raw_os_error() == Some(libc::ENOMEM) => buf.len(),
+        Err(e) => return Err(Error::from_io(pid, e)),
+    };
     // No process: an empty reply (or ESRCH, mapped above).
     if len == 0 {
         return Err(Error::NoSuchProcess { pid });
     }
-    decode::kinfo(&buf[..len]).map_err(|e| invalid_data(pid, e))
+    decode::kinfo(buf.get(..len).unwrap_or(&buf)).map_err(|e| invalid_data(pid, e))
+}
+
+/// For a sysctl that refuses an exiting process (`PGET_NOTWEXIT`) with ESRCH: a zombie
+/// (which `kinfo_proc` still shows) is [`Error::Zombie`], a gone process stays
+/// [`Error::NoSuchProcess`].
+fn zombie_or_gone(pid: Pid) -> Error {
+    match read_kinfo(pid) {
+        Ok(_) => Error::Zombie { pid },
+        Err(e) => e,
+    }
+}
+
+/// `Error::from_io`, with ESRCH checked for a zombie ([`zombie_or_gone`]).
+fn exiting_aware(pid: Pid, err: io::Error) -> Error {
+    match Error::from_io(pid, err) {
+        Error::NoSuchProcess { .. } => zombie_or_gone(pid),
+        other => other,
+    }
 }
 
 /// Serves `pick` from the oneshot's `kinfo_proc`, or `None` when no oneshot is active.
@@ -86,16 +113,21 @@ fn from_oneshot<R>(pid: Pid, pick: impl FnOnce(&Kinfo) -> Result<R>) -> Option<R
 
 /// The full group list from `KERN_PROC_GROUPS`: sized first, retried when it grew
 /// between the two calls (ENOMEM).
+///
+/// A gone process is ESRCH (the handler's `pget`), never an empty reply: zero bytes is
+/// an empty list, which FreeBSD 15 gives for a process without supplementary groups
+/// (its `cr_groups` no longer starts with the effective gid).
 fn proc_groups(pid: Pid) -> Result<Vec<u32>> {
     let mib = decode::groups_mib(pid.as_raw());
     for _ in 0..8 {
         let size = sysctl(&mib, None, None).map_err(|e| Error::from_io(pid, e))?;
         if size == 0 {
-            return Err(Error::NoSuchProcess { pid });
+            return Ok(Vec::new());
         }
-        let mut buf = vec![0u8; size];
+        // A little slack, so a list that grows by a few between the calls still fits.
+        let mut buf = vec![0u8; size.saturating_add(16 * 4)];
         match sysctl(&mib, Some(&mut buf), None) {
-            Ok(len) => return Ok(decode::groups(&buf[..len.min(buf.len())])),
+            Ok(len) => return Ok(decode::groups(buf.get(..len).unwrap_or(&buf))),
             Err(e) if e.raw_os_error() == Some(libc::ENOMEM) => continue,
             Err(e) => return Err(Error::from_io(pid, e)),
         }
@@ -107,7 +139,8 @@ fn proc_groups(pid: Pid) -> Result<Vec<u32>> {
 }
 
 /// `getpgid`/`getsid`, or the oneshot's `kinfo_proc`; `kinfo_proc` also when the kernel
-/// answers EPERM (another session).
+/// answers EPERM, or ESRCH (`getpgid`/`getsid` skip zombies, `kinfo_proc` shows them; a
+/// gone process is ESRCH there too).
 fn id_of(
     pid: Pid,
     call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
@@ -122,28 +155,35 @@ fn id_of(
         return Ok(Pid::from(id));
     }
     match Error::last_os_error(pid) {
-        Error::AccessDenied { .. } => read_kinfo(pid).map(|k| Pid::from(field(&k))),
+        Error::AccessDenied { .. } | Error::NoSuchProcess { .. } => {
+            read_kinfo(pid).map(|k| Pid::from(field(&k)))
+        }
         other => Err(other),
     }
 }
 
 /// `KERN_PROC_RLIMIT`: reads the old limits and, with `new`, sets them in the same call.
+///
+/// The handler answers EINVAL only for a resource number the kernel does not have
+/// (`which >= RLIM_NLIMITS`: RLIMIT_PIPEBUF before FreeBSD 14) or a new value of the
+/// wrong size, which psx never sends; `kern_proc_setrlimit` clamps rather than refuse.
+/// It refuses an exiting process with ESRCH (`PGET_NOTWEXIT`): a zombie is reported as
+/// such.
 fn rlimit(pid: Pid, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
     let number = decode::resource_number(resource).ok_or_else(Error::invalid_resource)?;
-    let mut old = [0u8; 16];
+    let mut old = [0u8; decode::RLIMIT_SIZE];
     let new = new.map(decode::encode_rlimit);
     let mib = decode::rlimit_mib(pid.as_raw(), number);
     let len = sysctl(&mib, Some(&mut old), new.as_ref().map(|n| &n[..])).map_err(|e| {
         match e.raw_os_error() {
-            // A resource this kernel predates (RLIMIT_PIPEBUF before FreeBSD 14).
-            Some(libc::EINVAL) if new.is_none() => Error::invalid_resource(),
-            _ => Error::from_io(pid, e),
+            Some(libc::EINVAL) => Error::invalid_resource(),
+            _ => exiting_aware(pid, e),
         }
     })?;
     if len == 0 {
         return Err(Error::NoSuchProcess { pid });
     }
-    decode::rlimit(&old[..len]).map_err(|e| invalid_data(pid, e))
+    decode::rlimit(old.get(..len).unwrap_or(&old)).map_err(|e| invalid_data(pid, e))
 }
 
 impl Backend for FreeBsd {
@@ -165,6 +205,9 @@ impl Backend for FreeBsd {
         read_kinfo(pid).map(drop)
     }
 
+    /// Whether `kinfo_proc` still shows the pid: the answer `kill(pid, 0)` gives
+    /// (a process another user owns exists too), except that a zombie counts as running.
+    /// With no pin, a reused pid is not detected.
     fn is_running(target: Target<'_, ()>) -> Result<bool> {
         match read_kinfo(target.pid) {
             Ok(_) => Ok(true),
@@ -176,12 +219,14 @@ impl Backend for FreeBsd {
     fn umask(target: Target<'_, ()>) -> Result<u32> {
         let pid = target.pid;
         let mut buf = [0u8; 2];
+        // The handler needs debug rights (`PGET_WANTREAD`: EPERM for another user's
+        // process) and refuses an exiting process with ESRCH: a zombie is reported so.
         let len = sysctl(&decode::umask_mib(pid.as_raw()), Some(&mut buf), None)
-            .map_err(|e| Error::from_io(pid, e))?;
+            .map_err(|e| exiting_aware(pid, e))?;
         if len == 0 {
             return Err(Error::NoSuchProcess { pid });
         }
-        decode::umask(&buf[..len]).map_err(|e| invalid_data(pid, e))
+        decode::umask(buf.get(..len).unwrap_or(&buf)).map_err(|e| invalid_data(pid, e))
     }
 
     fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
