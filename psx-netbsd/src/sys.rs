@@ -76,8 +76,12 @@ fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
     }
 }
 
-/// `getpgid`/`getsid` by pid, falling back to `kinfo_proc2` when the kernel says EPERM
-/// (another session); inside a oneshot, `kinfo_proc2` directly.
+/// `getpgid`/`getsid` by pid; inside a oneshot, `kinfo_proc2` directly.
+///
+/// Falls back to `kinfo_proc2` when the call says EPERM (another session) or ESRCH:
+/// `proc_find` skips zombies, which `kinfo_proc2` still lists with their group and
+/// session, so a zombie answers here as it does inside a oneshot. A pid that names
+/// nothing gets an empty `kinfo_proc2` reply: [`Error::NoSuchProcess`].
 fn id_of(
     pid: Pid,
     call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
@@ -92,8 +96,22 @@ fn id_of(
         return Ok(Pid::from(id));
     }
     match Error::last_os_error(pid) {
-        Error::AccessDenied { .. } => read_kinfo(pid).map(|k| Pid::from(field(&k))),
+        Error::AccessDenied { .. } | Error::NoSuchProcess { .. } => {
+            read_kinfo(pid).map(|k| Pid::from(field(&k)))
+        }
         other => Err(other),
+    }
+}
+
+/// `CTL_PROC` finds only live processes (`proc_find`), so its ESRCH is a zombie when
+/// `kinfo_proc2` still lists the pid, and no such process otherwise.
+fn zombie_or_gone(pid: Pid, err: Error) -> Error {
+    match err {
+        Error::NoSuchProcess { .. } => match read_kinfo(pid) {
+            Ok(_) => Error::Zombie { pid },
+            Err(_) => err,
+        },
+        other => other,
     }
 }
 
@@ -111,10 +129,17 @@ impl LimitSysctl for ProcLimit {
         let new = new.map(u64::to_ne_bytes);
         let mib = decode::limit_mib(self.pid.as_raw(), self.number, side);
         let len = sysctl(self.pid, &mib, Some(&mut old), new.as_ref().map(|n| &n[..]))?;
-        if len != old.len() {
-            return Err(Error::NoSuchProcess { pid: self.pid });
+        match len {
+            8 => Ok(u64::from_ne_bytes(old)),
+            0 => Err(Error::NoSuchProcess { pid: self.pid }),
+            _ => Err(Error::Os {
+                pid: self.pid,
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("limit sysctl replied {len} bytes, expected 8"),
+                ),
+            }),
         }
-        Ok(u64::from_ne_bytes(old))
     }
 }
 
@@ -168,9 +193,11 @@ impl Backend for NetBsd {
 
     fn get_rlimit(target: Target<'_, ()>, resource: Resource) -> Result<RLimit> {
         decode::get_rlimit(&mut proc_limit(target.pid, resource)?)
+            .map_err(|e| zombie_or_gone(target.pid, e))
     }
 
     fn set_rlimit(target: Target<'_, ()>, resource: Resource, new: RLimit) -> Result<RLimit> {
         decode::set_rlimit(&mut proc_limit(target.pid, resource)?, new)
+            .map_err(|e| zombie_or_gone(target.pid, e))
     }
 }

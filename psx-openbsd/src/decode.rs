@@ -60,7 +60,7 @@ pub enum DecodeError {
         /// Bytes received.
         len: usize,
     },
-    /// `p_ngroups` outside `0..=KI_NGROUPS`.
+    /// A negative `p_ngroups`.
     BadGroupCount(i16),
 }
 
@@ -88,45 +88,60 @@ pub struct Kinfo {
     pub pid: i32,
     /// `p__pgid`.
     pub pgid: i32,
-    /// `p_sid`.
+    /// `p_sid`: the session leader's pid, 0 once the leader has exited.
     pub sid: i32,
-    /// `p_groups[..p_ngroups]` (at most 16).
+    /// `p_groups[..min(p_ngroups, 16)]`.
     pub groups: Vec<u32>,
-    /// pending, blocked, ignored, caught (no process-wide pending on OpenBSD).
+    /// pending (the process's and its main thread's), blocked (the main thread's),
+    /// ignored, caught; no separate process-wide pending.
     pub sigmasks: SignalMasks,
 }
 
-fn u32_at(buf: &[u8], at: usize) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(&buf[at..at + 4]);
-    u32::from_ne_bytes(word)
+/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
+fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
+    buf.get(at..at.checked_add(N)?)?.try_into().ok()
 }
 
 /// Decodes one `kinfo_proc`.
+///
+/// `p_ngroups` is the process's real group count (`cr_ngroups`), while `p_groups` holds
+/// at most [`layout::KI_NGROUPS`]: a larger count gives the first 16. A negative count
+/// is an error.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
+    let truncated = DecodeError::Truncated { len: buf.len() };
     if buf.len() < SIZE {
-        return Err(DecodeError::Truncated { len: buf.len() });
+        return Err(truncated);
     }
-    let ngroups = i16::from_ne_bytes([buf[P_NGROUPS], buf[P_NGROUPS + 1]]);
+    let u32_at = |at: usize| bytes::<4>(buf, at).map(u32::from_ne_bytes);
+    let i32_at = |at: usize| bytes::<4>(buf, at).map(i32::from_ne_bytes);
+    // One 32-bit word: signal N at bit N - 1.
+    let set = |at: usize| u32_at(at).map(|word| SigSet::from_words(&[word]));
+    let ngroups = bytes::<2>(buf, P_NGROUPS)
+        .map(i16::from_ne_bytes)
+        .ok_or(truncated.clone())?;
     let count = usize::try_from(ngroups)
-        .ok()
-        .filter(|&n| n <= KI_NGROUPS)
-        .ok_or(DecodeError::BadGroupCount(ngroups))?;
-    let set = |at| Some(SigSet::from_words(&[u32_at(buf, at)]));
-    Ok(Kinfo {
-        pid: u32_at(buf, P_PID) as i32,
-        pgid: u32_at(buf, P_PGID) as i32,
-        sid: u32_at(buf, P_SID) as i32,
-        groups: (0..count).map(|i| u32_at(buf, P_GROUPS + 4 * i)).collect(),
-        sigmasks: SignalMasks {
-            pending: set(P_SIGLIST),
-            blocked: set(P_SIGMASK),
-            ignored: set(P_SIGIGNORE),
-            caught: set(P_SIGCATCH),
-            process_pending: None,
-        },
-    })
+        .map_err(|_| DecodeError::BadGroupCount(ngroups))?
+        .min(KI_NGROUPS);
+    let groups = (0..count)
+        .map(|i| u32_at(P_GROUPS + 4 * i))
+        .collect::<Option<Vec<u32>>>();
+    let decoded = (|| {
+        Some(Kinfo {
+            pid: i32_at(P_PID)?,
+            pgid: i32_at(P_PGID)?,
+            sid: i32_at(P_SID)?,
+            groups: groups?,
+            sigmasks: SignalMasks {
+                pending: Some(set(P_SIGLIST)?),
+                blocked: Some(set(P_SIGMASK)?),
+                ignored: Some(set(P_SIGIGNORE)?),
+                caught: Some(set(P_SIGCATCH)?),
+                process_pending: None,
+            },
+        })
+    })();
+    decoded.ok_or(truncated)
 }
 
 #[cfg(test)]
@@ -174,6 +189,21 @@ mod tests {
     }
 
     #[test]
+    fn every_signal_up_to_32() {
+        // All 32 bits: signals 1 to 32, nothing above (OpenBSD has 32 signals).
+        let m = kinfo(&fixture(&[], 0, [u32::MAX, 0, 1 << 31, 1]))
+            .unwrap()
+            .sigmasks;
+        assert_eq!(
+            m.pending.unwrap().iter().collect::<Vec<_>>(),
+            (1..=32).collect::<Vec<_>>()
+        );
+        assert!(m.blocked.unwrap().is_empty());
+        assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), [32]);
+        assert_eq!(m.caught.unwrap().iter().collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
     fn zero_and_sixteen_groups() {
         assert!(kinfo(&fixture(&[], 0, [0; 4])).unwrap().groups.is_empty());
         let sixteen: Vec<u32> = (1000..1016).collect();
@@ -181,9 +211,14 @@ mod tests {
             kinfo(&fixture(&sixteen, 16, [0; 4])).unwrap().groups,
             sixteen
         );
+        // A count above what the array holds: the first 16.
         assert_eq!(
-            kinfo(&fixture(&[], 17, [0; 4])),
-            Err(DecodeError::BadGroupCount(17))
+            kinfo(&fixture(&sixteen, 17, [0; 4])).unwrap().groups,
+            sixteen
+        );
+        assert_eq!(
+            kinfo(&fixture(&[], -1, [0; 4])),
+            Err(DecodeError::BadGroupCount(-1))
         );
         assert_eq!(
             kinfo(&fixture(&[], i16::MIN, [0; 4])),
@@ -194,16 +229,28 @@ mod tests {
     #[test]
     fn short_buffers_are_errors() {
         let buf = fixture(&[1], 1, [0; 4]);
-        for len in [0, 4, layout::P_SIGCATCH, layout::SIZE - 1] {
+        for len in [
+            0,
+            4,
+            layout::P_NGROUPS + 1,
+            layout::P_SIGCATCH + 3,
+            layout::SIZE - 1,
+        ] {
             assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated { len }));
         }
+        // A longer reply (a newer kernel's bigger struct) decodes from its prefix.
+        let mut longer = buf.clone();
+        longer.extend_from_slice(&[0; 64]);
+        assert_eq!(kinfo(&longer), kinfo(&buf));
     }
 
     #[test]
     fn the_mib_has_six_elements_with_the_struct_size() {
         let mib = kinfo_mib(9);
         assert_eq!(mib.len(), 6);
+        // CTL_KERN, KERN_PROC, KERN_PROC_PID, pid, sizeof(struct kinfo_proc), count.
         assert_eq!(mib, [1, 66, 1, 9, 648, 1]);
+        assert_eq!(mib[4] as usize, layout::SIZE);
     }
 
     proptest! {
@@ -215,10 +262,24 @@ mod tests {
 
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn fixtures_round_trip(groups in proptest::collection::vec(any::<u32>(), 0..=16), masks in any::<[u32; 4]>()) {
-            let k = kinfo(&fixture(&groups, groups.len() as i16, masks)).unwrap();
+        fn fixtures_round_trip(
+            groups in proptest::collection::vec(any::<u32>(), 0..=16),
+            masks in any::<[u32; 4]>(),
+            ids in any::<(i32, i32, i32)>(),
+        ) {
+            let mut buf = fixture(&groups, groups.len() as i16, masks);
+            for (at, id) in [(layout::P_PID, ids.0), (layout::P_PGID, ids.1), (layout::P_SID, ids.2)] {
+                buf[at..at + 4].copy_from_slice(&id.to_ne_bytes());
+            }
+            let k = kinfo(&buf).unwrap();
+            prop_assert_eq!((k.pid, k.pgid, k.sid), ids);
             prop_assert_eq!(&k.groups, &groups);
-            prop_assert_eq!(k.sigmasks.blocked, Some(SigSet::from_bits(u128::from(masks[1]))));
+            let m = k.sigmasks;
+            let set = |w: u32| Some(SigSet::from_bits(u128::from(w)));
+            prop_assert_eq!(m.pending, set(masks[0]));
+            prop_assert_eq!(m.blocked, set(masks[1]));
+            prop_assert_eq!(m.ignored, set(masks[2]));
+            prop_assert_eq!(m.caught, set(masks[3]));
         }
     }
 }

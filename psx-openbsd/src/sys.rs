@@ -63,8 +63,14 @@ fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
     }
 }
 
-/// `getpgid`/`getsid` by pid, falling back to `kinfo_proc` on EPERM (another session);
-/// inside a oneshot, `kinfo_proc` directly.
+/// `getpgid`/`getsid` by pid; inside a oneshot, `kinfo_proc` directly.
+///
+/// Falls back to `kinfo_proc` when the call says EPERM (OpenBSD refuses another
+/// session's process) or ESRCH: `getsid` answers ESRCH for a live process whose session
+/// leader has exited (`kinfo_proc` then has `p_sid` 0), and `prfind` skips zombies,
+/// which `kinfo_proc` still lists. So the answer is the same inside and outside a
+/// oneshot. A pid that names nothing gets an empty `kinfo_proc` reply:
+/// [`Error::NoSuchProcess`].
 fn id_of(
     pid: Pid,
     call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
@@ -79,7 +85,9 @@ fn id_of(
         return Ok(Pid::from(id));
     }
     match Error::last_os_error(pid) {
-        Error::AccessDenied { .. } => read_kinfo(pid).map(|k| Pid::from(field(&k))),
+        Error::AccessDenied { .. } | Error::NoSuchProcess { .. } => {
+            read_kinfo(pid).map(|k| Pid::from(field(&k)))
+        }
         other => Err(other),
     }
 }
