@@ -276,36 +276,61 @@ pub struct Kinfo {
     pub sigmasks: SignalMasks,
 }
 
-fn u32_at(buf: &[u8], at: usize) -> u32 {
-    let mut w = [0; 4];
-    w.copy_from_slice(&buf[at..at + 4]);
-    u32::from_ne_bytes(w)
+/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
+fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
+    buf.get(at..at.checked_add(N)?)?.try_into().ok()
+}
+
+fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
+    bytes(buf, at).map(u32::from_ne_bytes)
+}
+
+fn i32_at(buf: &[u8], at: usize) -> Option<i32> {
+    bytes(buf, at).map(i32::from_ne_bytes)
 }
 
 /// Decodes one `kinfo_proc`.
+///
+/// `cr_ngroups` is at most `NGROUPS` (16): the kernel copies the credential's first 16
+/// groups and counts them; anything else (negative, or above 16) is an error.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
+    let truncated = DecodeError::Truncated(buf.len());
     if buf.len() < SIZE {
-        return Err(DecodeError::Truncated(buf.len()));
+        return Err(truncated);
     }
-    let ngroups = i16::from_ne_bytes([buf[CR_NGROUPS], buf[CR_NGROUPS + 1]]);
+    let ngroups = bytes(buf, CR_NGROUPS)
+        .map(i16::from_ne_bytes)
+        .ok_or_else(|| truncated.clone())?;
     let count = usize::try_from(ngroups)
         .ok()
         .filter(|&n| n <= NGROUPS)
         .ok_or(DecodeError::BadGroupCount(ngroups))?;
-    let set = |at| Some(SigSet::from_words(&[u32_at(buf, at)]));
-    Ok(Kinfo {
-        pid: u32_at(buf, P_PID) as i32,
-        pgid: u32_at(buf, E_PGID) as i32,
-        groups: (0..count).map(|i| u32_at(buf, CR_GROUPS + 4 * i)).collect(),
-        sigmasks: SignalMasks {
-            pending: None,
-            blocked: None,
-            ignored: set(P_SIGIGNORE),
-            caught: set(P_SIGCATCH),
-            process_pending: None,
-        },
-    })
+    let groups = (0..count)
+        .map(|i| u32_at(buf, CR_GROUPS + 4 * i))
+        .collect::<Option<Vec<u32>>>();
+    let set = |at| u32_at(buf, at).map(|w| SigSet::from_words(&[w]));
+    match (
+        i32_at(buf, P_PID),
+        i32_at(buf, E_PGID),
+        groups,
+        set(P_SIGIGNORE),
+        set(P_SIGCATCH),
+    ) {
+        (Some(pid), Some(pgid), Some(groups), Some(ignored), Some(caught)) => Ok(Kinfo {
+            pid,
+            pgid,
+            groups,
+            sigmasks: SignalMasks {
+                pending: None,
+                blocked: None,
+                ignored: Some(ignored),
+                caught: Some(caught),
+                process_pending: None,
+            },
+        }),
+        _ => Err(truncated),
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +384,22 @@ mod tests {
             kinfo(&fixture(&[], -3, 0, 0)),
             Err(DecodeError::BadGroupCount(-3))
         );
+    }
+
+    #[test]
+    fn the_fixture_offsets_are_the_headers() {
+        // Worked out by hand from XNU's bsd/sys/proc.h and bsd/sys/sysctl.h (LP64),
+        // independently of `layout`: p_pid 40, p_sigignore 232, p_sigcatch 236,
+        // cr_ngroups 424, cr_groups 428, e_pgid 564, 648 bytes in all.
+        let buf = fixture(&[1000, 1001], 2, 0x11, 0x22);
+        assert_eq!(buf.len(), 648);
+        assert_eq!(buf[40..44], 321i32.to_ne_bytes());
+        assert_eq!(buf[232..236], 0x11u32.to_ne_bytes());
+        assert_eq!(buf[236..240], 0x22u32.to_ne_bytes());
+        assert_eq!(buf[424..426], 2i16.to_ne_bytes());
+        assert_eq!(buf[428..432], 1000u32.to_ne_bytes());
+        assert_eq!(buf[432..436], 1001u32.to_ne_bytes());
+        assert_eq!(buf[564..568], 320i32.to_ne_bytes());
     }
 
     #[test]

@@ -17,8 +17,16 @@
 //! `libc::sysctl` with the integer MIB is one call and no allocation; `mach2` offers no
 //! call that serves these attributes (task ports need privileges psx should not ask for).
 //!
-//! Process handles: macOS has no pin psx uses, so a `Process` does not detect a reused pid.
-//! Inside a oneshot one `kinfo_proc` serves groups, signal masks and the process group.
+//! Process handles: `Pin` is `()`. macOS has no process handle psx could hold without
+//! privileges (a task port needs them), so a `Process` does not detect a reused pid.
+//! `is_running` asks for the `kinfo_proc`: `kill(pid, 0)` semantics (another user's
+//! process counts), and a zombie, which `KERN_PROC_PID` still reports, counts as running.
+//!
+//! Oneshot: one `kinfo_proc` serves groups, signal masks and the process group, as in
+//! psutil-extra (whose macOS `proc_getpgid` also takes `e_pgid` only from a cached
+//! `kinfo_proc`). The session is always `getsid(2)`: `kinfo_proc` holds only a kernel
+//! pointer to it. A zero-length reply (the kernel's answer for a pid that names no
+//! process) is `NoSuchProcess`.
 #![warn(missing_docs)]
 
 pub mod decode;

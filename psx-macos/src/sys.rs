@@ -13,7 +13,10 @@ const _: () = {
     assert!(size_of::<libc::pid_t>() == 4 && size_of::<libc::gid_t>() == 4);
     assert!(size_of::<libc::timeval>() == 16 && size_of::<libc::dev_t>() == 4);
     assert!(size_of::<*const u8>() == 8);
-    assert!(libc::KERN_PROC == 14 && libc::KERN_PROC_PID == 1);
+    assert!(libc::CTL_KERN == 1 && libc::KERN_PROC == 14 && libc::KERN_PROC_PID == 1);
+    assert!(size_of::<libc::itimerval>() == 2 * size_of::<decode::Timeval>());
+    assert!(size_of::<libc::timeval>() == size_of::<decode::Timeval>());
+    assert!(size_of::<libc::c_short>() == 2 && size_of::<libc::uid_t>() == 4);
 };
 
 /// The macOS backend.

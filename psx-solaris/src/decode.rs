@@ -5,9 +5,11 @@
 //! offsets for these fields, its `lwpstatus_t` naming the byte after `pr_cursig`
 //! `pr_adi` where illumos has `pr_pad1`), for the LP64 data model: `prcred_t`, the head
 //! of `pstatus_t` and of its `lwpstatus_t`, the head of `psinfo_t`, and `struct sigaction`
-//! (`sys/signal.h`). The pstatus structs are transcribed below as `#[repr(C)]` mirrors so
-//! the compiler computes the offsets; compile-time assertions pin them. `sys.rs` checks
-//! `struct sigaction` and `siginfo_t` against the libc crate on the target.
+//! (`sys/signal.h`). They are transcribed below as `#[repr(C)]` mirrors (pointers and
+//! `long` as 64-bit integers, so the layout is the target's on any host) and the
+//! compiler computes the offsets; compile-time assertions pin them to the values worked
+//! out by hand from the headers. The libc crate has none of the procfs structs; `sys.rs`
+//! checks `struct sigaction`, `siginfo_t` and `sigset_t` against it on the target.
 
 use core::mem::{offset_of, size_of};
 
@@ -66,6 +68,41 @@ pub struct PstatusHead {
     pub pr_lwp: LwpstatusHead,
 }
 
+/// `prcred_t` (`/proc/<pid>/cred`): `pr_groups` is declared with one slot and runs on
+/// past the struct for `pr_ngroups` entries.
+#[repr(C)]
+pub struct Prcred {
+    /// `uid_t pr_euid, pr_ruid, pr_suid; gid_t pr_egid, pr_rgid, pr_sgid`.
+    pub pr_ids: [u32; 6],
+    /// `int pr_ngroups`.
+    pub pr_ngroups: i32,
+    /// `gid_t pr_groups[1]`.
+    pub pr_groups: [u32; 1],
+}
+
+/// The head of `psinfo_t` (`/proc/<pid>/psinfo`), up to `pr_sid`.
+#[repr(C)]
+pub struct PsinfoHead {
+    /// `int pr_flag; int pr_nlwp; pid_t pr_pid; pid_t pr_ppid`.
+    pub pr_head: [i32; 4],
+    /// `pid_t pr_pgid`: the process group.
+    pub pr_pgid: i32,
+    /// `pid_t pr_sid`: the session.
+    pub pr_sid: i32,
+}
+
+/// `struct sigaction` (`sys/signal.h`, LP64), one per signal in `/proc/<pid>/sigact`.
+#[repr(C)]
+pub struct Sigaction {
+    /// `int sa_flags`.
+    pub sa_flags: i32,
+    /// `union { void (*_handler)(); void (*_sigaction)(int, siginfo_t *, void *); }`:
+    /// `SIG_DFL` (0), `SIG_IGN` (1) or a handler's address.
+    pub sa_handler: u64,
+    /// `sigset_t sa_mask`.
+    pub sa_mask: Set4,
+}
+
 /// Offsets decoding reads.
 pub mod layout {
     use super::*;
@@ -77,17 +114,19 @@ pub mod layout {
     /// Bytes of `pstatus_t` psx needs.
     pub const PSTATUS_HEAD: usize = size_of::<PstatusHead>();
     /// `prcred_t.pr_ngroups`.
-    pub const PR_NGROUPS: usize = 24;
+    pub const PR_NGROUPS: usize = offset_of!(Prcred, pr_ngroups);
     /// `prcred_t.pr_groups`: runs on past the struct for `pr_ngroups` entries.
-    pub const PR_GROUPS: usize = 28;
+    pub const PR_GROUPS: usize = offset_of!(Prcred, pr_groups);
+    /// `sizeof(prcred_t)`: the least the kernel writes, even with no groups.
+    pub const PRCRED_SIZE: usize = size_of::<Prcred>();
     /// `psinfo_t.pr_pgid`.
-    pub const PSINFO_PGID: usize = 16;
+    pub const PSINFO_PGID: usize = offset_of!(PsinfoHead, pr_pgid);
     /// `psinfo_t.pr_sid`.
-    pub const PSINFO_SID: usize = 20;
-    /// `sizeof(struct sigaction)` (LP64): `int sa_flags; void (*sa_handler)(); sigset_t sa_mask`.
-    pub const SIGACTION_SIZE: usize = 32;
+    pub const PSINFO_SID: usize = offset_of!(PsinfoHead, pr_sid);
+    /// `sizeof(struct sigaction)`.
+    pub const SIGACTION_SIZE: usize = size_of::<Sigaction>();
     /// `struct sigaction.sa_handler`.
-    pub const SA_HANDLER: usize = 8;
+    pub const SA_HANDLER: usize = offset_of!(Sigaction, sa_handler);
 }
 
 // The offsets the headers give for LP64, worked out by hand: a wrong transcription
@@ -98,6 +137,9 @@ const _: () = {
     assert!(offset_of!(LwpstatusHead, pr_info) == 16);
     assert!(layout::PR_LWPHOLD == 672);
     assert!(layout::PSTATUS_HEAD == 688);
+    assert!(layout::PR_NGROUPS == 24 && layout::PR_GROUPS == 28 && layout::PRCRED_SIZE == 32);
+    assert!(layout::PSINFO_PGID == 16 && layout::PSINFO_SID == 20);
+    assert!(layout::SIGACTION_SIZE == 32 && layout::SA_HANDLER == 8);
 };
 
 /// `SIG_DFL` and `SIG_IGN` (`sys/signal.h`).
@@ -137,76 +179,89 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-fn u32_at(buf: &[u8], at: usize) -> u32 {
-    let mut w = [0; 4];
-    w.copy_from_slice(&buf[at..at + 4]);
-    u32::from_ne_bytes(w)
+/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
+fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
+    buf.get(at..at.checked_add(N)?)?.try_into().ok()
 }
 
-fn set_at(buf: &[u8], at: usize) -> SigSet {
-    SigSet::from_words(&[0, 4, 8, 12].map(|o| u32_at(buf, at + o)))
+fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
+    bytes(buf, at).map(u32::from_ne_bytes)
+}
+
+fn i32_at(buf: &[u8], at: usize) -> Option<i32> {
+    bytes(buf, at).map(i32::from_ne_bytes)
+}
+
+/// A `sigset_t` (4 x `uint32_t`) at `at`.
+fn set_at(buf: &[u8], at: usize) -> Option<SigSet> {
+    let mut words = [0u32; 4];
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = u32_at(buf, at.checked_add(4 * i)?)?;
+    }
+    Some(SigSet::from_words(&words))
 }
 
 /// The supplementary groups from `/proc/<pid>/cred` (`prcred_t`, whose `pr_groups`
 /// array runs on past the struct).
 pub fn cred_groups(buf: &[u8]) -> Result<Vec<u32>, DecodeError> {
     use layout::*;
-    if buf.len() < PR_GROUPS {
-        return Err(DecodeError::Truncated {
-            what: "cred",
-            len: buf.len(),
-        });
+    let truncated = DecodeError::Truncated {
+        what: "cred",
+        len: buf.len(),
+    };
+    if buf.len() < PRCRED_SIZE {
+        return Err(truncated);
     }
-    let n = u32_at(buf, PR_NGROUPS) as i32;
+    let n = i32_at(buf, PR_NGROUPS).ok_or(truncated)?;
+    let room = buf.len().saturating_sub(PR_GROUPS) / 4;
     let count = usize::try_from(n)
         .ok()
-        .filter(|&c| c <= (buf.len() - PR_GROUPS) / 4)
+        .filter(|&c| c <= room)
         .ok_or(DecodeError::BadGroupCount(n))?;
-    Ok((0..count).map(|i| u32_at(buf, PR_GROUPS + 4 * i)).collect())
+    (0..count)
+        .map(|i| u32_at(buf, PR_GROUPS + 4 * i).ok_or(DecodeError::BadGroupCount(n)))
+        .collect()
 }
 
 /// `(pr_pgid, pr_sid)` from `/proc/<pid>/psinfo`.
 pub fn psinfo_ids(buf: &[u8]) -> Result<(i32, i32), DecodeError> {
-    if buf.len() < layout::PSINFO_SID + 4 {
-        return Err(DecodeError::Truncated {
-            what: "psinfo",
-            len: buf.len(),
-        });
-    }
-    Ok((
-        u32_at(buf, layout::PSINFO_PGID) as i32,
-        u32_at(buf, layout::PSINFO_SID) as i32,
-    ))
+    let ids = i32_at(buf, layout::PSINFO_PGID).zip(i32_at(buf, layout::PSINFO_SID));
+    ids.ok_or(DecodeError::Truncated {
+        what: "psinfo",
+        len: buf.len(),
+    })
 }
 
 /// `(pending, blocked)` from `/proc/<pid>/status`: the process's `pr_sigpend` and the
 /// representative lwp's `pr_lwphold`.
 pub fn status_masks(buf: &[u8]) -> Result<(SigSet, SigSet), DecodeError> {
+    let truncated = DecodeError::Truncated {
+        what: "status",
+        len: buf.len(),
+    };
     if buf.len() < layout::PSTATUS_HEAD {
-        return Err(DecodeError::Truncated {
-            what: "status",
-            len: buf.len(),
-        });
+        return Err(truncated);
     }
-    Ok((
-        set_at(buf, layout::PR_SIGPEND),
-        set_at(buf, layout::PR_LWPHOLD),
-    ))
+    set_at(buf, layout::PR_SIGPEND)
+        .zip(set_at(buf, layout::PR_LWPHOLD))
+        .ok_or(truncated)
 }
 
-/// `(ignored, caught)` from `/proc/<pid>/sigact`: entry N-1 is signal N; `SIG_IGN` is
-/// ignored, any other handler but `SIG_DFL` is caught.
+/// `(ignored, caught)` from `/proc/<pid>/sigact`: entry N-1 is signal N (the kernel
+/// writes `NSIG - 1` entries); `SIG_IGN` is ignored, any other value but `SIG_DFL` is
+/// a handler: caught.
+/// Entries past signal 128 are beyond any `sigset_t` and are skipped.
 pub fn sigact(buf: &[u8]) -> Result<(SigSet, SigSet), DecodeError> {
     use layout::*;
     if buf.is_empty() || buf.len() % SIGACTION_SIZE != 0 {
         return Err(DecodeError::Sigact(buf.len()));
     }
     let (mut ignored, mut caught) = (SigSet::EMPTY, SigSet::EMPTY);
-    for (i, entry) in buf.chunks_exact(SIGACTION_SIZE).enumerate() {
-        let mut handler = [0; 8];
-        handler.copy_from_slice(&entry[SA_HANDLER..SA_HANDLER + 8]);
-        let sig = i as i32 + 1;
-        match u64::from_ne_bytes(handler) {
+    for (sig, entry) in (1..=128).zip(buf.chunks_exact(SIGACTION_SIZE)) {
+        let handler = bytes(entry, SA_HANDLER)
+            .map(u64::from_ne_bytes)
+            .ok_or(DecodeError::Sigact(buf.len()))?;
+        match handler {
             SIG_DFL => {}
             SIG_IGN => ignored.insert(sig),
             _ => caught.insert(sig),
@@ -265,6 +320,19 @@ mod tests {
             Err(DecodeError::BadGroupCount(-1))
         );
         assert!(cred_groups(&cred(&[1], 1)[..20]).is_err());
+        // Fewer bytes than `sizeof(prcred_t)`: truncated, even if the count fits.
+        assert_eq!(
+            cred_groups(&cred(&[], 0)[..31]),
+            Err(DecodeError::Truncated {
+                what: "cred",
+                len: 31
+            })
+        );
+        // Two groups claimed, one present.
+        assert_eq!(
+            cred_groups(&cred(&[5, 6], 2)[..32]),
+            Err(DecodeError::BadGroupCount(2))
+        );
     }
 
     #[test]
@@ -276,7 +344,9 @@ mod tests {
         assert!(psinfo_ids(&buf[..23]).is_err());
     }
 
-    /// A `pstatus_t` head laid out as `sys/procfs.h` (LP64) with the given sets.
+    /// A `pstatus_t` laid out as `sys/procfs.h` gives it (LP64: `pr_sigpend` at 32,
+    /// `pr_lwp` at 384 and its `pr_lwphold` at 288 into it) with the given sets; the
+    /// rest is filler, as the parts psx does not read.
     fn pstatus(sigpend: Set4, lwphold: Set4) -> Vec<u8> {
         let mut buf = vec![0xCCu8; 1000];
         for (at, set) in [(layout::PR_SIGPEND, sigpend), (layout::PR_LWPHOLD, lwphold)] {
@@ -287,7 +357,9 @@ mod tests {
         buf
     }
 
-    /// `/proc/<pid>/sigact`: one `struct sigaction` per signal 1..=n.
+    /// `/proc/<pid>/sigact`: one `struct sigaction` per signal 1..=n, laid out as
+    /// `sys/signal.h` gives it for LP64 (`sa_flags` at 0, the handler at 8, `sa_mask`
+    /// at 16, 32 bytes in all).
     fn sigact_file(handlers: &[u64]) -> Vec<u8> {
         let mut buf = Vec::new();
         for &h in handlers {
@@ -320,6 +392,27 @@ mod tests {
         assert!(status_masks(&pstatus([0; 4], [0; 4])[..687]).is_err());
         assert_eq!(sigact(&[]), Err(DecodeError::Sigact(0)));
         assert_eq!(sigact(&[0; 33]), Err(DecodeError::Sigact(33)));
+        assert!(psinfo_ids(&[0; 23]).is_err());
+    }
+
+    #[test]
+    fn sigact_past_signal_128_is_skipped() {
+        let mut handlers = vec![SIG_IGN; 200];
+        handlers[127] = 0x1000;
+        let (ignored, caught) = sigact(&sigact_file(&handlers)).unwrap();
+        assert_eq!(ignored.len(), 127);
+        assert_eq!(caught.iter().collect::<Vec<_>>(), vec![128]);
+    }
+
+    #[test]
+    fn the_fixture_offsets_are_the_headers() {
+        // Written by hand from procfs.h and signal.h, independently of `layout`.
+        let status = pstatus([0xA, 0, 0, 0], [0, 0xB, 0, 0]);
+        assert_eq!(status[32..36], 0xAu32.to_ne_bytes());
+        assert_eq!(status[384 + 288 + 4..384 + 288 + 8], 0xBu32.to_ne_bytes());
+        let file = sigact_file(&[7]);
+        assert_eq!(file.len(), 32);
+        assert_eq!(file[8..16], 7u64.to_ne_bytes());
     }
 
     proptest! {

@@ -8,11 +8,17 @@ use psx_core::{Attr, Backend, Error, Pid, Result, SignalMasks, Target};
 
 use crate::decode::{self, layout};
 
-// `struct sigaction` and `siginfo_t` as the libc crate has them for this target.
+// The transcriptions in `decode` against the libc crate's types for this target (libc
+// has no procfs structs, so these are the parts it does have).
 const _: () = {
     assert!(size_of::<libc::sigaction>() == layout::SIGACTION_SIZE);
+    assert!(offset_of!(libc::sigaction, sa_flags) == offset_of!(decode::Sigaction, sa_flags));
     assert!(offset_of!(libc::sigaction, sa_sigaction) == layout::SA_HANDLER);
+    assert!(offset_of!(libc::sigaction, sa_mask) == offset_of!(decode::Sigaction, sa_mask));
+    assert!(size_of::<libc::sigset_t>() == size_of::<[u32; 4]>());
     assert!(size_of::<libc::siginfo_t>() == size_of::<decode::Siginfo>());
+    assert!(size_of::<libc::timespec>() == 16 && size_of::<libc::uintptr_t>() == 8);
+    assert!(size_of::<libc::pid_t>() == 4 && size_of::<libc::gid_t>() == 4);
     assert!(libc::SIG_IGN == 1 && libc::SIG_DFL == 0);
 };
 
@@ -27,6 +33,21 @@ fn read(pid: Pid, name: &str) -> Result<Vec<u8>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::NoSuchProcess { pid }),
         Err(e) => Err(Error::from_io(pid, e)),
     }
+}
+
+/// Reads a file the kernel serves only for a live process: for a zombie (or one already
+/// exiting) it answers `ENOENT`, as for a process that is gone. `psinfo` tells them
+/// apart: it stays until the zombie is reaped.
+fn read_live(pid: Pid, name: &str) -> Result<Vec<u8>> {
+    match read(pid, name) {
+        Err(Error::NoSuchProcess { .. }) if exists(pid) => Err(Error::Zombie { pid }),
+        other => other,
+    }
+}
+
+/// Whether `/proc/<pid>` still has the process, zombies included.
+fn exists(pid: Pid) -> bool {
+    std::fs::metadata(format!("/proc/{}/psinfo", pid.as_raw())).is_ok()
 }
 
 fn invalid_data(pid: Pid, err: decode::DecodeError) -> Error {
@@ -78,13 +99,13 @@ impl Backend for Solaris {
 
     fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
         let pid = target.pid;
-        decode::cred_groups(&read(pid, "cred")?).map_err(|e| invalid_data(pid, e))
+        decode::cred_groups(&read_live(pid, "cred")?).map_err(|e| invalid_data(pid, e))
     }
 
     fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
         let pid = target.pid;
-        let status = read(pid, "status")?;
-        let sigact = read(pid, "sigact")?;
+        let status = read_live(pid, "status")?;
+        let sigact = read_live(pid, "sigact")?;
         decode::sigmasks(&status, &sigact).map_err(|e| invalid_data(pid, e))
     }
 
