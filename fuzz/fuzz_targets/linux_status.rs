@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let zombie = decode::is_zombie(data);
     let umask = decode::umask(data);
     let pair = decode::umask_or_zombie(data);
-    assert_eq!(pair.as_ref().ok(), umask.as_ref().ok().map(|u| (*u, zombie)).as_ref());
+    assert_eq!(
+        pair.as_ref().ok(),
+        umask.as_ref().ok().map(|u| (*u, zombie)).as_ref()
+    );
     if let Ok(status) = decode::status(data) {
         // What the one-pass decoder found, the single-field decoders find too.
         assert_eq!(decode::groups(data).ok(), Some(status.groups.clone()));

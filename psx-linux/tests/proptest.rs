@@ -49,6 +49,22 @@ proptest! {
     }
 
     #[test]
+    fn one_pass_and_single_field_decoders_agree(lines in proptest::collection::vec(
+        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name|Uid)", "[ \t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
+        let text: String = lines.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+        let bytes = text.as_bytes();
+        let zombie = decode::is_zombie(bytes);
+        let umask = decode::umask(bytes).ok();
+        prop_assert_eq!(decode::umask_or_zombie(bytes).ok(), umask.map(|u| (u, zombie)));
+        if let Ok(s) = decode::status(bytes) {
+            prop_assert_eq!(s.umask, umask.flatten());
+            prop_assert_eq!(s.zombie, zombie);
+            prop_assert_eq!(decode::groups(bytes).ok(), Some(s.groups));
+            prop_assert_eq!(decode::sigmasks(bytes).ok(), Some(s.sigmasks));
+        }
+    }
+
+    #[test]
     fn well_formed_status_round_trips(
         name in "\\PC{0,20}",
         umask in proptest::option::of(0u32..=0o7777),
