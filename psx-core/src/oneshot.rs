@@ -33,12 +33,12 @@ use entries::ENTRIES;
 /// Guards nest: only when the last guard for a pid drops is its cache cleared. The
 /// guard is tied to its thread: it is neither `Send` nor `Sync`.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn send<T: Send>(_: T) {}
 /// send(psx_core::OneshotGuard::enter(psx_core::Pid::from(1)));
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn sync<T: Sync>(_: &T) {}
 /// sync(&psx_core::OneshotGuard::enter(psx_core::Pid::from(1)));
 /// ```

@@ -158,6 +158,7 @@ fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
 /// | FreeBSD | [`proc_getgroups`]¹, [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
 /// | NetBSD, OpenBSD | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
 /// | DragonFly | [`proc_getgroups`], [`proc_getpgid`], [`proc_getsid`] (`/proc/<pid>/status`); every [`proc_getrlimit`] (`/proc/<pid>/rlimit`) |
+/// | Solaris, illumos | nothing: each attribute has its own `/proc` file or call |
 ///
 /// ¹ unless the process has more groups than `kinfo_proc` holds: then the full list is
 /// read separately.
@@ -205,7 +206,9 @@ pub fn with_oneshot<R>(proc: impl AsPid, f: impl FnOnce() -> R) -> R {
 /// The umask of `proc`, without changing it.
 ///
 /// Availability: Linux 4.7+ (`Umask:` in `/proc/<pid>/status`; older kernels answer
-/// [`Error::Unsupported`], a zombie [`Error::Zombie`]), FreeBSD (`KERN_PROC_UMASK`).
+/// [`Error::Unsupported`], a zombie [`Error::Zombie`]), FreeBSD (`KERN_PROC_UMASK`,
+/// which wants debug rights: another user's process is [`Error::AccessDenied`], a
+/// zombie [`Error::Zombie`]).
 /// Elsewhere [`Error::Unsupported`]: no other OS lets one process read another's umask.
 ///
 /// ```
@@ -220,9 +223,12 @@ pub fn proc_get_umask(proc: impl AsPid) -> Result<u32> {
 
 /// The supplementary groups of `proc`.
 ///
-/// Availability: Linux (`/proc/<pid>/status`), FreeBSD (`KERN_PROC_GROUPS`), DragonFly
+/// Availability: Linux (`/proc/<pid>/status`), FreeBSD (`KERN_PROC_GROUPS`: up to
+/// FreeBSD 14 the effective gid first, as `getgroups(2)` had it; from 15 only the
+/// supplementary groups, possibly none), DragonFly
 /// (`/proc/<pid>/status`; the effective gid first, as `getgroups(2)`), Solaris and
-/// illumos (`/proc/<pid>/cred`); macOS, NetBSD and OpenBSD from `kinfo_proc`, which holds
+/// illumos (`/proc/<pid>/cred`, which the kernel withholds from a zombie:
+/// [`Error::Zombie`]); macOS, NetBSD and OpenBSD from `kinfo_proc`, which holds
 /// at most the first 16 groups (on macOS, as if the deployment target were below 10.5).
 ///
 /// ```
@@ -243,10 +249,12 @@ pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
 /// resource the platform lacks is `InvalidArgument("invalid resource specified")`.
 /// Raising a hard limit needs privilege ([`Error::AccessDenied`]).
 ///
-/// Availability: Linux (`prlimit(2)`) and FreeBSD (`KERN_PROC_RLIMIT`): get and set in
-/// one atomic call. NetBSD (`proc.<pid>.rlimit`): one call per side, ordered so a valid
-/// pair is never refused halfway, but **not atomic** — if the second write fails, the
-/// first has happened. Elsewhere setting is [`Error::Unsupported`] (see
+/// Availability: Linux (`prlimit(2)`) and FreeBSD (`KERN_PROC_RLIMIT`; a zombie's
+/// limits are [`Error::Zombie`]): get and set in one atomic call. NetBSD
+/// (`proc.<pid>.rlimit`): one call per side, ordered so a valid pair is never refused
+/// halfway (values above the kernel's maxima end capped, as `setrlimit(2)` caps them),
+/// but **not atomic**: if the second write fails, the first has happened; a zombie's
+/// limits are [`Error::Zombie`]. Elsewhere setting is [`Error::Unsupported`] (see
 /// [`proc_getrlimit`] for reading).
 ///
 /// ```
@@ -271,7 +279,7 @@ pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) ->
 /// read limits but not set them).
 ///
 /// Availability: Linux, FreeBSD, NetBSD, DragonFly (`/proc/<pid>/rlimit`, which needs
-/// procfs mounted).
+/// procfs mounted: without it [`Error::Unsupported`]).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -289,7 +297,8 @@ pub fn proc_getrlimit(proc: impl AsPid, resource: Resource) -> Result<RLimit> {
 /// Availability: Linux, all five (`SigPnd`, `SigBlk`, `SigIgn`, `SigCgt`, `ShdPnd` in
 /// `/proc/<pid>/status`; pending and blocked are those of the main thread). FreeBSD,
 /// DragonFly, NetBSD, OpenBSD (`kinfo_proc`) and Solaris/illumos (`/proc/<pid>/status`
-/// and `sigact`): pending, blocked, ignored, caught. macOS: ignored and caught only.
+/// and `sigact`; a zombie's are [`Error::Zombie`]): pending, blocked, ignored, caught.
+/// macOS: ignored and caught only.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -305,7 +314,9 @@ pub fn proc_get_sigmask(proc: impl AsPid) -> Result<SignalMasks> {
 ///
 /// Availability: every supported OS (`getpgid(2)`; where it refuses another session's
 /// process with `EPERM`, the BSDs fall back to `kinfo_proc`, DragonFly to
-/// `/proc/<pid>/status`, Solaris to `/proc/<pid>/psinfo`).
+/// `/proc/<pid>/status`, Solaris to `/proc/<pid>/psinfo`; FreeBSD, NetBSD and OpenBSD
+/// also on `ESRCH`, which their `getpgid`/`getsid` give for a zombie that `kinfo_proc`
+/// still lists).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -320,7 +331,8 @@ pub fn proc_getpgid(proc: impl AsPid) -> Result<Pid> {
 /// The session id of `proc`.
 ///
 /// Availability: every supported OS (`getsid(2)`, with the same fallbacks as
-/// [`proc_getpgid`]).
+/// [`proc_getpgid`]). OpenBSD keeps only a session's leader, so once the leader has
+/// exited the processes left in its session report session 0, as its kernel does.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
