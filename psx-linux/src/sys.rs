@@ -195,8 +195,19 @@ fn from_status<R>(
     uncached: impl FnOnce(&[u8]) -> Result<R>,
 ) -> Result<R> {
     let pid = target.pid;
-    let fill = || with_status(target, decode::status)?.map_err(|e| decode_error(pid, e));
+    let filled = Cell::new(false);
+    let fill = || {
+        filled.set(true);
+        with_status(target, decode::status)?.map_err(|e| decode_error(pid, e))
+    };
     match oneshot::cached(pid, fill, pick) {
+        // The oneshot is keyed by pid: what it holds may have been read by bare pid, or
+        // through another handle, after this handle's process was reaped and its pid
+        // reused. Serve it through a handle only while the pinned process is still there.
+        Some(result) if !filled.get() => {
+            still_pinned(target)?;
+            result
+        }
         Some(result) => result,
         None => with_status(target, uncached)?,
     }

@@ -30,13 +30,15 @@
 //! |---|---|---|---|---|---|---|---|
 //! | [`proc_get_umask`] | 4.7+ | – | yes | – | – | – | – |
 //! | [`proc_getgroups`] | yes | first 16 | yes | yes | first 16 | first 16 | yes |
-//! | [`proc_rlimit`] (set) | atomic | – | atomic | – | two writes | – | – |
+//! | [`proc_rlimit`] (set) | atomic | – | one call² | – | two writes | – | – |
 //! | [`proc_getrlimit`] | yes | – | yes | yes | yes | – | – |
 //! | [`proc_get_sigmask`] | all five | ignored, caught | four¹ | four¹ | four¹ | four¹ | four¹ |
 //! | [`proc_getpgid`], [`proc_getsid`] | yes | yes | yes | yes | yes | yes | yes |
 //! | [`Process`] detects a reused pid | yes | – | – | – | – | – | – |
 //!
 //! ¹ pending, blocked, ignored, caught; `process_pending` is Linux's alone.
+//! ² old and new limits in one sysctl on one held process, but the kernel drops the
+//! process lock between reading the old pair and setting the new one.
 //! "–" is [`Error::Unsupported`] (or, for a resource a platform lacks,
 //! `InvalidArgument("invalid resource specified")`).
 //!
@@ -177,7 +179,7 @@ fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
 /// # }
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let guard = psx::oneshot_proc(1);
 /// std::thread::spawn(move || drop(guard)); // the guard cannot leave its thread
 /// ```
@@ -249,8 +251,10 @@ pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
 /// resource the platform lacks is `InvalidArgument("invalid resource specified")`.
 /// Raising a hard limit needs privilege ([`Error::AccessDenied`]).
 ///
-/// Availability: Linux (`prlimit(2)`) and FreeBSD (`KERN_PROC_RLIMIT`; a zombie's
-/// limits are [`Error::Zombie`]): get and set in one atomic call. NetBSD
+/// Availability: Linux (`prlimit(2)`: get and set in one atomic call) and FreeBSD
+/// (`KERN_PROC_RLIMIT`: one call on one held process, so no pid reuse, but another
+/// `setrlimit` can land between its read of the old pair and its write; a zombie's
+/// limits are [`Error::Zombie`]). NetBSD
 /// (`proc.<pid>.rlimit`): one call per side, ordered so a valid pair is never refused
 /// halfway (values above the kernel's maxima end capped, as `setrlimit(2)` caps them),
 /// but **not atomic**: if the second write fails, the first has happened; a zombie's

@@ -143,6 +143,18 @@ fn hammer(child: &Child, tally: &mut Tally) {
     let _oneshot = psx::oneshot_proc(pid);
     tally.record("oneshot umask", &psx::proc_get_umask(pid));
     tally.record("oneshot groups", &psx::proc_getgroups(pid));
+    // The oneshot may now hold a newcomer's status, read by pid: the handle must not
+    // serve it.
+    match h.umask() {
+        Ok(mask) if mask != child.umask => wrong(
+            tally,
+            format!(
+                "read umask {mask:o} in a oneshot, its own is {:o}",
+                child.umask
+            ),
+        ),
+        r => tally.record("oneshot handle umask", &r),
+    }
 }
 
 fn every_pid() -> Vec<i32> {
@@ -303,4 +315,68 @@ fn race_storm() {
         spawned > 10 && total.calls > 100,
         "the storm was too small to mean anything"
     );
+}
+
+/// Spawns `sleep 30` with `umask`.
+fn sleeper(umask: u32) -> std::process::Child {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30");
+    // SAFETY: umask is async-signal-safe and cannot fail.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(umask as libc::mode_t);
+            Ok(())
+        });
+    }
+    cmd.spawn().expect("spawn sleep")
+}
+
+/// The oneshot cache is keyed by pid, so it can hold what a bare-pid call read from the
+/// process that reused a handle's pid: the handle must answer `NoSuchProcess`, not serve
+/// the newcomer's status from the cache.
+#[test]
+fn a_stale_handle_in_a_oneshot_never_reads_the_newcomer() {
+    if std::fs::write("/proc/sys/kernel/ns_last_pid", b"300").is_err() {
+        println!("skipped: reusing a pid on purpose needs CAP_SYS_ADMIN (ns_last_pid)");
+        return;
+    }
+    // Another thread may take the steered pid first: try a few times.
+    for _ in 0..20 {
+        let mut old = sleeper(0o011);
+        let pid = old.id();
+        let stale = Process::new(pid).unwrap();
+        old.kill().unwrap();
+        old.wait().unwrap();
+        let _ = std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string());
+        let mut new = sleeper(0o022);
+        if new.id() != pid {
+            let _ = new.kill();
+            let _ = new.wait();
+            continue;
+        }
+        let fresh = Process::new(pid).unwrap();
+        {
+            // Filled by pid, with the newcomer's status.
+            let _oneshot = psx::oneshot_proc(pid);
+            assert_eq!(psx::proc_get_umask(pid).unwrap(), 0o022);
+            assert!(matches!(stale.umask(), Err(Error::NoSuchProcess { .. })));
+            assert!(matches!(stale.groups(), Err(Error::NoSuchProcess { .. })));
+            assert!(matches!(stale.sigmasks(), Err(Error::NoSuchProcess { .. })));
+            assert!(matches!(
+                stale.info(psx::Attr::ALL),
+                Err(Error::NoSuchProcess { .. })
+            ));
+        }
+        {
+            // Filled through the newcomer's own handle.
+            let _oneshot = fresh.oneshot();
+            assert_eq!(fresh.umask().unwrap(), 0o022);
+            assert!(matches!(stale.umask(), Err(Error::NoSuchProcess { .. })));
+            assert_eq!(fresh.umask().unwrap(), 0o022);
+        }
+        let _ = new.kill();
+        let _ = new.wait();
+        return;
+    }
+    println!("skipped: the pid was never reused in 20 tries");
 }
