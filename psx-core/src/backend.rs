@@ -24,6 +24,10 @@ pub trait Backend {
     /// Whether this backend can read `attr` at all.
     fn available(attr: Attr) -> bool;
 
+    /// The platform's `RLIM_INFINITY`: a limit of this value or above is unlimited to
+    /// its kernel (Linux `u64::MAX`; FreeBSD, DragonFly, NetBSD, OpenBSD `i64::MAX`).
+    const RLIM_INFINITY: u64 = u64::MAX;
+
     /// Whether this backend can set resource limits ([`Backend::set_rlimit`]).
     fn can_set_rlimit() -> bool {
         false
@@ -33,6 +37,13 @@ pub trait Backend {
     fn resource_number(resource: Resource) -> Option<i32> {
         let _ = resource;
         None
+    }
+
+    /// Every process the caller can see, ascending.
+    fn pids() -> Result<Vec<Pid>> {
+        Err(Error::Unsupported {
+            what: "listing processes",
+        })
     }
 
     /// Pins the process `pid` now is.
@@ -244,6 +255,12 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
 }
 
 fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resource, RLimit>> {
+    // A platform with no way to read limits has no map, not an empty one.
+    if !B::available(Attr::Rlimits) {
+        return Err(Error::Unsupported {
+            what: "getting resource limits",
+        });
+    }
     Resource::ALL
         .iter()
         .filter(|&&r| B::resource_number(r).is_some())
@@ -259,5 +276,44 @@ fn optional<T>(result: Result<T>) -> Result<Option<T>> {
             Ok(None)
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A platform that reads groups but has no way to read limits.
+    enum NoLimits {}
+
+    impl Backend for NoLimits {
+        type Pin = ();
+
+        fn available(attr: Attr) -> bool {
+            attr == Attr::Groups
+        }
+
+        fn pin(_: Pid) -> Result<()> {
+            Ok(())
+        }
+
+        fn is_running(_: Target<'_, ()>) -> Result<bool> {
+            Ok(true)
+        }
+
+        fn groups(_: Target<'_, ()>) -> Result<Vec<u32>> {
+            Ok(vec![5])
+        }
+    }
+
+    #[test]
+    fn a_platform_without_limits_has_no_limit_map() {
+        let target = Target::unpinned(Pid::from(1));
+        let read = super::info::<NoLimits>(target, Attr::ALL).unwrap();
+        assert_eq!(read.groups, Some(vec![5]));
+        assert_eq!(read.rlimits, None);
+        assert_eq!(read.umask, None);
+        let read = super::info::<NoBackend>(target, Attr::ALL).unwrap();
+        assert_eq!(read.rlimits, None);
     }
 }

@@ -104,6 +104,20 @@ impl Error {
         }
     }
 
+    /// The error's stable kind, the same in the CLI's text and JSON:
+    /// `"no_such_process"`, `"zombie"`, `"access_denied"`, `"unsupported"`,
+    /// `"invalid_argument"`, `"os"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NoSuchProcess { .. } => "no_such_process",
+            Error::Zombie { .. } => "zombie",
+            Error::AccessDenied { .. } => "access_denied",
+            Error::Unsupported { .. } => "unsupported",
+            Error::InvalidArgument(_) => "invalid_argument",
+            Error::Os { .. } => "os",
+        }
+    }
+
     /// The message without the pid: `"no such process"`, `"access denied"`, ...
     pub fn reason(&self) -> String {
         match self {
@@ -154,5 +168,7 @@ mod tests {
             "not supported: umask"
         );
         assert_eq!(Error::soft_exceeds_hard().pid(), None);
+        assert_eq!(e.kind(), "no_such_process");
+        assert_eq!(Error::soft_exceeds_hard().kind(), "invalid_argument");
     }
 }

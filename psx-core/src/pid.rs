@@ -2,53 +2,76 @@
 
 use std::fmt;
 
-/// A process id (`pid_t`).
+/// A process id (`pid_t`), or a number asked about as one.
 ///
-/// Any `i32` can be held; only positive ones can name a process. psx answers
-/// [`Error::NoSuchProcess`](crate::Error::NoSuchProcess) for zero and negative pids
-/// instead of letting the kernel read them as "self" or "process group".
+/// Any `i32` or `u32` can be held, and keeps its value (a `u32` above `i32::MAX` is
+/// not folded onto another number); only `1..=i32::MAX` can name a process. psx answers
+/// [`Error::NoSuchProcess`](crate::Error::NoSuchProcess) for every other value without
+/// a system call, instead of letting the kernel read zero and negatives as "self" or
+/// "process group".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
     serde(transparent)
 )]
-pub struct Pid(i32);
+pub struct Pid(i64);
 
 impl Pid {
-    /// The pid as the kernel's `pid_t`.
+    /// The pid as the kernel's `pid_t`, for a pid that [`is_valid`](Pid::is_valid);
+    /// any other value gives `i32::MIN`, which every kernel psx supports answers as no
+    /// process (it is never "self", "every process" or a process group there).
     pub const fn as_raw(self) -> i32 {
+        if self.0 >= i32::MIN as i64 && self.0 <= i32::MAX as i64 {
+            self.0 as i32
+        } else {
+            i32::MIN
+        }
+    }
+
+    /// The number as it was given, which may lie outside `pid_t`.
+    pub const fn get(self) -> i64 {
         self.0
     }
 
-    /// Whether the pid can name a process at all (it is positive).
+    /// Whether the pid can name a process at all (`1..=i32::MAX`).
     pub const fn is_valid(self) -> bool {
-        self.0 > 0
+        self.0 > 0 && self.0 <= i32::MAX as i64
     }
 
     /// The calling process's pid.
     pub fn current() -> Self {
-        Pid(std::process::id() as i32)
+        Pid(i64::from(std::process::id()))
     }
 }
 
 impl From<i32> for Pid {
     fn from(raw: i32) -> Self {
+        Pid(i64::from(raw))
+    }
+}
+
+/// Keeps the value: a `u32` above `i32::MAX` (no kernel hands those out) stays itself,
+/// invalid, and names no process.
+impl From<u32> for Pid {
+    fn from(raw: u32) -> Self {
+        Pid(i64::from(raw))
+    }
+}
+
+/// Keeps the value: anything outside `1..=i32::MAX` names no process.
+impl From<i64> for Pid {
+    fn from(raw: i64) -> Self {
         Pid(raw)
     }
 }
 
-/// A `u32` beyond `i32::MAX` (no kernel hands those out) becomes `i32::MAX`,
-/// which names no process either.
-impl From<u32> for Pid {
-    fn from(raw: u32) -> Self {
-        Pid(i32::try_from(raw).unwrap_or(i32::MAX))
-    }
-}
+/// Fails for a number outside `pid_t`.
+impl TryFrom<Pid> for i32 {
+    type Error = std::num::TryFromIntError;
 
-impl From<Pid> for i32 {
-    fn from(pid: Pid) -> Self {
-        pid.0
+    fn try_from(pid: Pid) -> Result<Self, Self::Error> {
+        i32::try_from(pid.0)
     }
 }
 
@@ -82,5 +105,26 @@ impl<P> Target<'_, P> {
     /// A target with no pin: a bare pid.
     pub fn unpinned(pid: Pid) -> Self {
         Target { pid, pin: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pid_keeps_the_number_it_was_given() {
+        let big = Pid::from(u32::MAX);
+        assert_eq!(big.get(), 4294967295);
+        assert_eq!(big.to_string(), "4294967295");
+        assert!(!big.is_valid());
+        // Never folded onto a number a kernel could read as a process, self or a group.
+        assert_eq!(big.as_raw(), i32::MIN);
+        assert_ne!(Pid::from(u32::MAX), Pid::from(i32::MAX));
+        assert!(Pid::from(i32::MAX).is_valid());
+        assert!(!Pid::from(0).is_valid() && !Pid::from(-1).is_valid());
+        assert!(!Pid::from(1i64 << 40).is_valid());
+        assert_eq!(i32::try_from(Pid::from(7)), Ok(7));
+        assert!(i32::try_from(big).is_err());
     }
 }

@@ -78,6 +78,8 @@ resources! {
     Umtxp = "umtxp",
     /// Pipe buffer bytes (`RLIMIT_PIPEBUF`, FreeBSD 14+).
     Pipebuf = "pipebuf",
+    /// Virtual machines (`RLIMIT_VMM`, FreeBSD 15+).
+    Vmm = "vmm",
     /// POSIX advisory locks (`RLIMIT_POSIXLOCKS`, DragonFly).
     Posixlocks = "posixlock",
     /// Threads (`RLIMIT_NTHR`, NetBSD).
@@ -225,6 +227,22 @@ impl RLimit {
         }
     }
 
+    /// The pair as a kernel whose `RLIM_INFINITY` is `infinity` reads it: a value of
+    /// `infinity` or more is [`Limit::Unlimited`] (on Linux, `Value(u64::MAX)` is
+    /// unlimited; on the BSDs, anything from `i64::MAX` up).
+    pub const fn normalized(self, infinity: u64) -> Self {
+        const fn one(limit: Limit, infinity: u64) -> Limit {
+            match limit {
+                Limit::Value(v) if v >= infinity => Limit::Unlimited,
+                other => other,
+            }
+        }
+        RLimit {
+            soft: one(self.soft, infinity),
+            hard: one(self.hard, infinity),
+        }
+    }
+
     /// `InvalidArgument("current limit exceeds maximum limit")` when soft > hard.
     pub fn validate(self) -> Result<Self, Error> {
         if self.soft > self.hard {
@@ -305,8 +323,38 @@ mod tests {
         }
         assert_eq!(Resource::from_name("NOFILE"), Some(Resource::Nofile));
         assert_eq!(Resource::from_name("vmem"), Some(Resource::As));
+        // FreeBSD's own name for RLIMIT_VMM (`rlimit_ident` in sys/sys/resource.h).
+        assert_eq!(Resource::from_name("vmm"), Some(Resource::Vmm));
+        assert_eq!(Resource::Vmm.name(), "vmm");
         let err = "bogus".parse::<Resource>().unwrap_err();
         assert_eq!(err.to_string(), "invalid resource specified");
+    }
+
+    #[test]
+    fn the_kernels_infinity_is_unlimited() {
+        let (v, u) = (Limit::Value, Limit::Unlimited);
+        // Linux: u64::MAX is RLIM64_INFINITY, so these two pairs are one pair.
+        let pair = RLimit::new(u, v(u64::MAX)).normalized(u64::MAX);
+        assert_eq!(pair, RLimit::new(u, u));
+        assert!(pair.validate().is_ok());
+        assert_eq!(
+            RLimit::new(v(u64::MAX), u).normalized(u64::MAX),
+            RLimit::new(u, u)
+        );
+        assert_eq!(
+            RLimit::new(v(u64::MAX - 1), v(7)).normalized(u64::MAX),
+            RLimit::new(v(u64::MAX - 1), v(7))
+        );
+        // The BSDs: i64::MAX and anything above it.
+        let bsd = i64::MAX as u64;
+        assert_eq!(
+            RLimit::new(v(bsd), v(bsd + 1)).normalized(bsd),
+            RLimit::new(u, u)
+        );
+        assert_eq!(
+            RLimit::new(v(bsd - 1), u).normalized(bsd),
+            RLimit::new(v(bsd - 1), u)
+        );
     }
 
     #[test]

@@ -202,46 +202,48 @@ mod names {
     )))]
     pub(super) const EXTRA: &[(i32, &str)] = &[];
 
-    /// Linux's real-time signals 34..=64, named as `kill -l` names them.
+    /// Linux's real-time signals, `SIGRTMIN()..=SIGRTMAX()` as the C library running
+    /// psx defines them (glibc on x86 keeps 32 and 33 for itself, so 34..=64; musl
+    /// keeps 32..=34; MIPS runs to 128), named as `kill -l` names them: the lower half
+    /// from `SIGRTMIN`, the upper half down from `SIGRTMAX`.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(super) fn realtime(sig: i32) -> Option<&'static str> {
-        const RT: [&str; 31] = [
-            "SIGRTMIN",
-            "SIGRTMIN+1",
-            "SIGRTMIN+2",
-            "SIGRTMIN+3",
-            "SIGRTMIN+4",
-            "SIGRTMIN+5",
-            "SIGRTMIN+6",
-            "SIGRTMIN+7",
-            "SIGRTMIN+8",
-            "SIGRTMIN+9",
-            "SIGRTMIN+10",
-            "SIGRTMIN+11",
-            "SIGRTMIN+12",
-            "SIGRTMIN+13",
-            "SIGRTMIN+14",
-            "SIGRTMIN+15",
-            "SIGRTMAX-14",
-            "SIGRTMAX-13",
-            "SIGRTMAX-12",
-            "SIGRTMAX-11",
-            "SIGRTMAX-10",
-            "SIGRTMAX-9",
-            "SIGRTMAX-8",
-            "SIGRTMAX-7",
-            "SIGRTMAX-6",
-            "SIGRTMAX-5",
-            "SIGRTMAX-4",
-            "SIGRTMAX-3",
-            "SIGRTMAX-2",
-            "SIGRTMAX-1",
-            "SIGRTMAX",
-        ];
-        usize::try_from(sig - 34)
+        use std::sync::OnceLock;
+        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+        let (min, max) = bounds();
+        let names = NAMES.get_or_init(|| (min..=max).map(|n| realtime_name(n, min, max)).collect());
+        usize::try_from(sig.checked_sub(min)?)
             .ok()
-            .and_then(|i| RT.get(i))
-            .copied()
+            .and_then(|i| names.get(i))
+            .map(String::as_str)
+    }
+
+    /// `SIGRTMIN()` and `SIGRTMAX()`: calls into the C library, which Miri cannot make.
+    #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+    fn bounds() -> (i32, i32) {
+        (libc::SIGRTMIN(), libc::SIGRTMAX())
+    }
+
+    #[cfg(all(any(target_os = "linux", target_os = "android"), miri))]
+    fn bounds() -> (i32, i32) {
+        (34, 64)
+    }
+
+    /// `kill -l`'s name for real-time signal `sig` in `min..=max`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) fn realtime_name(sig: i32, min: i32, max: i32) -> String {
+        let from_min = sig - min;
+        if from_min > (max - min) / 2 {
+            match max - sig {
+                0 => "SIGRTMAX".to_owned(),
+                n => format!("SIGRTMAX-{n}"),
+            }
+        } else {
+            match from_min {
+                0 => "SIGRTMIN".to_owned(),
+                n => format!("SIGRTMIN+{n}"),
+            }
+        }
     }
 
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -286,8 +288,45 @@ mod tests {
         assert_eq!(signal_name(2), Some("SIGINT"));
         assert_eq!(signal_name(10), Some("SIGUSR1"));
         assert_eq!(signal_name(32), None);
-        assert_eq!(signal_name(34), Some("SIGRTMIN"));
-        assert_eq!(signal_name(64), Some("SIGRTMAX"));
-        assert_eq!(signal_name(65), None);
+        // Whatever the C library reserves, its first and last real-time signals.
+        #[cfg(not(miri))]
+        let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+        #[cfg(miri)]
+        let (min, max) = (34, 64);
+        assert_eq!(signal_name(min), Some("SIGRTMIN"));
+        assert_eq!(signal_name(max), Some("SIGRTMAX"));
+        assert_eq!(signal_name(min - 1), None);
+        assert_eq!(signal_name(max + 1), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn realtime_names_follow_the_c_library() {
+        let all = |min, max| -> Vec<String> {
+            (min..=max)
+                .map(|s| names::realtime_name(s, min, max))
+                .collect()
+        };
+        // glibc on x86: 34..=64, as `kill -l` prints it.
+        let glibc = all(34, 64);
+        assert_eq!(glibc[0], "SIGRTMIN");
+        assert_eq!(glibc[15], "SIGRTMIN+15");
+        assert_eq!(glibc[16], "SIGRTMAX-14");
+        assert_eq!(glibc[30], "SIGRTMAX");
+        // musl: SIGRTMIN is 35.
+        let musl = all(35, 64);
+        assert_eq!(
+            (musl[0].as_str(), musl[29].as_str()),
+            ("SIGRTMIN", "SIGRTMAX")
+        );
+        assert_eq!(musl[14], "SIGRTMIN+14");
+        assert_eq!(musl[15], "SIGRTMAX-14");
+        // MIPS: 128 signals.
+        let mips = all(34, 128);
+        assert_eq!(
+            (mips[47].as_str(), mips[48].as_str()),
+            ("SIGRTMIN+47", "SIGRTMAX-46")
+        );
+        assert_eq!(mips[94], "SIGRTMAX");
     }
 }

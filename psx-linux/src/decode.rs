@@ -4,7 +4,12 @@
 //! `proc_pid_status`; each is `Key:\tvalue\n`):
 //! - `Umask:\t0022` (octal; Linux 4.7+, and absent for a zombie, which has no fs_struct),
 //! - `State:\tZ (zombie)`,
-//! - `Groups:\t4 24 27 ` (decimal, space-separated, trailing space, may be empty),
+//! - `Tgid:\t4242` (the process a task belongs to: differs from the directory's number
+//!   for a thread's `/proc/<tid>`),
+//! - `Groups:\t4 24 27 ` (space-separated, trailing space, may be empty; decimal `%u`
+//!   since Linux 4.x, `%d` before, so a gid of 2^31 or more may appear negative),
+//! - `Threads:\t1` (live tasks of the process; 0 when the process was reaped while the
+//!   file was being written, and then `task_sig` printed every mask as 0),
 //! - `SigPnd`, `ShdPnd`, `SigBlk`, `SigIgn`, `SigCgt`: `_NSIG / 4` hex digits (16 on
 //!   most architectures, 32 on MIPS with its 128 signals), bit N-1 being signal N.
 //!
@@ -39,16 +44,22 @@ struct Lines<'a> {
     umask: Option<&'a [u8]>,
     state: Option<&'a [u8]>,
     groups: Option<&'a [u8]>,
+    tgid: Option<&'a [u8]>,
+    threads: Option<&'a [u8]>,
     /// SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt.
     masks: [Option<&'a [u8]>; 5],
 }
 
-const UMASK: u8 = 1;
-const STATE: u8 = 1 << 1;
-const GROUPS: u8 = 1 << 2;
+const UMASK: u16 = 1;
+const STATE: u16 = 1 << 1;
+const GROUPS: u16 = 1 << 2;
 const MASK_KEYS: [&[u8]; 5] = [b"SigPnd", b"ShdPnd", b"SigBlk", b"SigIgn", b"SigCgt"];
-const MASKS: u8 = 0b1111_1000;
-const ALL: u8 = UMASK | STATE | GROUPS | MASKS;
+const MASKS: u16 = 0b1111_1000;
+const TGID: u16 = 1 << 8;
+const THREADS: u16 = 1 << 9;
+/// What every read also takes, to know which process (and in what state) it read.
+const IDENTITY: u16 = STATE | TGID | THREADS;
+const ALL: u16 = UMASK | GROUPS | MASKS | IDENTITY;
 
 impl<'a> Lines<'a> {
     /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
@@ -56,11 +67,11 @@ impl<'a> Lines<'a> {
     ///
     /// This is most of psx's own time on a status read, so it is kept cheap: newlines
     /// are found eight bytes at a time ([`newline_bits`]), and a line is looked at only if
-    /// its first byte can start a wanted key (`U`, `S`, `G`), which passes over 50 of
-    /// ~60 lines with one comparison each.
-    fn scan(status: &'a [u8], wanted: u8) -> Self {
+    /// its first byte can start a wanted key (`U`, `S`, `G`, `T`), which passes over most
+    /// of ~60 lines with one comparison each.
+    fn scan(status: &'a [u8], wanted: u16) -> Self {
         let mut lines = Lines::default();
-        let mut found = 0u8;
+        let mut found = 0u16;
         if lines.take(status, &mut found, wanted) {
             return lines;
         }
@@ -74,7 +85,7 @@ impl<'a> Lines<'a> {
             while hits != 0 {
                 let start = base + (hits.trailing_zeros() / 8) as usize + 1;
                 hits &= hits - 1;
-                if let Some(next @ [b'U' | b'S' | b'G', ..]) = status.get(start..) {
+                if let Some(next @ [b'U' | b'S' | b'G' | b'T', ..]) = status.get(start..) {
                     if lines.take(next, &mut found, wanted) {
                         return lines;
                     }
@@ -95,7 +106,7 @@ impl<'a> Lines<'a> {
 
     /// Records the line at the start of `text` if it is a wanted one not seen yet;
     /// returns whether everything wanted has been found.
-    fn take(&mut self, text: &'a [u8], found: &mut u8, wanted: u8) -> bool {
+    fn take(&mut self, text: &'a [u8], found: &mut u16, wanted: u16) -> bool {
         // `Key:` as a prefix is exactly "the text before the line's first colon is Key".
         let (bit, slot, value) = match text.first() {
             Some(b'U') => match text.strip_prefix(b"Umask:") {
@@ -106,10 +117,19 @@ impl<'a> Lines<'a> {
                 Some(v) => (GROUPS, &mut self.groups, v),
                 None => return false,
             },
+            Some(b'T') => {
+                if let Some(v) = text.strip_prefix(b"Tgid:") {
+                    (TGID, &mut self.tgid, v)
+                } else if let Some(v) = text.strip_prefix(b"Threads:") {
+                    (THREADS, &mut self.threads, v)
+                } else {
+                    return false;
+                }
+            }
             Some(b'S') => match text.strip_prefix(b"State:") {
                 Some(v) => (STATE, &mut self.state, v),
                 None => {
-                    let mask = MASK_KEYS.iter().zip(self.masks.iter_mut()).zip(0..);
+                    let mask = MASK_KEYS.iter().zip(self.masks.iter_mut()).zip(0u16..);
                     let mut hit = None;
                     for ((key, slot), i) in mask {
                         if let Some(v) = text.strip_prefix(*key).and_then(|t| t.strip_prefix(b":"))
@@ -163,9 +183,13 @@ impl<'a> Lines<'a> {
         // Counted first so the one allocation is the right size.
         let mut groups = Vec::with_capacity(gids().count());
         for gid in gids() {
-            groups.push(parse_decimal(gid).ok_or(DecodeError::Malformed("Groups"))?);
+            groups.push(parse_gid(gid).ok_or(DecodeError::Malformed("Groups"))?);
         }
         Ok(groups)
+    }
+
+    fn number(value: Option<&[u8]>) -> Option<u32> {
+        value.and_then(parse_decimal)
     }
 
     fn sigmasks(&self) -> Result<SignalMasks, DecodeError> {
@@ -197,13 +221,6 @@ pub fn is_zombie(status: &[u8]) -> bool {
     Lines::scan(status, STATE).is_zombie()
 }
 
-/// The umask, or `Ok(None)` and whether the process is a zombie when it has none: one
-/// pass for both.
-pub fn umask_or_zombie(status: &[u8]) -> Result<(Option<u32>, bool), DecodeError> {
-    let lines = Lines::scan(status, UMASK | STATE);
-    Ok((lines.umask()?, lines.is_zombie()))
-}
-
 /// The supplementary groups, in the kernel's order.
 pub fn groups(status: &[u8]) -> Result<Vec<u32>, DecodeError> {
     Lines::scan(status, GROUPS).groups()
@@ -214,28 +231,118 @@ pub fn sigmasks(status: &[u8]) -> Result<SignalMasks, DecodeError> {
     Lines::scan(status, MASKS).sigmasks()
 }
 
+/// Which process a status belongs to, and in what state: what every read checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// `Tgid:`, `None` if absent or unreadable.
+    pub tgid: Option<u32>,
+    /// `Threads:`, `None` if absent or unreadable.
+    pub threads: Option<u32>,
+    /// Whether `State:` says zombie (`Z`) or dead (`X`).
+    pub zombie: bool,
+}
+
+/// What a status read says about the process asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The status is the process's own: use it.
+    Process,
+    /// The number names a thread of process `tgid`, not a process (`/proc/<tid>` exists
+    /// for every thread, though readdir lists only processes).
+    Thread {
+        /// The process the thread belongs to.
+        tgid: u32,
+    },
+    /// `Threads: 0`: the process was reaped while the kernel wrote the file, so its
+    /// masks were printed as zero (`task_sig` when `lock_task_sighand` fails).
+    Reaped,
+    /// The main thread has exited (`pthread_exit`) but other threads live: the
+    /// leader's status shows `Z` and has no umask; a live thread's status has them.
+    LeaderExited,
+}
+
+impl Identity {
+    /// Judges the status read for `pid` (`None` when it was read through
+    /// `/proc/self`, which is the caller whatever its number).
+    pub fn verdict(&self, pid: Option<u32>) -> Verdict {
+        match (pid, self.tgid) {
+            (Some(pid), Some(tgid)) if tgid != pid => return Verdict::Thread { tgid },
+            _ => {}
+        }
+        match self.threads {
+            Some(0) => Verdict::Reaped,
+            Some(n) if n > 1 && self.zombie => Verdict::LeaderExited,
+            _ => Verdict::Process,
+        }
+    }
+}
+
+/// The fields a read decodes ([`status_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `Umask:`.
+    Umask,
+    /// `Groups:`.
+    Groups,
+    /// The five masks.
+    Sigmasks,
+    /// Every field (a oneshot's read).
+    All,
+}
+
 /// Everything psx takes from one status read, kept by a oneshot.
+///
+/// Each field is decoded on its own: a malformed `Groups:` line fails the groups only.
+/// A field not asked for ([`status_for`]) is `Err(Missing)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
-    /// `Umask:`, `None` when absent.
-    pub umask: Option<u32>,
-    /// Whether `State:` says zombie.
-    pub zombie: bool,
+    /// Which process this is.
+    pub identity: Identity,
+    /// `Umask:`, `Ok(None)` when absent.
+    pub umask: Result<Option<u32>, DecodeError>,
     /// `Groups:`.
-    pub groups: Vec<u32>,
+    pub groups: Result<Vec<u32>, DecodeError>,
     /// The five masks.
-    pub sigmasks: SignalMasks,
+    pub sigmasks: Result<SignalMasks, DecodeError>,
 }
 
 /// Decodes every field psx uses, in one pass.
-pub fn status(status: &[u8]) -> Result<Status, DecodeError> {
-    let lines = Lines::scan(status, ALL);
-    Ok(Status {
-        umask: lines.umask()?,
-        zombie: lines.is_zombie(),
-        groups: lines.groups()?,
-        sigmasks: lines.sigmasks()?,
-    })
+pub fn status(status: &[u8]) -> Status {
+    status_for(status, Field::All)
+}
+
+/// Decodes the identity and `field`, in one pass that stops once they are found.
+pub fn status_for(status: &[u8], field: Field) -> Status {
+    let wanted = IDENTITY
+        | match field {
+            Field::Umask => UMASK,
+            Field::Groups => GROUPS,
+            Field::Sigmasks => MASKS,
+            Field::All => ALL,
+        };
+    let lines = Lines::scan(status, wanted);
+    Status {
+        identity: Identity {
+            tgid: Lines::number(lines.tgid),
+            threads: Lines::number(lines.threads),
+            zombie: lines.is_zombie(),
+        },
+        umask: if wanted & UMASK != 0 {
+            lines.umask()
+        } else {
+            Err(DecodeError::Missing("Umask"))
+        },
+        groups: if wanted & GROUPS != 0 {
+            lines.groups()
+        } else {
+            Err(DecodeError::Missing("Groups"))
+        },
+        sigmasks: if wanted & MASKS == MASKS {
+            lines.sigmasks()
+        } else {
+            Err(DecodeError::Missing("SigPnd"))
+        },
+    }
 }
 
 /// Whether a `uname` release string (`"6.1.0-18-amd64"`) is at least `major.minor`.
@@ -266,6 +373,18 @@ fn newline_bits(word: [u8; 8]) -> u64 {
     const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
     let x = u64::from_le_bytes(word) ^ NEWLINES;
     !(((x & LOWS).wrapping_add(LOWS)) | x | LOWS)
+}
+
+/// A gid as `%u` (Linux 4.x and later) or `%d` (before: 2^31 and above printed negative).
+fn parse_gid(text: &[u8]) -> Option<u32> {
+    match text.strip_prefix(b"-") {
+        Some(magnitude) => {
+            let m = parse_decimal(magnitude)?;
+            // `%d` of a u32 gid: -1 is 4294967295, -2147483648 is 2147483648.
+            (1..=1 << 31).contains(&m).then(|| m.wrapping_neg())
+        }
+        None => parse_decimal(text),
+    }
 }
 
 fn parse_decimal(digits: &[u8]) -> Option<u32> {
@@ -313,11 +432,19 @@ SigBlk:\t0000000000010000\nSigIgn:\t0000000000380004\nSigCgt:\t000000004b817efb\
 
     #[test]
     fn decodes_a_real_status() {
-        let s = status(BASH).unwrap();
-        assert_eq!(s.umask, Some(0o022));
-        assert!(!s.zombie);
-        assert_eq!(s.groups, vec![4, 24, 27, 30, 46, 1000]);
-        let m = s.sigmasks;
+        let s = status(BASH);
+        assert_eq!(s.umask, Ok(Some(0o022)));
+        assert_eq!(
+            s.identity,
+            Identity {
+                tgid: Some(4242),
+                threads: Some(1),
+                zombie: false
+            }
+        );
+        assert_eq!(s.identity.verdict(Some(4242)), Verdict::Process);
+        assert_eq!(s.groups, Ok(vec![4, 24, 27, 30, 46, 1000]));
+        let m = s.sigmasks.unwrap();
         assert!(m.pending.unwrap().is_empty());
         assert_eq!(
             m.process_pending.unwrap().iter().collect::<Vec<_>>(),
@@ -335,9 +462,9 @@ SigBlk:\t0000000000010000\nSigIgn:\t0000000000380004\nSigCgt:\t000000004b817efb\
     fn empty_groups_and_old_kernels() {
         let old = b"Name:\tinit\nState:\tS (sleeping)\nGroups:\t\nSigPnd:\t0\nShdPnd:\t0\n\
 SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
-        let s = status(old).unwrap();
-        assert_eq!(s.umask, None);
-        assert!(s.groups.is_empty());
+        let s = status(old);
+        assert_eq!(s.umask, Ok(None));
+        assert_eq!(s.groups, Ok(vec![]));
         let zombie = b"Name:\tz\nState:\tZ (zombie)\nGroups:\t\n";
         assert!(is_zombie(zombie));
         assert_eq!(umask(zombie), Ok(None));
@@ -378,8 +505,7 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         for pad in 0..24 {
             let mut text = format!("Name:\t{}\n", "x".repeat(pad)).into_bytes();
             text.extend_from_slice(&BASH[BASH.iter().position(|&b| b == b'\n').unwrap() + 1..]);
-            let s = status(&text).unwrap();
-            assert_eq!(s, status(BASH).unwrap(), "pad {pad}");
+            assert_eq!(status(&text), status(BASH), "pad {pad}");
             let short = format!("Name:\t{}\nUmask:\t7", "x".repeat(pad));
             assert_eq!(umask(short.as_bytes()), Ok(Some(7)), "pad {pad}");
             let short = format!("Name:\t{}\nUmask:\t7\n", "x".repeat(pad));
@@ -426,6 +552,76 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         );
         assert!(sigmasks(b"SigPnd:\tzz\n").is_err());
         assert!(sigmasks(b"SigPnd:\t000000000000000000000000000000000\n").is_err());
-        assert!(status(b"Umask:").is_err());
+        assert!(status(b"Umask:").umask.is_err());
+    }
+
+    #[test]
+    fn a_bad_field_fails_only_itself() {
+        let text = b"Umask:\t0022\nState:\tS\nTgid:\t9\nGroups:\t1 x\nThreads:\t1\n\
+SigPnd:\t0\nShdPnd:\t0\nSigBlk:\t0\nSigIgn:\t0\nSigCgt:\t2\n";
+        let s = status(text);
+        assert_eq!(s.groups, Err(DecodeError::Malformed("Groups")));
+        assert_eq!(s.umask, Ok(Some(0o022)));
+        assert!(s.sigmasks.unwrap().caught.unwrap().contains(2));
+        assert_eq!(s.identity.verdict(Some(9)), Verdict::Process);
+    }
+
+    #[test]
+    fn pre_4x_kernels_print_large_gids_negative() {
+        // `%d` of gids 4294967294, 2147483648 and 4294967295.
+        let text = b"Groups:\t-2 5 -2147483648 -1 \n";
+        assert_eq!(
+            groups(text),
+            Ok(vec![4294967294, 5, 2147483648, 4294967295])
+        );
+        assert_eq!(
+            groups(b"Groups:\t-2147483649\n"),
+            Err(DecodeError::Malformed("Groups"))
+        );
+        assert_eq!(
+            groups(b"Groups:\t-0\n"),
+            Err(DecodeError::Malformed("Groups"))
+        );
+        assert_eq!(
+            groups(b"Groups:\t--1\n"),
+            Err(DecodeError::Malformed("Groups"))
+        );
+    }
+
+    #[test]
+    fn verdicts() {
+        let id = |tgid, threads, zombie| Identity {
+            tgid: Some(tgid),
+            threads: Some(threads),
+            zombie,
+        };
+        // A thread's /proc/<tid>: its Tgid is the process's.
+        assert_eq!(
+            id(100, 3, false).verdict(Some(101)),
+            Verdict::Thread { tgid: 100 }
+        );
+        // Through /proc/self there is no number to compare.
+        assert_eq!(id(100, 3, false).verdict(None), Verdict::Process);
+        // Reaped while the kernel wrote the file.
+        assert_eq!(id(100, 0, false).verdict(Some(100)), Verdict::Reaped);
+        // A zombie: one (dead) thread left.
+        assert_eq!(id(100, 1, true).verdict(Some(100)), Verdict::Process);
+        // The leader called pthread_exit; two threads still run.
+        assert_eq!(id(100, 3, true).verdict(Some(100)), Verdict::LeaderExited);
+        // Kernels without the lines: judged as the process.
+        let bare = Identity {
+            tgid: None,
+            threads: None,
+            zombie: false,
+        };
+        assert_eq!(bare.verdict(Some(5)), Verdict::Process);
+    }
+
+    #[test]
+    fn a_one_field_read_stops_early_but_finds_the_identity() {
+        let s = status_for(BASH, Field::Umask);
+        assert_eq!(s.umask, Ok(Some(0o022)));
+        assert_eq!(s.identity, status(BASH).identity);
+        assert_eq!(s.groups, Err(DecodeError::Missing("Groups")));
     }
 }

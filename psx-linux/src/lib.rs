@@ -24,4 +24,4 @@ pub mod decode;
 mod sys;
 
 #[cfg(target_os = "linux")]
-pub use sys::{status_reads, Linux, ProcDir};
+pub use sys::{overflow_gid, status_reads, Linux, ProcPin};

@@ -4,30 +4,74 @@
 use std::cell::Cell;
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use psx_core::{oneshot, Attr, Backend, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
 
-use crate::decode::{self, DecodeError, Status};
+use crate::decode::{self, DecodeError, Field, Status, Verdict};
 
 /// The Linux backend.
 #[derive(Debug)]
 pub enum Linux {}
 
-/// A process pinned by an open `/proc/<pid>` directory (`O_PATH`).
+/// What a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) holds on
+/// Linux to know its process: an open `/proc/<pid>` directory, or, where `/proc` cannot
+/// show the process, a pidfd.
 ///
-/// The directory belongs to the process, not to the number: once the process is
-/// reaped, every lookup under it fails with `ESRCH`, even if the pid now names a new
-/// process. Reads through it cannot reach the newcomer.
+/// Both belong to the process, not to the number: once the process is reaped, the
+/// directory fails every lookup and the pidfd reports `ESRCH`, even if the pid now names
+/// a new process.
 #[derive(Debug)]
-pub struct ProcDir(OwnedFd);
+pub struct ProcPin(PinKind);
 
-impl ProcDir {
+#[derive(Debug)]
+enum PinKind {
+    /// `/proc/<pid>` opened `O_PATH`: files are read through it with `openat`, so a
+    /// read can only reach this process.
+    Dir {
+        fd: OwnedFd,
+        /// Opened as `/proc/self`: the caller itself, whatever number `/proc` gives it.
+        is_self: bool,
+    },
+    /// A pidfd (`pidfd_open(2)`, Linux 5.3+), for a process `/proc` hides (`hidepid=`),
+    /// or when `/proc` is missing or belongs to another pid namespace. Calls by pid
+    /// are believed only if the pidfd still says the process lives afterwards.
+    PidFd(OwnedFd),
+}
+
+impl ProcPin {
     /// Whether the process is still there (a zombie is).
     fn is_alive(&self) -> bool {
-        // SAFETY: the fd is open for our lifetime and the path is a NUL-terminated literal.
-        unsafe { libc::faccessat(self.0.as_raw_fd(), c".".as_ptr(), libc::F_OK, 0) == 0 }
+        match &self.0 {
+            // Walking `.` asks `proc_pid_permission` (fs/proc/base.c) for search rights
+            // on the directory, and it answers `-ESRCH` when `get_proc_task` finds no
+            // task, before any other check. Every other failure (`EPERM`/`ENOENT` from
+            // `hidepid=`, `EACCES` from a security module) comes after the task was
+            // found: the process lives.
+            PinKind::Dir { fd, .. } => {
+                // SAFETY: the fd is open for our lifetime; the path is a NUL-terminated literal.
+                let ret = unsafe { libc::faccessat(fd.as_raw_fd(), c".".as_ptr(), libc::F_OK, 0) };
+                ret == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+            }
+            // Signal 0 through the pidfd (kernel/signal.c `pidfd_send_signal`): ESRCH
+            // once the process is reaped; success or EPERM while it (or its zombie) is
+            // there.
+            PinKind::PidFd(fd) => {
+                // SAFETY: the fd is open for our lifetime; signal 0 sends nothing, and a
+                // null siginfo is allowed.
+                let ret = unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        fd.as_raw_fd(),
+                        0,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
+                ret == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+            }
+        }
     }
 }
 
@@ -45,34 +89,16 @@ pub fn status_reads() -> u64 {
 /// (1.4 KiB is typical), which moves to the heap.
 const STACK_BUF: usize = 8192;
 
-/// `/proc/<pid>/<name>` as a NUL-terminated path in `buf`, without allocating.
+/// `/proc/<dir>/<name>` (or `/proc/<dir>` for an empty name) as a NUL-terminated path
+/// in `buf`, without allocating.
 ///
 /// Written by hand: `write!` through `core::fmt` cost ~60 ns a call, a tenth of psx's
 /// own time on a single-attribute read.
-fn proc_path<'a>(buf: &'a mut [u8; 48], pid: Pid, name: &str) -> &'a CStr {
-    // A u32 has at most 10 digits; written backwards from the end.
-    let mut digits = [0u8; 10];
-    let mut n = pid.as_raw().unsigned_abs();
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        start -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let sign: &[u8] = if pid.as_raw() < 0 { b"-" } else { b"" };
+fn proc_path<'a>(buf: &'a mut [u8; 48], dir: &[u8], name: &[u8]) -> &'a CStr {
     let slash: &[u8] = if name.is_empty() { b"" } else { b"/" };
-    let parts: [&[u8]; 5] = [
-        b"/proc/",
-        sign,
-        digits.get(start..).unwrap_or_default(),
-        slash,
-        name.as_bytes(),
-    ];
-    // 6 + 11 + 1 + name (at most "status") fits in 48 bytes with the NUL after it; a
-    // longer name would be cut, never overflow. `buf` starts all NUL.
+    let parts: [&[u8]; 4] = [b"/proc/", dir, slash, name];
+    // "/proc/" + 10 digits + "/task/<10 digits>/status" fits in 48 bytes with the NUL
+    // after it; a longer path would be cut, never overflow. `buf` starts all NUL.
     buf.fill(0);
     let room = buf.len() - 1;
     for (slot, &byte) in buf
@@ -86,48 +112,180 @@ fn proc_path<'a>(buf: &'a mut [u8; 48], pid: Pid, name: &str) -> &'a CStr {
     CStr::from_bytes_until_nul(&buf[..]).unwrap_or_default()
 }
 
-/// Opens a file of the process's `/proc` directory, read-only.
-fn open_proc_file(target: Target<'_, ProcDir>, name: &CStr) -> Result<OwnedFd> {
-    let pid = target.pid;
-    let fd = match target.pin {
-        // SAFETY: the dir fd is open for the call; `name` is NUL-terminated.
-        Some(dir) => unsafe {
-            libc::openat(
-                dir.0.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
-        },
-        None => {
-            let mut buf = [0u8; 48];
-            let path = proc_path(&mut buf, pid, name.to_str().unwrap_or_default());
-            // SAFETY: `path` is NUL-terminated and lives across the call.
-            unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }
+/// The decimal digits of a valid (positive) pid, written into `digits`.
+fn decimal(digits: &mut [u8; 10], pid: Pid) -> &[u8] {
+    let mut n = pid.as_raw().unsigned_abs();
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
         }
-    };
-    if fd < 0 {
-        return Err(open_error(pid, io::Error::last_os_error()));
     }
-    // SAFETY: `fd` was just opened by us and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    digits.get(start..).unwrap_or_default()
 }
 
-/// `ENOENT` under /proc means no such process, unless /proc itself is missing.
-fn open_error(pid: Pid, err: io::Error) -> Error {
-    if err.raw_os_error() == Some(libc::ENOENT) {
-        // SAFETY: a NUL-terminated literal path.
-        let procfs_mounted = unsafe { libc::access(c"/proc/self".as_ptr(), libc::F_OK) } == 0;
-        if !procfs_mounted {
-            return Error::Os {
-                pid,
-                source: io::Error::new(io::ErrorKind::NotFound, "procfs is not mounted at /proc"),
+/// Where a process's `/proc` files are reached from.
+enum ProcBase<'a> {
+    /// A handle's pinned directory.
+    Pinned {
+        pin: &'a ProcPin,
+        dir: &'a OwnedFd,
+        is_self: bool,
+    },
+    /// `/proc/self`: the caller.
+    Current,
+    /// `/proc/<pid>`, by number.
+    Number(Pid),
+}
+
+impl<'a> ProcBase<'a> {
+    /// The way to `target`'s files. By number only if `/proc` numbers processes as the
+    /// caller does: a `/proc` mounted for another pid namespace names other processes.
+    fn of(target: Target<'a, ProcPin>) -> Result<Self> {
+        Ok(match target.pin {
+            Some(pin @ ProcPin(PinKind::Dir { fd, is_self })) => ProcBase::Pinned {
+                pin,
+                dir: fd,
+                is_self: *is_self,
+            },
+            None if target.pid == Pid::current() => ProcBase::Current,
+            // A pidfd pin reads by number; `read_status` checks the pin afterwards.
+            Some(ProcPin(PinKind::PidFd(_))) | None => {
+                procfs_matches_namespace(target.pid)?;
+                ProcBase::Number(target.pid)
+            }
+        })
+    }
+
+    /// The number the status's `Tgid:` must show, `None` where `/proc` numbers the
+    /// process its own way (`/proc/self`, or a pin made through it).
+    fn expected_tgid(&self, pid: Pid) -> Option<u32> {
+        match self {
+            ProcBase::Pinned { is_self: true, .. } | ProcBase::Current => None,
+            ProcBase::Pinned { .. } | ProcBase::Number(_) => u32::try_from(pid.as_raw()).ok(),
+        }
+    }
+
+    /// Opens `name` (a path relative to the process's directory), read-only.
+    fn open(&self, pid: Pid, name: &CStr, flags: libc::c_int) -> Result<OwnedFd> {
+        let flags = flags | libc::O_RDONLY | libc::O_CLOEXEC;
+        let fd = match self {
+            // SAFETY: the dir fd is open for the call; `name` is NUL-terminated.
+            ProcBase::Pinned { dir, .. } => unsafe {
+                libc::openat(dir.as_raw_fd(), name.as_ptr(), flags)
+            },
+            ProcBase::Current => {
+                let mut buf = [0u8; 48];
+                let path = proc_path(&mut buf, b"self", name.to_bytes());
+                // SAFETY: `path` is NUL-terminated and lives across the call.
+                unsafe { libc::open(path.as_ptr(), flags) }
+            }
+            ProcBase::Number(pid) => {
+                let mut digits = [0u8; 10];
+                let mut buf = [0u8; 48];
+                let path = proc_path(&mut buf, decimal(&mut digits, *pid), name.to_bytes());
+                // SAFETY: `path` is NUL-terminated and lives across the call.
+                unsafe { libc::open(path.as_ptr(), flags) }
+            }
+        };
+        if fd < 0 {
+            return Err(self.open_error(pid, io::Error::last_os_error()));
+        }
+        // SAFETY: `fd` was just opened by us and is owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// What a failed open under the process's directory means.
+    fn open_error(&self, pid: Pid, err: io::Error) -> Error {
+        match self {
+            // A dead pin fails every lookup; a live one only because we may not look.
+            ProcBase::Pinned { pin, .. } if !pin.is_alive() => Error::NoSuchProcess { pid },
+            ProcBase::Pinned { .. } => match err.raw_os_error() {
+                Some(libc::ENOENT | libc::EPERM | libc::EACCES) => Error::AccessDenied { pid },
+                _ => Error::from_io(pid, err),
+            },
+            ProcBase::Current => Error::from_io(pid, err),
+            ProcBase::Number(_) => missing_entry_error(pid, err),
+        }
+    }
+}
+
+/// Whether `/proc` is a procfs at all.
+fn proc_is_procfs() -> bool {
+    // SAFETY: all-zero is a valid statfs for the kernel to fill.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated literal path and a writable out pointer.
+    let ret = unsafe { libc::statfs(c"/proc".as_ptr(), &mut fs) };
+    ret == 0 && fs.f_type == libc::PROC_SUPER_MAGIC
+}
+
+/// `ENOENT` for `/proc/<pid>` means no such process, unless `/proc` is not mounted or
+/// hides the process (`hidepid=2`, or `hidepid=1` and a process we may not trace):
+/// `kill(pid, 0)` answers for the number itself.
+fn missing_entry_error(pid: Pid, err: io::Error) -> Error {
+    if err.raw_os_error() != Some(libc::ENOENT) {
+        return Error::from_io(pid, err);
+    }
+    if let Err(e) = procfs_matches_namespace(pid) {
+        return e;
+    }
+    match probe(pid) {
+        Probe::Gone => Error::NoSuchProcess { pid },
+        Probe::Exists => Error::AccessDenied { pid },
+    }
+}
+
+enum Probe {
+    Gone,
+    Exists,
+}
+
+/// `kill(pid, 0)`: `ESRCH` is gone; success or `EPERM` means the pid is in use.
+fn probe(pid: Pid) -> Probe {
+    // SAFETY: signal 0 sends nothing; it only checks the pid.
+    let ret = unsafe { libc::kill(pid.as_raw(), 0) };
+    if ret == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
+        Probe::Exists
+    } else {
+        Probe::Gone
+    }
+}
+
+/// Whether `/proc` numbers processes as this process's pid namespace does: `/proc/self`
+/// must be a link to our own pid. A `/proc` mounted for another namespace (after
+/// `unshare -p` without a new mount) names other processes than `getpid()`,
+/// `prlimit(2)` and `kill(2)` do, and psx refuses to read it by number.
+///
+/// Checked once per process: the pid namespace of a process never changes, and only a
+/// remount of `/proc` could change the answer.
+fn procfs_matches_namespace(pid: Pid) -> Result<()> {
+    static VERDICT: OnceLock<std::result::Result<(), &'static str>> = OnceLock::new();
+    let verdict = VERDICT.get_or_init(|| {
+        let mut buf = [0u8; 16];
+        // SAFETY: the path is a NUL-terminated literal; `buf` is writable for its length.
+        let n = unsafe { libc::readlink(c"/proc/self".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        let Ok(n) = usize::try_from(n) else {
+            return if proc_is_procfs() {
+                Err("/proc has no entry for psx itself: it is mounted for another pid namespace")
+            } else {
+                Err("procfs is not mounted at /proc")
             };
+        };
+        let mut digits = [0u8; 10];
+        if buf.get(..n) == Some(decimal(&mut digits, Pid::current())) {
+            Ok(())
+        } else {
+            Err("/proc is mounted for another pid namespace than psx's (mount a procfs for this namespace)")
         }
-        return Error::NoSuchProcess { pid };
-    }
-    Error::from_io(pid, err)
+    });
+    verdict.map_err(|why| Error::Os {
+        pid,
+        source: io::Error::other(why),
+    })
 }
-
 /// Reads all of `fd` into `buf`; returns the length, or `None` if `buf` filled up.
 fn read_into(fd: RawFd, pid: Pid, buf: &mut [u8]) -> Result<Option<usize>> {
     let mut len = 0;
@@ -148,10 +306,10 @@ fn read_into(fd: RawFd, pid: Pid, buf: &mut [u8]) -> Result<Option<usize>> {
     Ok(None)
 }
 
-/// Reads the process's status file once and hands its bytes to `decode`.
-fn with_status<R>(target: Target<'_, ProcDir>, decode: impl FnOnce(&[u8]) -> R) -> Result<R> {
-    let pid = target.pid;
-    let fd = open_proc_file(target, c"status")?;
+/// Reads one status file (`status`, or a thread's `task/<tid>/status`) and decodes the
+/// identity and `field` from it.
+fn read_status_file(base: &ProcBase<'_>, pid: Pid, name: &CStr, field: Field) -> Result<Status> {
+    let fd = base.open(pid, name, 0)?;
     STATUS_READS.set(STATUS_READS.get() + 1);
     let mut stack = [0u8; STACK_BUF];
     let len = match read_into(fd.as_raw_fd(), pid, &mut stack)? {
@@ -164,20 +322,85 @@ fn with_status<R>(target: Target<'_, ProcDir>, decode: impl FnOnce(&[u8]) -> R) 
                 heap.resize(start * 2, 0);
                 if let Some(len) = read_into(fd.as_raw_fd(), pid, &mut heap[start..])? {
                     heap.truncate(start + len);
-                    return finish(pid, &heap, decode);
+                    return decoded(pid, &heap, field);
                 }
             }
         }
     };
-    finish(pid, &stack[..len], decode)
+    decoded(pid, &stack[..len], field)
 }
 
-fn finish<R>(pid: Pid, bytes: &[u8], decode: impl FnOnce(&[u8]) -> R) -> Result<R> {
+fn decoded(pid: Pid, bytes: &[u8], field: Field) -> Result<Status> {
     // The process went away between open and read.
     if bytes.is_empty() {
         return Err(Error::NoSuchProcess { pid });
     }
-    Ok(decode(bytes))
+    Ok(decode::status_for(bytes, field))
+}
+
+/// Reads the process's status and checks that it is the process's own: not a thread's
+/// (`/proc/<tid>` answers for every thread), not one reaped while the kernel wrote it.
+/// A process whose main thread has exited is read through one of its live threads.
+fn read_status(target: Target<'_, ProcPin>, field: Field) -> Result<Status> {
+    let pid = target.pid;
+    let base = ProcBase::of(target)?;
+    let status = read_status_file(&base, pid, c"status", field);
+    // Read by number for a pidfd pin: believed only if the pinned process outlived it.
+    still_pinned(target)?;
+    let status = status?;
+    match status.identity.verdict(base.expected_tgid(pid)) {
+        Verdict::Process => Ok(status),
+        Verdict::Thread { .. } | Verdict::Reaped => Err(Error::NoSuchProcess { pid }),
+        Verdict::LeaderExited => Ok(live_thread_status(&base, pid, field).unwrap_or(status)),
+    }
+}
+
+/// The status of a live thread of `pid`, whose main thread has exited: its umask, groups
+/// and process-wide masks are the process's (pending and blocked are that thread's).
+fn live_thread_status(base: &ProcBase<'_>, pid: Pid, field: Field) -> Option<Status> {
+    let task = base.open(pid, c"task", libc::O_DIRECTORY).ok()?;
+    let raw = task.into_raw_fd();
+    // SAFETY: `raw` is an open directory fd; on success the stream owns it.
+    let stream = unsafe { libc::fdopendir(raw) };
+    if stream.is_null() {
+        // SAFETY: fdopendir failed, so `raw` is still ours to close.
+        drop(unsafe { OwnedFd::from_raw_fd(raw) });
+        return None;
+    }
+    let mut tids = Vec::new();
+    loop {
+        // SAFETY: `stream` is a live directory stream.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: readdir returned a valid entry whose name is NUL-terminated.
+        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+        if let Some(tid) = name.to_str().ok().and_then(|n| n.parse::<i32>().ok()) {
+            tids.push(tid);
+        }
+    }
+    // SAFETY: `stream` is live and closed once, here.
+    unsafe { libc::closedir(stream) };
+    tids.into_iter()
+        .filter(|&tid| tid != pid.as_raw())
+        .find_map(|tid| {
+            let mut digits = [0u8; 10];
+            let tid = decimal(&mut digits, Pid::from(tid));
+            let mut path = [0u8; 48];
+            let mut len = 0;
+            for (slot, &byte) in path.iter_mut().zip(
+                [&b"task/"[..], tid, b"/status"]
+                    .iter()
+                    .flat_map(|p| p.iter()),
+            ) {
+                *slot = byte;
+                len += 1;
+            }
+            let name = CStr::from_bytes_until_nul(path.get(..=len)?).ok()?;
+            let status = read_status_file(base, pid, name, field).ok()?;
+            (!status.identity.zombie).then_some(status)
+        })
 }
 
 fn decode_error(pid: Pid, err: DecodeError) -> Error {
@@ -187,20 +410,20 @@ fn decode_error(pid: Pid, err: DecodeError) -> Error {
     }
 }
 
-/// Serves `pick` from the oneshot's parsed status if one is active, else decodes only
-/// what `uncached` needs from a fresh read.
+/// Serves `pick` from the oneshot's status if one is active, else `take`s the answer
+/// from a fresh read that decodes only `field` (no copy of a group list).
 fn from_status<R>(
-    target: Target<'_, ProcDir>,
+    target: Target<'_, ProcPin>,
+    field: Field,
     pick: impl FnOnce(&Status) -> Result<R>,
-    uncached: impl FnOnce(&[u8]) -> Result<R>,
+    take: impl FnOnce(Status) -> Result<R>,
 ) -> Result<R> {
-    let pid = target.pid;
     let filled = Cell::new(false);
     let fill = || {
         filled.set(true);
-        with_status(target, decode::status)?.map_err(|e| decode_error(pid, e))
+        read_status(target, Field::All)
     };
-    match oneshot::cached(pid, fill, pick) {
+    match oneshot::cached(target.pid, fill, pick) {
         // The oneshot is keyed by pid: what it holds may have been read by bare pid, or
         // through another handle, after this handle's process was reaped and its pid
         // reused. Serve it through a handle only while the pinned process is still there.
@@ -209,16 +432,16 @@ fn from_status<R>(
             result
         }
         Some(result) => result,
-        None => with_status(target, uncached)?,
+        None => take(read_status(target, field)?),
     }
 }
 
 /// Why a status has no `Umask:` line: the kernel predates it (4.7), or the process has
 /// given up its `fs_struct`, which happens in `do_exit` a moment before it turns zombie.
-fn umask_or_why(pid: Pid, umask: Option<u32>, zombie: bool) -> Result<u32> {
-    match umask {
+fn umask_of(pid: Pid, status: &Status) -> Result<u32> {
+    match status.umask.clone().map_err(|e| decode_error(pid, e))? {
         Some(mask) => Ok(mask),
-        None if zombie || kernel_has_umask_line() => Err(Error::Zombie { pid }),
+        None if status.identity.zombie || kernel_has_umask_line() => Err(Error::Zombie { pid }),
         None => Err(Error::Unsupported {
             what: "umask (needs Linux 4.7 or later)",
         }),
@@ -243,19 +466,79 @@ fn kernel_has_umask_line() -> bool {
 
 /// After a call by pid through a handle: the call reached the pinned process only if
 /// that process is still there now (a pid is not reused until its process is reaped).
-fn still_pinned(target: Target<'_, ProcDir>) -> Result<()> {
+fn still_pinned(target: Target<'_, ProcPin>) -> Result<()> {
     match target.pin {
-        Some(dir) if !dir.is_alive() => Err(Error::NoSuchProcess { pid: target.pid }),
+        Some(pin) if !pin.is_alive() => Err(Error::NoSuchProcess { pid: target.pid }),
         _ => Ok(()),
     }
 }
 
-fn errno_result(pid: Pid, ret: libc::c_int) -> Result<libc::c_int> {
-    if ret < 0 {
-        Err(Error::last_os_error(pid))
-    } else {
-        Ok(ret)
+/// Refuses a thread id, which `prlimit`, `getpgid` and `getsid` would take as its
+/// process. Nothing to check for a handle (its pin was checked when made) or for the
+/// caller itself.
+fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
+    let pid = target.pid;
+    if target.pin.is_some() || pid == Pid::current() {
+        return Ok(());
     }
+    is_thread_group_leader(target)
+}
+
+/// `Ok` if `pid` is a process (a thread-group leader), `NoSuchProcess` for a thread id
+/// or a pid in use by nobody.
+///
+/// `pidfd_open(2)` (Linux 5.3+) answers without `/proc`: `pidfd_prepare` (kernel/pid.c)
+/// refuses with `EINVAL` a pid with no `PIDTYPE_TGID` task, which is what a thread id
+/// is (a zombie leader still has its task until reaped). Where it is missing or
+/// filtered, the status file's `Tgid:` decides; if that cannot be read either, the pid
+/// is given the benefit of the doubt.
+fn is_thread_group_leader(target: Target<'_, ProcPin>) -> Result<()> {
+    let pid = target.pid;
+    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if fd >= 0 {
+        // SAFETY: the fd was just opened by us and is owned by nobody else.
+        drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+        return Ok(());
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EINVAL | libc::ESRCH) => Err(Error::NoSuchProcess { pid }),
+        _ => match read_status(target, Field::Umask) {
+            Err(e @ Error::NoSuchProcess { .. }) => Err(e),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// What `prlimit(2)` said, read as the kernel means it.
+///
+/// `prlimit64` (kernel/sys.c) first checks the caller may touch the process
+/// (`check_prlimit_permission`: the same uids and gids, or CAP_SYS_RESOURCE in the
+/// target's user namespace, then security modules), and only then `do_prlimit` refuses a
+/// NOFILE hard limit above `fs.nr_open` with the same EPERM, whatever the caller's
+/// privilege. So an EPERM for such a limit is the input's fault when a plain read of the
+/// limits, which passes the same uid check, is allowed.
+fn prlimit_error(pid: Pid, resource: Resource, new: Option<RLimit>, err: io::Error) -> Error {
+    if let (Some(libc::EPERM), Resource::Nofile, Some(new)) = (err.raw_os_error(), resource, new) {
+        if let Some(nr_open) = nr_open() {
+            if new.hard > psx_core::Limit::Value(nr_open) && raw_prlimit(pid, 0, None).is_ok() {
+                return Error::InvalidArgument(format!(
+                    "the nofile hard limit {} is above fs.nr_open ({nr_open}), the most this kernel allows",
+                    new.hard
+                ));
+            }
+        }
+    }
+    Error::from_io(pid, err)
+}
+
+/// `fs.nr_open`, the ceiling of every NOFILE limit.
+fn nr_open() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn to_rlimit64(limit: RLimit) -> libc::rlimit64 {
@@ -269,14 +552,9 @@ fn from_rlimit64(raw: libc::rlimit64) -> RLimit {
     RLimit::from_raw(raw.rlim_cur, raw.rlim_max, libc::RLIM64_INFINITY)
 }
 
-/// `prlimit(2)`: sets `new` if given, returns the limits from before.
-fn prlimit(target: Target<'_, ProcDir>, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
-    let pid = target.pid;
-    let number = Linux::resource_number(resource).ok_or_else(Error::invalid_resource)?;
-    let new = new.map(to_rlimit64);
-    let new_ptr = new
-        .as_ref()
-        .map_or(std::ptr::null(), |n| n as *const libc::rlimit64);
+/// The bare `prlimit(2)` call.
+fn raw_prlimit(pid: Pid, number: i32, new: Option<&libc::rlimit64>) -> io::Result<RLimit> {
+    let new_ptr = new.map_or(std::ptr::null(), |n| n as *const libc::rlimit64);
     let mut old = libc::rlimit64 {
         rlim_cur: 0,
         rlim_max: 0,
@@ -284,16 +562,104 @@ fn prlimit(target: Target<'_, ProcDir>, resource: Resource, new: Option<RLimit>)
     // SAFETY: `new_ptr` is null or points at a live rlimit64; `old` is writable. The
     // resource number comes from libc's constants, so the cast is lossless.
     let ret = unsafe { libc::prlimit64(pid.as_raw(), number as _, new_ptr, &mut old) };
-    errno_result(pid, ret)?;
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(from_rlimit64(old))
+    }
+}
+
+/// `prlimit(2)`: sets `new` if given, returns the limits from before.
+fn prlimit(target: Target<'_, ProcPin>, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
+    let pid = target.pid;
+    let number = Linux::resource_number(resource).ok_or_else(Error::invalid_resource)?;
+    refuse_thread_id(target)?;
+    let result = raw_prlimit(pid, number, new.map(to_rlimit64).as_ref());
+    // The pin first: if the pinned process is gone, whatever answered was not it.
     still_pinned(target)?;
-    Ok(from_rlimit64(old))
+    result.map_err(|err| prlimit_error(pid, resource, new, err))
+}
+
+#[derive(Clone, Copy)]
+enum Id {
+    Pgid,
+    Sid,
+}
+
+/// `getpgid(2)` or `getsid(2)`, checked against the pin before its answer is believed.
+fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
+    let pid = target.pid;
+    refuse_thread_id(target)?;
+    // SAFETY: getpgid and getsid take an integer and touch no memory of ours.
+    let ret = unsafe {
+        match which {
+            Id::Pgid => libc::getpgid(pid.as_raw()),
+            Id::Sid => libc::getsid(pid.as_raw()),
+        }
+    };
+    let err = (ret < 0).then(io::Error::last_os_error);
+    still_pinned(target)?;
+    match err {
+        Some(err) => Err(Error::from_io(pid, err)),
+        None => Ok(Pid::from(ret)),
+    }
+}
+
+/// Pins `pid` by its `/proc` directory, and checks it is a process, not a thread.
+fn pin_dir(pid: Pid) -> Result<ProcPin> {
+    let is_self = pid == Pid::current();
+    let base = if is_self {
+        ProcBase::Current
+    } else {
+        procfs_matches_namespace(pid)?;
+        ProcBase::Number(pid)
+    };
+    let fd = base.open(pid, c"", libc::O_PATH | libc::O_DIRECTORY)?;
+    let pin = ProcPin(PinKind::Dir { fd, is_self });
+    if !is_self {
+        is_thread_group_leader(Target {
+            pid,
+            pin: Some(&pin),
+        })?;
+    }
+    Ok(pin)
+}
+
+/// Pins `pid` by a pidfd; `None` where the kernel has no `pidfd_open` (before 5.3) or a
+/// filter refuses it. `pidfd_open` refuses a thread id with `EINVAL` (see
+/// [`is_thread_group_leader`]).
+fn pin_pidfd(pid: Pid) -> Option<Result<ProcPin>> {
+    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if fd >= 0 {
+        // SAFETY: the fd was just opened by us and is owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+        return Some(Ok(ProcPin(PinKind::PidFd(fd))));
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EINVAL | libc::ESRCH) => Some(Err(Error::NoSuchProcess { pid })),
+        _ => None,
+    }
+}
+
+/// The gid the kernel shows for a group that has no number in the reader's user
+/// namespace (`/proc/sys/kernel/overflowgid`, 65534 unless changed).
+pub fn overflow_gid() -> Option<u32> {
+    std::fs::read_to_string("/proc/sys/kernel/overflowgid")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 impl Backend for Linux {
-    type Pin = ProcDir;
+    type Pin = ProcPin;
 
-    fn available(_: Attr) -> bool {
-        true
+    fn available(attr: Attr) -> bool {
+        match attr {
+            Attr::Umask => kernel_has_umask_line(),
+            _ => true,
+        }
     }
 
     fn can_set_rlimit() -> bool {
@@ -324,81 +690,81 @@ impl Backend for Linux {
         Some(number as i32)
     }
 
-    fn pin(pid: Pid) -> Result<ProcDir> {
-        let mut buf = [0u8; 48];
-        let path = proc_path(&mut buf, pid, "");
-        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
-        // SAFETY: `path` is NUL-terminated and lives across the call.
-        let fd = unsafe { libc::open(path.as_ptr(), flags) };
-        if fd < 0 {
-            return Err(open_error(pid, io::Error::last_os_error()));
-        }
-        // SAFETY: `fd` was just opened by us and is owned by nobody else.
-        Ok(ProcDir(unsafe { OwnedFd::from_raw_fd(fd) }))
+    /// The numeric entries of `/proc`: processes only (threads have entries too, but
+    /// readdir does not list them). A `/proc` that is missing or another namespace's is
+    /// an error, not an empty list.
+    fn pids() -> Result<Vec<Pid>> {
+        let me = Pid::current();
+        procfs_matches_namespace(me)?;
+        let entries = std::fs::read_dir("/proc").map_err(|e| Error::from_io(me, e))?;
+        let mut pids: Vec<Pid> = entries
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .map(Pid::from)
+            .filter(|pid| pid.is_valid())
+            .collect();
+        pids.sort_unstable();
+        Ok(pids)
     }
 
-    fn is_running(target: Target<'_, ProcDir>) -> Result<bool> {
+    fn pin(pid: Pid) -> Result<ProcPin> {
+        let by_dir = pin_dir(pid);
+        match by_dir {
+            Ok(pin) => Ok(pin),
+            Err(Error::NoSuchProcess { .. }) => by_dir,
+            // `/proc` hides the process, is missing, or is another namespace's.
+            Err(dir_error) => pin_pidfd(pid).unwrap_or(Err(dir_error)),
+        }
+    }
+
+    fn is_running(target: Target<'_, ProcPin>) -> Result<bool> {
         match target.pin {
-            Some(dir) => Ok(dir.is_alive()),
-            // SAFETY: signal 0 only checks that the pid exists.
-            None => Ok(unsafe { libc::kill(target.pid.as_raw(), 0) } == 0
-                || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)),
+            Some(pin) => Ok(pin.is_alive()),
+            None => Ok(matches!(probe(target.pid), Probe::Exists)),
         }
     }
 
-    fn umask(target: Target<'_, ProcDir>) -> Result<u32> {
+    fn umask(target: Target<'_, ProcPin>) -> Result<u32> {
         let pid = target.pid;
         from_status(
             target,
-            |s| umask_or_why(pid, s.umask, s.zombie),
-            |bytes| {
-                let (umask, zombie) =
-                    decode::umask_or_zombie(bytes).map_err(|e| decode_error(pid, e))?;
-                umask_or_why(pid, umask, zombie)
-            },
+            Field::Umask,
+            |s| umask_of(pid, s),
+            |s| umask_of(pid, &s),
         )
     }
 
-    fn groups(target: Target<'_, ProcDir>) -> Result<Vec<u32>> {
+    fn groups(target: Target<'_, ProcPin>) -> Result<Vec<u32>> {
         let pid = target.pid;
         from_status(
             target,
-            |s| Ok(s.groups.clone()),
-            |bytes| decode::groups(bytes).map_err(|e| decode_error(pid, e)),
+            Field::Groups,
+            |s| s.groups.clone().map_err(|e| decode_error(pid, e)),
+            |s| s.groups.map_err(|e| decode_error(pid, e)),
         )
     }
 
-    fn sigmasks(target: Target<'_, ProcDir>) -> Result<SignalMasks> {
+    fn sigmasks(target: Target<'_, ProcPin>) -> Result<SignalMasks> {
         let pid = target.pid;
-        from_status(
-            target,
-            |s| Ok(s.sigmasks),
-            |bytes| decode::sigmasks(bytes).map_err(|e| decode_error(pid, e)),
-        )
+        let masks = |s: &Status| s.sigmasks.clone().map_err(|e| decode_error(pid, e));
+        from_status(target, Field::Sigmasks, masks, |s| masks(&s))
     }
 
-    fn get_rlimit(target: Target<'_, ProcDir>, resource: Resource) -> Result<RLimit> {
+    fn get_rlimit(target: Target<'_, ProcPin>, resource: Resource) -> Result<RLimit> {
         prlimit(target, resource, None)
     }
 
-    fn set_rlimit(target: Target<'_, ProcDir>, resource: Resource, new: RLimit) -> Result<RLimit> {
+    fn set_rlimit(target: Target<'_, ProcPin>, resource: Resource, new: RLimit) -> Result<RLimit> {
         // Refuse before touching a pid that may already name another process.
         still_pinned(target)?;
         prlimit(target, resource, Some(new))
     }
 
-    fn pgid(target: Target<'_, ProcDir>) -> Result<Pid> {
-        // SAFETY: getpgid has no memory arguments.
-        let pgid = errno_result(target.pid, unsafe { libc::getpgid(target.pid.as_raw()) })?;
-        still_pinned(target)?;
-        Ok(Pid::from(pgid))
+    fn pgid(target: Target<'_, ProcPin>) -> Result<Pid> {
+        process_id(target, Id::Pgid)
     }
 
-    fn sid(target: Target<'_, ProcDir>) -> Result<Pid> {
-        // SAFETY: getsid has no memory arguments.
-        let sid = errno_result(target.pid, unsafe { libc::getsid(target.pid.as_raw()) })?;
-        still_pinned(target)?;
-        Ok(Pid::from(sid))
+    fn sid(target: Target<'_, ProcPin>) -> Result<Pid> {
+        process_id(target, Id::Sid)
     }
 }
 
@@ -412,22 +778,26 @@ mod tests {
     #[test]
     fn proc_paths() {
         let mut buf = [0xffu8; 48];
-        let cases: [(i32, &str, &CStr); 6] = [
-            (1, "status", c"/proc/1/status"),
-            (0, "", c"/proc/0"),
-            (4194304, "status", c"/proc/4194304/status"),
-            (i32::MAX, "", c"/proc/2147483647"),
-            (i32::MIN, "status", c"/proc/-2147483648/status"),
-            (-7, "", c"/proc/-7"),
-        ];
-        for (pid, name, want) in cases {
-            assert_eq!(proc_path(&mut buf, Pid::from(pid), name), want);
-        }
-        // Too long a name is cut, not written past the buffer.
-        let long = "x".repeat(100);
+        let mut digits = [0u8; 10];
         assert_eq!(
-            proc_path(&mut buf, Pid::from(1), &long).to_bytes().len(),
-            47
+            proc_path(&mut buf, decimal(&mut digits, Pid::from(1)), b"status"),
+            c"/proc/1/status"
         );
+        assert_eq!(
+            proc_path(&mut buf, decimal(&mut digits, Pid::from(i32::MAX)), b""),
+            c"/proc/2147483647"
+        );
+        assert_eq!(
+            proc_path(&mut buf, b"2147483647", b"task/2147483647/status"),
+            c"/proc/2147483647/task/2147483647/status"
+        );
+        assert_eq!(
+            proc_path(&mut buf, b"self", b"status"),
+            c"/proc/self/status"
+        );
+        assert_eq!(decimal(&mut digits, Pid::from(4194304)), b"4194304");
+        // Too long a name is cut, not written past the buffer.
+        let long = [b'x'; 100];
+        assert_eq!(proc_path(&mut buf, b"1", &long).to_bytes().len(), 47);
     }
 }

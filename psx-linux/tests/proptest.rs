@@ -36,32 +36,40 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
         let _ = decode::status(&bytes);
-        let _ = decode::umask_or_zombie(&bytes);
+        for field in [decode::Field::Umask, decode::Field::Groups, decode::Field::Sigmasks] {
+            let _ = decode::status_for(&bytes, field);
+        }
         let _ = decode::groups(&bytes);
         let _ = decode::sigmasks(&bytes);
     }
 
     #[test]
     fn arbitrary_lines_never_panic(lines in proptest::collection::vec(
-        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name)", "[ \\t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
+        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name|Tgid|Threads)", "[ \\t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
         let text: String = lines.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
         let _ = decode::status(text.as_bytes());
     }
 
     #[test]
     fn one_pass_and_single_field_decoders_agree(lines in proptest::collection::vec(
-        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name|Uid)", "[ \t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
+        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name|Uid|Tgid|Threads)", "[ \t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
         let text: String = lines.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
         let bytes = text.as_bytes();
-        let zombie = decode::is_zombie(bytes);
-        let umask = decode::umask(bytes).ok();
-        prop_assert_eq!(decode::umask_or_zombie(bytes).ok(), umask.map(|u| (u, zombie)));
-        if let Ok(s) = decode::status(bytes) {
-            prop_assert_eq!(s.umask, umask.flatten());
-            prop_assert_eq!(s.zombie, zombie);
-            prop_assert_eq!(decode::groups(bytes).ok(), Some(s.groups));
-            prop_assert_eq!(decode::sigmasks(bytes).ok(), Some(s.sigmasks));
-        }
+        let all = decode::status(bytes);
+        prop_assert_eq!(all.identity.zombie, decode::is_zombie(bytes));
+        prop_assert_eq!(&all.umask, &decode::umask(bytes));
+        prop_assert_eq!(&all.groups, &decode::groups(bytes));
+        prop_assert_eq!(&all.sigmasks, &decode::sigmasks(bytes));
+        // A one-field read finds what the full read finds, field and identity alike.
+        let umask = decode::status_for(bytes, decode::Field::Umask);
+        prop_assert_eq!(umask.identity, all.identity);
+        prop_assert_eq!(&umask.umask, &all.umask);
+        let groups = decode::status_for(bytes, decode::Field::Groups);
+        prop_assert_eq!(groups.identity, all.identity);
+        prop_assert_eq!(&groups.groups, &all.groups);
+        let masks = decode::status_for(bytes, decode::Field::Sigmasks);
+        prop_assert_eq!(masks.identity, all.identity);
+        prop_assert_eq!(&masks.sigmasks, &all.sigmasks);
     }
 
     #[test]
@@ -73,17 +81,20 @@ proptest! {
         masks in any::<[u64; 5]>(),
     ) {
         let bytes = encode(&name, umask, if zombie { 'Z' } else { 'S' }, &groups, masks);
-        let s = decode::status(&bytes).unwrap();
-        prop_assert_eq!(s.umask, umask);
-        prop_assert_eq!(s.zombie, zombie);
-        prop_assert_eq!(&s.groups, &groups);
+        let s = decode::status(&bytes);
+        prop_assert_eq!(s.umask, Ok(umask));
+        prop_assert_eq!(s.identity.zombie, zombie);
+        prop_assert_eq!(s.identity.tgid, Some(1));
+        prop_assert_eq!(s.identity.threads, Some(1));
+        prop_assert_eq!(s.groups.as_ref(), Ok(&groups));
+        let m = s.sigmasks.unwrap();
         let set = |m: u64| Some(SigSet::from_bits(u128::from(m)));
-        prop_assert_eq!(s.sigmasks.pending, set(masks[0]));
-        prop_assert_eq!(s.sigmasks.process_pending, set(masks[1]));
-        prop_assert_eq!(s.sigmasks.blocked, set(masks[2]));
-        prop_assert_eq!(s.sigmasks.ignored, set(masks[3]));
-        prop_assert_eq!(s.sigmasks.caught, set(masks[4]));
-        prop_assert_eq!(decode::umask_or_zombie(&bytes).unwrap(), (umask, zombie));
+        prop_assert_eq!(m.pending, set(masks[0]));
+        prop_assert_eq!(m.process_pending, set(masks[1]));
+        prop_assert_eq!(m.blocked, set(masks[2]));
+        prop_assert_eq!(m.ignored, set(masks[3]));
+        prop_assert_eq!(m.caught, set(masks[4]));
+        prop_assert_eq!(decode::umask(&bytes), Ok(umask));
         prop_assert_eq!(decode::groups(&bytes).unwrap(), groups);
     }
 }

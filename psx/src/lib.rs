@@ -275,7 +275,12 @@ pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) ->
     let target = target(&proc)?;
     match new {
         None => Os::get_rlimit(target, resource),
-        Some(new) => Os::set_rlimit(target, resource, new.validate()?),
+        // Compared as the kernel compares them: `Value(u64::MAX)` is unlimited on Linux.
+        Some(new) => Os::set_rlimit(
+            target,
+            resource,
+            new.normalized(Os::RLIM_INFINITY).validate()?,
+        ),
     }
 }
 
@@ -368,6 +373,22 @@ pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
     psx_core::info::<Os>(target(&proc)?, attrs)
 }
 
+/// Every process the caller can see, ascending by pid.
+///
+/// Availability: Linux (the numeric entries of `/proc`; a `/proc` that is not mounted,
+/// or is mounted for another pid namespace, is an [`Error::Os`], never an empty list).
+/// Elsewhere [`Error::Unsupported`] for now.
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let pids = psx::pids().unwrap();
+/// assert!(pids.contains(&psx::Pid::current()));
+/// # }
+/// ```
+pub fn pids() -> Result<Vec<Pid>> {
+    Os::pids()
+}
+
 /// Whether this platform can read `attr`.
 ///
 /// ```
@@ -377,6 +398,10 @@ pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
 pub fn available(attr: Attr) -> bool {
     Os::available(attr)
 }
+
+/// This platform's `RLIM_INFINITY`: a [`Limit::Value`] of this or more is unlimited to
+/// its kernel, and [`proc_rlimit`] treats it so ([`RLimit::normalized`]).
+pub const RLIM_INFINITY: u64 = <Os as Backend>::RLIM_INFINITY;
 
 /// Whether this platform can set another process's limits ([`proc_rlimit`] with `Some`).
 pub fn can_set_rlimit() -> bool {

@@ -162,20 +162,29 @@ fn bad_pids_fail_without_a_panic() {
 #[test]
 fn some_pids_failing_still_prints_the_others() {
     let me = std::process::id().to_string();
-    let out = psx(&["info", "--json", &me, "99999999", "-1"]);
+    let out = psx(&["info", "--json", &me, "99999999", "-1", "4294967295"]);
     assert_eq!(code(&out), 1);
     let items = json(&out);
-    assert_eq!(items.len(), 3);
+    assert_eq!(items.len(), 4);
     assert_eq!(items[0]["pid"], std::process::id());
     assert_eq!(
         items[1],
-        serde_json::json!({"pid": 99999999, "error": "no such process"})
+        serde_json::json!({"pid": 99999999, "error": "no such process", "kind": "no_such_process"})
     );
     assert_eq!(items[2]["error"], "no such process");
+    // A pid no kernel hands out keeps its number; it is not folded onto i32::MAX.
+    assert_eq!(
+        items[3],
+        serde_json::json!({"pid": 4294967295u32, "error": "no such process", "kind": "no_such_process"})
+    );
     let lines: Vec<_> = stderr(&out).lines().map(str::to_owned).collect();
     assert_eq!(
         lines,
-        ["psx: 99999999: no such process", "psx: -1: no such process"]
+        [
+            "psx: 99999999: no such process",
+            "psx: -1: no such process",
+            "psx: 4294967295: no such process"
+        ]
     );
 }
 

@@ -10,6 +10,15 @@
 //!
 //! Limits are set only through handles: a set by bare pid may rightly reach whatever
 //! process has the pid now, which would spoil the check.
+//!
+//! What is asserted is what README's Guarantees promise, no more: a read through a
+//! handle never returns another process's data. A set through a handle has one
+//! documented window (the pinned process reaped and its pid reused between the check
+//! and `prlimit`), in which the newcomer's limit changes and the set reports
+//! `NoSuchProcess`. A newcomer whose limit changed that way then reads the stale
+//! handle's lowered tag through its own handle, truly its own limit: such reads are
+//! counted and printed, not failed. Tags fall as children are spawned, so a stray set
+//! can never leave the test process unable to give a later child its tag.
 #![cfg(target_os = "linux")]
 
 use std::collections::BTreeMap;
@@ -23,10 +32,15 @@ use psx::{Error, Limit, Process, RLimit, Resource};
 
 const DURATION: Duration = Duration::from_secs(3);
 const MAX_CHILDREN: usize = 2000;
-/// Child `i` starts with its core limit at `CORE_TAG_BASE + 2 * i + 1` (soft and hard);
-/// a set through its handle lowers it by one. Any other value read through its handle is
-/// another process's.
+/// Child `i` starts with its core limit at `CORE_TAG_BASE + 2 * (MAX_CHILDREN - i) + 1`
+/// (soft and hard, odd, falling with `i`); a set through its handle lowers it by one.
+/// Any other value read through its handle is another process's, or the lowered tag of
+/// a stray set in the documented window.
 const CORE_TAG_BASE: u64 = 1 << 30;
+
+fn core_tag(i: usize) -> u64 {
+    CORE_TAG_BASE + 2 * (MAX_CHILDREN - i) as u64 + 1
+}
 
 /// A live (or recently live) child: its pid, the umask and core limit it was started
 /// with, its handle.
@@ -44,6 +58,12 @@ struct Tally {
     errors: BTreeMap<&'static str, u64>,
     wrong_process: u64,
     unexpected: Vec<String>,
+    /// Core limits read through a handle that were not its child's own tag: judged
+    /// once every set has reported (see [`judge`]).
+    foreign_core: Vec<(u64, String)>,
+    /// The lowered tags of sets that reported `NoSuchProcess`: each may have landed on
+    /// a process that took the pid in the documented window.
+    stray_sets: Vec<u64>,
 }
 
 impl Tally {
@@ -72,6 +92,8 @@ impl Tally {
         self.ok += other.ok;
         self.wrong_process += other.wrong_process;
         self.unexpected.extend(other.unexpected);
+        self.foreign_core.extend(other.foreign_core);
+        self.stray_sets.extend(other.stray_sets);
         for (k, v) in other.errors {
             *self.errors.entry(k).or_default() += v;
         }
@@ -106,30 +128,39 @@ fn hammer(child: &Child, tally: &mut Tally) {
             .any(|&v| l == RLimit::new(Limit::Value(v), Limit::Value(v))),
         None => true,
     };
+    let foreign = |tally: &mut Tally, l: RLimit, what: &str| {
+        let value = match l.soft {
+            Limit::Value(v) if l.soft == l.hard => v,
+            _ => u64::MAX,
+        };
+        tally
+            .foreign_core
+            .push((value, format!("handle for {}: {what} {l:?}", child.pid)));
+    };
     match h.getrlimit(Resource::Core) {
-        Ok(l) if !own_core(l) => wrong(tally, format!("read core limit {l:?}")),
+        Ok(l) if !own_core(l) => foreign(tally, l, "read core limit"),
         r => tally.record("handle core limit", &r),
     }
     // Lowering both core limits of our own child is always allowed.
     let lower = child.core_tag.map_or(0, |tag| tag - 1);
     let lowered = RLimit::new(Limit::Value(lower), Limit::Value(lower));
     match h.rlimit(Resource::Core, Some(lowered)) {
-        Ok(old) if !own_core(old) => wrong(tally, format!("set over core limit {old:?}")),
-        r => tally.record("handle rlimit set", &r),
+        Ok(old) if !own_core(old) => foreign(tally, old, "set over core limit"),
+        r => {
+            if matches!(r, Err(Error::NoSuchProcess { .. })) && child.core_tag.is_some() {
+                tally.stray_sets.push(lower);
+            }
+            tally.record("handle rlimit set", &r)
+        }
     }
     match h.info(psx::Attr::ALL) {
         Ok(info) if info.umask.is_some_and(|m| m != child.umask) => {
             wrong(tally, format!("info read umask {:?}", info.umask))
         }
-        Ok(info)
-            if info
-                .rlimits
-                .as_ref()
-                .and_then(|r| r.get(&Resource::Core))
-                .is_some_and(|&l| !own_core(l)) =>
-        {
-            wrong(tally, format!("info read core limit {:?}", info.rlimits))
-        }
+        Ok(info) => match info.rlimits.as_ref().and_then(|r| r.get(&Resource::Core)) {
+            Some(&l) if !own_core(l) => foreign(tally, l, "info read core limit"),
+            _ => tally.ok += 1,
+        },
         r => tally.record("handle info", &r),
     }
 
@@ -227,6 +258,7 @@ fn race_storm() {
     let mut running: Vec<std::process::Child> = Vec::new();
     let mut reaped: Vec<u32> = Vec::new();
     let mut reused = 0usize;
+    let mut spawn_failures: BTreeMap<String, u64> = BTreeMap::new();
     // With CAP_SYS_ADMIN, steer the next pid onto one just reaped, so handles to the old
     // process meet a new one under their pid (without it, pids wrap too slowly to see).
     let can_steer = std::fs::write("/proc/sys/kernel/ns_last_pid", b"300").is_ok();
@@ -234,7 +266,7 @@ fn race_storm() {
     let core_hard = psx::proc_getrlimit(std::process::id(), Resource::Core)
         .unwrap()
         .hard;
-    let tagging = core_hard >= Limit::Value(CORE_TAG_BASE + 2 * MAX_CHILDREN as u64 + 2);
+    let tagging = core_hard >= Limit::Value(core_tag(0));
     if !tagging {
         println!("core hard limit {core_hard} too low to tag children: umask check only");
     }
@@ -244,7 +276,7 @@ fn race_storm() {
             let _ = std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string());
         }
         let umask = (spawned as u32 * 7 + 1) % 0o777;
-        let core_tag = tagging.then_some(CORE_TAG_BASE + 2 * spawned as u64 + 1);
+        let core_tag = tagging.then(|| core_tag(spawned));
         let mut cmd = Command::new("sleep");
         cmd.arg("0.02");
         // SAFETY: umask and setrlimit are async-signal-safe; the rlimit lives on the
@@ -264,7 +296,16 @@ fn race_storm() {
                 Ok(())
             });
         }
-        let child = cmd.spawn().expect("spawn sleep");
+        // A spawn can fail for reasons that are not psx's (no memory, a process limit):
+        // counted, not failed.
+        let child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                *spawn_failures.entry(e.to_string()).or_default() += 1;
+                std::thread::sleep(Duration::from_millis(1));
+                continue;
+            }
+        };
         // Not reaped yet, so the pid is still this child's: the handle pins it.
         let handle = Arc::new(Process::new(child.id()).expect("pin a fresh child"));
         reused += usize::from(steered == Some(child.id()));
@@ -297,13 +338,14 @@ fn race_storm() {
     for caller in callers {
         total.merge(caller.join().expect("a caller thread panicked"));
     }
+    let in_window = judge(&mut total);
     println!(
-        "race storm: {spawned} children ({reused} on a reused pid) in {:.1}s, {} calls, {} ok, errors {:?}, wrong-process reads {}",
+        "race storm: {spawned} children ({reused} on a reused pid) in {:.1}s, {} calls, {} ok, errors {:?}, wrong-process reads {}, reads of a limit set in the documented window {in_window}, spawn failures {spawn_failures:?}",
         start.elapsed().as_secs_f64(),
         total.calls,
         total.ok,
         total.errors,
-        total.wrong_process
+        total.wrong_process,
     );
     assert!(
         total.unexpected.is_empty(),
@@ -315,6 +357,24 @@ fn race_storm() {
         spawned > 10 && total.calls > 100,
         "the storm was too small to mean anything"
     );
+}
+
+/// Sorts the foreign core limits read through handles, now that every set has
+/// reported: the lowered tag of a set that reported `NoSuchProcess` is the documented
+/// window (that set reached the process now holding the pid, whose own handle then
+/// reads it); anything else is a read of another process. Returns the window's count.
+fn judge(total: &mut Tally) -> usize {
+    let strays: std::collections::BTreeSet<u64> = total.stray_sets.iter().copied().collect();
+    let mut in_window = 0;
+    for (value, what) in std::mem::take(&mut total.foreign_core) {
+        if strays.contains(&value) {
+            in_window += 1;
+        } else {
+            total.wrong_process += 1;
+            total.unexpected.push(what);
+        }
+    }
+    in_window
 }
 
 /// Spawns `sleep 30` with `umask`.

@@ -9,18 +9,94 @@ use psx::{signal_name, ProcInfo, SigSet};
 /// What a missing attribute (unsupported here, or access denied) prints as.
 const UNAVAILABLE: &str = "(unavailable)";
 
-/// Group names by gid, looked up once per gid per run.
-#[derive(Default)]
-pub struct GroupNames(HashMap<u32, Option<String>>);
+/// Group names by gid, looked up once per gid per run, at bounded cost.
+///
+/// Each `getgrgid_r` may read the whole group database (and try every NSS module), so a
+/// process with thousands of groups must not cost a lookup per gid: after
+/// [`GroupNames::SINGLE_LOOKUPS`] lookups the database is read once, whole, and gids
+/// it does not hold print without a name.
+pub struct GroupNames {
+    names: HashMap<u32, Option<String>>,
+    single_lookups: usize,
+    enumerated: bool,
+    lookup: fn(u32) -> Option<String>,
+    enumerate: fn() -> Vec<(u32, String)>,
+}
+
+impl Default for GroupNames {
+    fn default() -> Self {
+        GroupNames::with(group_name, all_groups)
+    }
+}
 
 impl GroupNames {
+    /// Lookups of one gid each before the whole database is read instead.
+    pub const SINGLE_LOOKUPS: usize = 32;
+
+    fn with(lookup: fn(u32) -> Option<String>, enumerate: fn() -> Vec<(u32, String)>) -> Self {
+        GroupNames {
+            names: HashMap::new(),
+            single_lookups: 0,
+            enumerated: false,
+            lookup,
+            enumerate,
+        }
+    }
+
     /// `27(sudo)`, or `27` when the system has no name for it.
     pub fn describe(&mut self, gid: u32) -> String {
-        match self.0.entry(gid).or_insert_with(|| group_name(gid)) {
+        match self.name(gid) {
             Some(name) => format!("{gid}({name})"),
             None => gid.to_string(),
         }
     }
+
+    fn name(&mut self, gid: u32) -> Option<&str> {
+        if !self.names.contains_key(&gid) {
+            let name = if self.enumerated {
+                None
+            } else if self.single_lookups < Self::SINGLE_LOOKUPS {
+                self.single_lookups += 1;
+                (self.lookup)(gid)
+            } else {
+                self.enumerated = true;
+                for (g, name) in (self.enumerate)() {
+                    self.names.entry(g).or_insert(Some(name));
+                }
+                None
+            };
+            self.names.entry(gid).or_insert(name);
+        }
+        self.names.get(&gid)?.as_deref()
+    }
+}
+
+/// Every group the database will list, read once (`getgrent`).
+#[cfg(unix)]
+fn all_groups() -> Vec<(u32, String)> {
+    let mut groups = Vec::new();
+    // SAFETY: the CLI is single-threaded, so nothing else uses the getgrent cursor;
+    // each entry is copied out before the next call overwrites it.
+    unsafe {
+        libc::setgrent();
+        loop {
+            let entry = libc::getgrent();
+            if entry.is_null() {
+                break;
+            }
+            if !(*entry).gr_name.is_null() {
+                let name = std::ffi::CStr::from_ptr((*entry).gr_name);
+                groups.push(((*entry).gr_gid as u32, name.to_string_lossy().into_owned()));
+            }
+        }
+        libc::endgrent();
+    }
+    groups
+}
+
+#[cfg(not(unix))]
+fn all_groups() -> Vec<(u32, String)> {
+    Vec::new()
 }
 
 #[cfg(unix)]
@@ -188,4 +264,45 @@ pub fn write_ps_row(
         }
     }));
     writeln!(out, " {groups}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        static LOOKUPS: Cell<usize> = const { Cell::new(0) };
+        static ENUMERATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn fake_lookup(gid: u32) -> Option<String> {
+        LOOKUPS.set(LOOKUPS.get() + 1);
+        (gid % 2 == 0).then(|| format!("g{gid}"))
+    }
+
+    fn fake_enumerate() -> Vec<(u32, String)> {
+        ENUMERATIONS.set(ENUMERATIONS.get() + 1);
+        (0..100_000)
+            .step_by(2)
+            .map(|g| (g, format!("g{g}")))
+            .collect()
+    }
+
+    #[test]
+    fn many_groups_cost_a_bounded_number_of_lookups() {
+        let mut names = GroupNames::with(fake_lookup, fake_enumerate);
+        for gid in 0..65_536 {
+            let shown = names.describe(gid);
+            if gid < GroupNames::SINGLE_LOOKUPS as u32 || gid % 2 == 0 {
+                assert_eq!(shown == format!("{gid}(g{gid})"), gid % 2 == 0, "{shown}");
+            } else {
+                assert_eq!(shown, gid.to_string());
+            }
+        }
+        // Again: all cached.
+        names.describe(7);
+        assert_eq!(LOOKUPS.get(), GroupNames::SINGLE_LOOKUPS);
+        assert_eq!(ENUMERATIONS.get(), 1);
+    }
 }

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use psx::{Limit, Process, RLimit, Resource};
 
-use crate::{failed, parse_pid, usage, Status};
+use crate::{complain, failed, parse_pid, usage, Status};
 
 /// One LIMIT argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,12 @@ fn parse_spec(arg: &str) -> Result<Spec, String> {
         ));
     }
     if let (Some(s), Some(h)) = (soft, hard) {
-        if s > h {
+        // Compared as the kernel compares them: on Linux unlimited is u64::MAX.
+        if RLimit::new(s, h)
+            .normalized(psx::RLIM_INFINITY)
+            .validate()
+            .is_err()
+        {
             return Err(format!("{arg}: current limit exceeds maximum limit"));
         }
     }
@@ -67,16 +72,16 @@ fn pair(limit: RLimit) -> String {
     format!("{}:{}", limit.soft, limit.hard)
 }
 
-pub fn run(pid_arg: &str, args: &[String]) -> Status {
+pub fn run(out: &mut impl Write, pid_arg: &str, args: &[String]) -> io::Result<Status> {
     let pid = match parse_pid(pid_arg) {
         Ok(pid) => pid,
-        Err(status) => return status,
+        Err(status) => return Ok(status),
     };
     let mut specs = Vec::with_capacity(args.len());
     for arg in args {
         match parse_spec(arg) {
             Ok(spec) => specs.push(spec),
-            Err(message) => return usage(message),
+            Err(message) => return Ok(usage(message)),
         }
     }
     if specs.is_empty() {
@@ -85,73 +90,56 @@ pub fn run(pid_arg: &str, args: &[String]) -> Status {
     // A handle, so every read and write below reaches the same process.
     let proc = match Process::new(pid) {
         Ok(proc) => proc,
-        Err(err) => return failed(pid_arg, &err),
+        Err(err) => return Ok(failed(pid_arg, &err)),
     };
 
-    // Work out every new pair before setting any: a refused one changes nothing.
-    let mut planned = Vec::new();
-    for spec in &specs {
-        if let Spec::Set {
-            resource,
-            soft,
-            hard,
-        } = *spec
-        {
-            let current = match proc.getrlimit(resource) {
-                Ok(current) => current,
-                Err(err) => return failed(pid_arg, &err),
-            };
-            let new = RLimit::new(soft.unwrap_or(current.soft), hard.unwrap_or(current.hard));
-            if let Err(err) = new.validate() {
-                eprintln!(
-                    "psx: {pid_arg}: {resource}={}: {} (nothing was changed)",
-                    pair(new),
-                    err.reason()
-                );
-                return Status::SomeFailed;
-            }
-            planned.push((resource, new));
-        }
-    }
-
-    let mut out = io::stdout().lock();
-    let mut status = Status::Ok;
-    let shows: Vec<Resource> = specs
-        .iter()
-        .filter_map(|s| match s {
-            Spec::Show(r) => Some(*r),
-            Spec::Set { .. } => None,
-        })
-        .collect();
-    if !shows.is_empty() {
-        let _ = writeln!(out, "{:<12}{:>20} {:>20}", "RESOURCE", "SOFT", "HARD");
-        for resource in shows {
-            match proc.getrlimit(resource) {
-                Ok(limit) => {
-                    let _ = writeln!(
-                        out,
-                        "{:<12}{:>20} {:>20}",
-                        resource.name(),
-                        limit.soft.to_string(),
-                        limit.hard.to_string()
-                    );
+    // In order, each against the limits in force when its turn comes, as prlimit does;
+    // the first refusal stops the run.
+    let mut header_written = false;
+    for spec in specs {
+        match spec {
+            Spec::Show(resource) => {
+                let limit = match proc.getrlimit(resource) {
+                    Ok(limit) => limit,
+                    Err(err) => return Ok(failed(pid_arg, &err)),
+                };
+                if !header_written {
+                    writeln!(out, "{:<12}{:>20} {:>20}", "RESOURCE", "SOFT", "HARD")?;
+                    header_written = true;
                 }
-                Err(err) => return failed(pid_arg, &err),
+                writeln!(
+                    out,
+                    "{:<12}{:>20} {:>20}",
+                    resource.name(),
+                    limit.soft.to_string(),
+                    limit.hard.to_string()
+                )?;
+            }
+            Spec::Set {
+                resource,
+                soft,
+                hard,
+            } => {
+                let current = match proc.getrlimit(resource) {
+                    Ok(current) => current,
+                    Err(err) => return Ok(failed(pid_arg, &err)),
+                };
+                let new = RLimit::new(soft.unwrap_or(current.soft), hard.unwrap_or(current.hard));
+                match proc.rlimit(resource, Some(new)) {
+                    Ok(old) => writeln!(out, "{resource}: {} -> {}", pair(old), pair(new))?,
+                    Err(err) => {
+                        complain(format_args!(
+                            "{pid_arg}: {resource}={}: {}",
+                            pair(new),
+                            err.reason()
+                        ));
+                        return Ok(Status::SomeFailed);
+                    }
+                }
             }
         }
     }
-    for (resource, new) in planned {
-        match proc.rlimit(resource, Some(new)) {
-            Ok(old) => {
-                let _ = writeln!(out, "{resource}: {} -> {}", pair(old), pair(new));
-            }
-            Err(err) => {
-                eprintln!("psx: {pid_arg}: {resource}: {}", err.reason());
-                status = Status::SomeFailed;
-            }
-        }
-    }
-    status
+    Ok(Status::Ok)
 }
 
 #[cfg(test)]
@@ -178,6 +166,9 @@ mod tests {
             parse_spec("nofile=unlimited"),
             set(Some(Limit::Unlimited), Some(Limit::Unlimited))
         );
+        // The same value, as Linux reads it.
+        assert!(parse_spec("core=unlimited:18446744073709551615").is_ok());
+        assert!(parse_spec("core=18446744073709551615:unlimited").is_ok());
         for bad in [
             "bogus",
             "nofile=10:5",
