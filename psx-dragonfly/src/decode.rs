@@ -1,25 +1,32 @@
-//! Pure decoding for DragonFly BSD, tested on every host: the text of
-//! `/proc/<pid>/status` and `/proc/<pid>/rlimit`, and `struct kinfo_proc` bytes.
+//! Pure decoding and decisions for DragonFly BSD, tested on every host: `struct
+//! kinfo_proc` bytes, the text of `/proc/<pid>/rlimit`, and the backend's logic over a
+//! [`Kernel`] (the real calls in `sys.rs`; a fake one in the tests).
 //!
-//! `status` is one line written by `procfs_dostatus` (`sys/vfs/procfs/procfs_status.c`):
-//! `comm pid ppid pgid sid maj,min flags start ut st wmsg euid ruid rgid,groups... host`.
-//! The command name is copied raw, unescaped, so it may hold spaces: it is found by
-//! trying each split of its (at most `MAXCOMLEN` = 16) bytes until the 14 fields after
-//! it parse. The groups field is `rgid` followed by `cr_groups[]`, whose first element
-//! is the effective gid, as `getgroups(2)` returns it.
+//! `kinfo_proc` serves groups, process group, session and signal masks; procfs serves
+//! only the limits. `/proc/<pid>/status` is not used: `procfs_dostatus`
+//! (`sys/vfs/procfs/procfs_status.c`) writes the session leader's pid as the session,
+//! 0 once the leader has exited, where `getsid(2)` and `kp_sid` give `s_sid`.
 //!
-//! `rlimit` is one `name cur max` line per resource (`procfs_rlimit.c`), `-1` meaning
-//! infinity, names from `rlimit_ident` in `sys/resource.h`.
+//! `rlimit` is one `name cur max` line per resource (`procfs_dorlimit` in
+//! `sys/vfs/procfs/procfs_rlimit.c`), `-1` meaning infinity, names from `rlimit_ident`
+//! in `sys/resource.h`.
 //!
 //! `kinfo_proc` layout: DragonFly `sys/sys/kinfo.h`, as the libc crate defines it for
-//! x86_64-unknown-dragonfly (992 bytes); `sys.rs` asserts every offset on DragonFly.
+//! x86_64-unknown-dragonfly (992 bytes); `sys.rs` asserts every offset on DragonFly,
+//! and the tests pin them to the header's literal offsets.
 
-use psx_core::{RLimit, Resource, SigSet, SignalMasks};
+use std::io;
+
+use psx_core::{oneshot, Error, Pid, RLimit, Resource, Result, SigSet, SignalMasks};
 
 /// Byte offsets in `struct kinfo_proc` (x86_64).
 pub mod layout {
     /// `sizeof(struct kinfo_proc)`.
     pub const SIZE: usize = 992;
+    /// `int kp_flags`: `p_flags`.
+    pub const KP_FLAGS: usize = 8;
+    /// `enum procstat kp_stat`: `p_stat`.
+    pub const KP_STAT: usize = 12;
     /// `sigset_t kp_siglist` (4 x `uint32_t`): pending.
     pub const KP_SIGLIST: usize = 40;
     /// `sigset_t kp_sigignore`.
@@ -38,9 +45,20 @@ pub mod layout {
     pub const KP_SID: usize = 236;
     /// `kp_lwp.kl_sigmask`: the first thread's blocked signals.
     pub const KL_SIGMASK: usize = 920;
-    /// `NGROUPS`: `kinfo_proc` holds at most this many groups.
+    /// `NGROUPS`: the size of `kp_groups` and of the kernel's own `cr_groups`.
     pub const NGROUPS: usize = 16;
 }
+
+/// `P_POSTEXIT` in `p_flags` (`sys/sys/proc.h`): set by `exit1` before the process
+/// becomes a zombie; procfs refuses the process from then on.
+pub const P_POSTEXIT: i32 = 0x40;
+/// `SZOMB` in `enum procstat` (`sys/sys/proc.h`).
+pub const SZOMB: i32 = 4;
+
+/// `ENOENT` and `EINVAL` (`sys/sys/errno.h`): what procfs answers for a process it no
+/// longer serves.
+pub(crate) const ENOENT: i32 = 2;
+pub(crate) const EINVAL: i32 = 22;
 
 /// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_PID`.
 const CTL_KERN: i32 = 1;
@@ -77,9 +95,7 @@ pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
 /// Why some input could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
-    /// `/proc/<pid>/status` is not the line procfs writes.
-    Status,
-    /// A line of `/proc/<pid>/rlimit` is not `name cur max`.
+    /// A line of `/proc/<pid>/rlimit` is not `name cur max` (0: no line at all).
     Rlimit(usize),
     /// A `kinfo_proc` reply whose length is not the struct's: a torn reply, or a
     /// kernel with another `kinfo_proc` layout.
@@ -91,7 +107,7 @@ pub enum DecodeError {
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DecodeError::Status => f.write_str("/proc status is not in the procfs format"),
+            DecodeError::Rlimit(0) => f.write_str("/proc rlimit has no limits"),
             DecodeError::Rlimit(line) => {
                 write!(f, "/proc rlimit line {line} is not 'name cur max'")
             }
@@ -107,111 +123,11 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// What psx takes from `/proc/<pid>/status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
-    /// The command name, raw.
-    pub comm: Vec<u8>,
-    /// Its pid.
-    pub pid: i32,
-    /// Its process group.
-    pub pgid: i32,
-    /// Its session.
-    pub sid: i32,
-    /// `cr_groups[]`: the effective gid first, then the supplementary groups.
-    pub groups: Vec<u32>,
-}
-
-/// The longest command name (`MAXCOMLEN`).
-const MAXCOMLEN: usize = 16;
-
-/// Decodes `/proc/<pid>/status`. `pid`, when given, must match the pid field: it
-/// disambiguates a command name with spaces that look like fields.
-pub fn status(text: &[u8], pid: Option<i32>) -> Result<Status, DecodeError> {
-    let line = text.strip_suffix(b"\n").unwrap_or(text);
-    // The command name ends at one of the spaces among its first MAXCOMLEN + 1 bytes.
-    let splits = line
-        .iter()
-        .take(MAXCOMLEN + 1)
-        .enumerate()
-        .filter(|&(_, &b)| b == b' ')
-        .map(|(i, _)| i);
-    for at in splits {
-        let (Some(comm), Some(rest)) = (line.get(..at), line.get(at + 1..)) else {
-            continue;
-        };
-        if let Some(status) = fields_after_comm(comm, rest) {
-            if pid.is_none_or(|p| p == status.pid) {
-                return Ok(status);
-            }
-        }
+fn invalid_data(pid: Pid, err: DecodeError) -> Error {
+    Error::Os {
+        pid,
+        source: io::Error::new(io::ErrorKind::InvalidData, err),
     }
-    Err(DecodeError::Status)
-}
-
-fn int(f: &[u8]) -> Option<i32> {
-    std::str::from_utf8(f).ok()?.parse().ok()
-}
-
-fn id(f: &[u8]) -> Option<u32> {
-    std::str::from_utf8(f).ok()?.parse().ok()
-}
-
-/// `a,b` with two integers: the tty (`major,minor`, `-1,-1` for none) and the times
-/// (`sec,usec`, `-1,-1` when swapped out).
-fn pair(f: &[u8]) -> Option<()> {
-    let (a, b) = std::str::from_utf8(f).ok()?.split_once(',')?;
-    a.parse::<i64>().ok()?;
-    b.parse::<i64>().ok()?;
-    Some(())
-}
-
-/// The session flags field: `noflags`, `ctty`, `sldr` or `ctty,sldr`.
-fn session_flags(f: &[u8]) -> Option<()> {
-    f.split(|&b| b == b',')
-        .all(|w| matches!(w, b"ctty" | b"sldr" | b"noflags"))
-        .then_some(())
-}
-
-/// `rgid,g0,g1,...`: the real gid, then `cr_groups[]`.
-fn group_list(f: &[u8]) -> Option<Vec<u32>> {
-    let mut ids = f.split(|&b| b == b',').map(id);
-    ids.next()??; // rgid
-    ids.collect()
-}
-
-/// The fields after the command name:
-/// `pid ppid pgid sid maj,min flags start ut st wmsg euid ruid rgid,groups host`.
-/// The wait message and the jail's host name are kernel and admin strings that may
-/// hold spaces; the `euid ruid rgid,groups` run between them is found as the first
-/// place where it parses.
-fn fields_after_comm(comm: &[u8], rest: &[u8]) -> Option<Status> {
-    let fields: Vec<&[u8]> = rest.split(|&b| b == b' ').collect();
-    let [pid, ppid, pgid, sid, tty, flags, start, ut, st, tail @ ..] = &fields[..] else {
-        return None;
-    };
-    int(ppid)?;
-    pair(tty)?;
-    session_flags(flags)?;
-    for f in [start, ut, st] {
-        pair(f)?;
-    }
-    // tail = wmsg... euid ruid groups host...: wmsg and host at least one word each.
-    let groups = (1..tail.len().saturating_sub(3)).find_map(|j| {
-        let [euid, ruid, groups, ..] = tail.get(j..)? else {
-            return None;
-        };
-        id(euid)?;
-        id(ruid)?;
-        group_list(groups)
-    })?;
-    Some(Status {
-        comm: comm.to_vec(),
-        pid: int(pid)?,
-        pgid: int(pgid)?,
-        sid: int(sid)?,
-        groups,
-    })
 }
 
 fn resource_by_ident(name: &str) -> Option<Resource> {
@@ -268,12 +184,15 @@ pub struct Kinfo {
     pub pid: i32,
     /// `kp_pgid`.
     pub pgid: i32,
-    /// `kp_sid`.
+    /// `kp_sid`: the session's `s_sid`, as `getsid(2)` gives it.
     pub sid: i32,
-    /// `kp_groups[..kp_ngroups]` (at most 16).
+    /// `kp_groups[..kp_ngroups]`: `cr_groups`, the effective gid first. Never
+    /// truncated: `sys_setgroups` (`sys/kern/kern_prot.c`) refuses more than `NGROUPS`.
     pub groups: Vec<u32>,
     /// `kp_siglist`, the first thread's `kl_sigmask`, `kp_sigignore`, `kp_sigcatch`.
     pub sigmasks: SignalMasks,
+    /// The process is exiting: `P_POSTEXIT` in `kp_flags`, or `kp_stat` is `SZOMB`.
+    pub exiting: bool,
 }
 
 /// The native-endian `u32` at `at`; callers check the length first, and a read past
@@ -309,6 +228,8 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         .ok()
         .filter(|&n| n <= NGROUPS)
         .ok_or(DecodeError::BadGroupCount(ngroups))?;
+    let flags = u32_at(buf, KP_FLAGS) as i32;
+    let stat = u32_at(buf, KP_STAT) as i32;
     Ok(Kinfo {
         pid: u32_at(buf, KP_PID) as i32,
         pgid: u32_at(buf, KP_PGID) as i32,
@@ -321,104 +242,128 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
             caught: Some(sigset_at(buf, KP_SIGCATCH)),
             process_pending: None,
         },
+        exiting: flags & P_POSTEXIT != 0 || stat == SZOMB,
     })
+}
+
+/// Decodes the reply to `sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`.
+///
+/// `sysctl_kern_proc` (`sys/kern/kern_proc.c`) looks the pid up with `pfind`, which
+/// skips zombies (`SZOMB`), and writes nothing when it finds none or when the process
+/// is in another jail (`PRISON_CHECK`): an empty reply is [`Error::NoSuchProcess`],
+/// for a zombie too. It never fails with `ESRCH` or `EPERM`.
+pub fn kinfo_reply(pid: Pid, reply: &[u8]) -> Result<Kinfo> {
+    if reply.is_empty() {
+        return Err(Error::NoSuchProcess { pid });
+    }
+    kinfo(reply).map_err(|e| invalid_data(pid, e))
+}
+
+/// What the backend asks DragonFly's kernel. `sys.rs` makes the real calls; the
+/// functions below make every decision, so the tests can run them against a fake.
+pub trait Kernel {
+    /// `kinfo_proc` for `pid` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`),
+    /// through [`kinfo_reply`].
+    fn kinfo(&self, pid: Pid) -> Result<Kinfo>;
+    /// The contents of `/proc/<pid>/<name>`, or the error its open or read gave.
+    fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>>;
+    /// Whether procfs is mounted at `/proc`.
+    fn procfs_mounted(&self) -> bool;
+}
+
+/// `pick` applied to `pid`'s `kinfo_proc`: the oneshot's, if one is active.
+fn with_kinfo<K: Kernel, R>(kernel: &K, pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
+    match oneshot::cached(pid, || kernel.kinfo(pid), |k| Ok(pick(k))) {
+        Some(result) => result,
+        None => kernel.kinfo(pid).map(|k| pick(&k)),
+    }
+}
+
+/// Whether `kinfo_proc` still shows `pid` (an exiting process too; a zombie, which
+/// `pfind` skips, does not).
+pub fn is_running<K: Kernel>(kernel: &K, pid: Pid) -> Result<bool> {
+    match kernel.kinfo(pid) {
+        Ok(_) => Ok(true),
+        Err(Error::NoSuchProcess { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `kp_groups[..kp_ngroups]`: the effective gid first, then the supplementary groups.
+pub fn groups<K: Kernel>(kernel: &K, pid: Pid) -> Result<Vec<u32>> {
+    with_kinfo(kernel, pid, |k| k.groups.clone())
+}
+
+/// `kp_pgid`.
+pub fn pgid<K: Kernel>(kernel: &K, pid: Pid) -> Result<Pid> {
+    with_kinfo(kernel, pid, |k| Pid::from(k.pgid))
+}
+
+/// `kp_sid`: `s_sid`, which stays the session's id after its leader has exited.
+pub fn sid<K: Kernel>(kernel: &K, pid: Pid) -> Result<Pid> {
+    with_kinfo(kernel, pid, |k| Pid::from(k.sid))
+}
+
+/// Pending, blocked, ignored and caught, from `kinfo_proc`.
+pub fn sigmasks<K: Kernel>(kernel: &K, pid: Pid) -> Result<SignalMasks> {
+    with_kinfo(kernel, pid, |k| k.sigmasks)
+}
+
+/// `pid`'s limits for `resource`, from `/proc/<pid>/rlimit` (the oneshot's, if one is
+/// active: one read gives every resource).
+pub fn get_rlimit<K: Kernel>(kernel: &K, pid: Pid, resource: Resource) -> Result<RLimit> {
+    resource_number(resource).ok_or_else(Error::invalid_resource)?;
+    let pick = |all: &Vec<(Resource, RLimit)>| {
+        all.iter()
+            .find(|(r, _)| *r == resource)
+            .map(|(_, l)| *l)
+            .ok_or_else(Error::invalid_resource)
+    };
+    match oneshot::cached(pid, || read_rlimits(kernel, pid), pick) {
+        Some(result) => result,
+        None => pick(&read_rlimits(kernel, pid)?),
+    }
+}
+
+/// Every resource's limits, from `/proc/<pid>/rlimit`.
+fn read_rlimits<K: Kernel>(kernel: &K, pid: Pid) -> Result<Vec<(Resource, RLimit)>> {
+    match kernel.read_proc(pid, "rlimit") {
+        Ok(text) => rlimits(&text).map_err(|e| invalid_data(pid, e)),
+        // Nothing else gives another process's limits on DragonFly (kinfo_proc has
+        // none): without procfs this system cannot answer, whatever the process.
+        Err(e) if e.raw_os_error() == Some(ENOENT) && !kernel.procfs_mounted() => {
+            Err(Error::Unsupported {
+                what: "resource limits without procfs mounted at /proc",
+            })
+        }
+        Err(e) if matches!(e.raw_os_error(), Some(ENOENT | EINVAL)) => {
+            Err(procfs_refused(kernel, pid, Error::from_io(pid, e)))
+        }
+        Err(e) => Err(Error::from_io(pid, e)),
+    }
+}
+
+/// What a procfs refusal means. `procfs_open` (ENOENT) and `procfs_rw` (EINVAL, when
+/// the process exits between open and read), in `sys/vfs/procfs/`, both give up when
+/// `pfs_pfind` finds no process: `pfind` skips zombies, and `pfs_pfind` also drops a
+/// process whose `exit1` has set `P_POSTEXIT`. A fresh `kinfo_proc` (never the
+/// oneshot's, which may predate the exit) tells these apart: no reply is
+/// [`Error::NoSuchProcess`] (gone, or a zombie), an exiting process
+/// [`Error::Zombie`]. If it shows a live process, procfs's own error stands.
+fn procfs_refused<K: Kernel>(kernel: &K, pid: Pid, procfs_error: Error) -> Error {
+    match kernel.kinfo(pid) {
+        Err(Error::NoSuchProcess { .. }) => Error::NoSuchProcess { pid },
+        Ok(k) if k.exiting => Error::Zombie { pid },
+        _ => procfs_error,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use psx_core::Limit;
-
-    /// As `procfs_dostatus` writes it for a shell in a session with a tty.
-    const SH: &[u8] = b"sh 1234 1200 1234 1100 5,3 ctty,sldr 1700000000,123456 0,5000 0,9000 ttyin 1001 1001 1001,1001,0,5,920 -\n";
-
-    #[test]
-    fn decodes_a_status_line() {
-        let s = status(SH, Some(1234)).unwrap();
-        assert_eq!((s.pid, s.pgid, s.sid), (1234, 1234, 1100));
-        assert_eq!(s.comm, b"sh");
-        assert_eq!(s.groups, vec![1001, 0, 5, 920]);
-    }
-
-    #[test]
-    fn a_command_name_with_spaces_and_numbers() {
-        // The name is raw: "my 1 2 3 prog" looks like fields until the rest fails to parse.
-        let line = b"my 1 2 3 prog 42 1 42 42 -1,-1 noflags 1,2 3,4 5,6 nochan 0 0 0,0 jailhost\n";
-        let s = status(line, Some(42)).unwrap();
-        assert_eq!(s.comm, b"my 1 2 3 prog");
-        assert_eq!((s.pid, s.pgid, s.sid), (42, 42, 42));
-        assert_eq!(s.groups, vec![0]);
-        assert_eq!(status(line, Some(7)), Err(DecodeError::Status));
-    }
-
-    #[test]
-    fn raw_command_names() {
-        // p_comm is copied raw: a newline, bytes that are not UTF-8, all 16 bytes used,
-        // or nothing at all (the line then starts with the space before the pid).
-        let tail = b" 77 1 77 77 -1,-1 noflags 1,0 0,0 0,0 nochan 0 0 0,0 -\n";
-        for comm in [
-            &b"two\nlines"[..],
-            b"caf\xe9 \xff",
-            b"sixteen-bytes-ab",
-            b"1 2 3 4 5 6 7 8",
-            b"",
-        ] {
-            let line = [comm, &tail[..]].concat();
-            let s = status(&line, Some(77)).unwrap();
-            assert_eq!(s.comm, comm);
-            assert_eq!((s.pid, s.pgid, s.sid, s.groups), (77, 77, 77, vec![0]));
-        }
-    }
-
-    #[test]
-    fn wait_messages_and_jail_hosts_with_spaces() {
-        // procfs_dostatus prints lwp_wmesg and the jail's pr_host with %s.
-        let line = b"httpd 300 1 300 300 -1,-1 sldr 1700000000,5 0,10 0,20 vm wait 80 80 80,80,0 web jail 1\n";
-        let s = status(line, Some(300)).unwrap();
-        assert_eq!(s.groups, vec![80, 0]);
-        assert_eq!((s.pgid, s.sid), (300, 300));
-        // Swapped out: the three times are -1,-1.
-        let swapped = b"idle 5 1 5 5 -1,-1 noflags -1,-1 -1,-1 -1,-1 nochan 0 0 0,0,5 -\n";
-        assert_eq!(status(swapped, Some(5)).unwrap().groups, vec![0, 5]);
-    }
-
-    #[test]
-    fn every_truncation_is_an_error() {
-        for len in 0..SH.len() - 2 {
-            assert!(status(&SH[..len], Some(1234)).is_err(), "{len}");
-        }
-        assert!(status(SH, Some(1234)).is_ok());
-    }
-
-    #[test]
-    fn empty_and_sixteen_plus_groups() {
-        let none = b"init 1 0 1 1 -1,-1 sldr 1,0 0,0 0,0 wait 0 0 0 -\n";
-        assert_eq!(status(none, Some(1)).unwrap().groups, Vec::<u32>::new());
-        let many: Vec<String> = (0..20).map(|g| (1000 + g).to_string()).collect();
-        let line = format!(
-            "daemon 9 1 9 9 -1,-1 noflags 1,0 0,0 0,0 select 0 0 0,{} -\n",
-            many.join(",")
-        );
-        let s = status(line.as_bytes(), None).unwrap();
-        assert_eq!(s.groups.len(), 20);
-        assert_eq!(s.groups[19], 1019);
-    }
-
-    #[test]
-    fn garbage_status_is_an_error() {
-        for bad in [
-            &b""[..],
-            b"\n",
-            b"sh 1 2",
-            b"sh x 1 1 1 -1,-1 n 1,0 0,0 0,0 w 0 0 0 -",
-            b"\xff\xfe",
-        ] {
-            assert_eq!(status(bad, None), Err(DecodeError::Status), "{bad:?}");
-        }
-        // Truncated before the host field.
-        assert!(status(&SH[..SH.len() - 3], None).is_err());
-    }
+    use psx_core::{Limit, OneshotGuard};
+    use std::cell::{Cell, RefCell};
 
     const RLIMIT: &[u8] = b"cpu -1 -1\nfsize -1 -1\ndata 536870912 -1\nstack 8388608 536870912\ncore -1 -1\nrss -1 -1\nmemlock -1 -1\nnproc 7000 7000\nnofile 32000 32000\nsbsize -1 -1\nvmem -1 -1\nposixlock -1 -1\n";
 
@@ -458,134 +403,377 @@ mod tests {
         assert_eq!(rlimits(b"cpu -2 -1\n"), Err(DecodeError::Rlimit(1)));
     }
 
-    /// A `kinfo_proc` laid out as DragonFly's `sys/sys/kinfo.h` `struct kinfo_proc`
-    /// (992 bytes on x86_64), at the offsets of libc's `x86_64-unknown-dragonfly`
-    /// struct that sys.rs asserts (`kp_lwp.kl_sigmask` inside the embedded
-    /// `struct kinfo_lwp`); the rest is filler.
-    fn kinfo_fixture(groups: &[u32], ngroups: i16, masks: [[u32; 4]; 4]) -> Vec<u8> {
-        use layout::*;
-        let mut buf = vec![0x11u8; SIZE];
-        let mut put = |at: usize, b: &[u8]| buf[at..at + b.len()].copy_from_slice(b);
-        put(KP_PID, &55i32.to_ne_bytes());
-        put(KP_PGID, &50i32.to_ne_bytes());
-        put(KP_SID, &40i32.to_ne_bytes());
-        put(KP_NGROUPS, &ngroups.to_ne_bytes());
-        for (i, g) in groups.iter().enumerate() {
-            put(KP_GROUPS + 4 * i, &g.to_ne_bytes());
-        }
-        for (set, at) in masks
-            .iter()
-            .zip([KP_SIGLIST, KL_SIGMASK, KP_SIGIGNORE, KP_SIGCATCH])
-        {
-            for (i, w) in set.iter().enumerate() {
-                put(at + 4 * i, &w.to_ne_bytes());
+    /// One `struct kinfo_proc` as DragonFly's `sys/sys/kinfo.h` lays it out on x86_64,
+    /// 992 bytes, written at the header's offsets as literals (worked out from the
+    /// member types: `uintptr_t`, `long`, `size_t` and `segsz_t` 8 bytes; `sigset_t`
+    /// four `unsigned int`s; `struct timeval` 16 bytes; `struct rusage` 144 bytes;
+    /// `MAXLOGNAME` 33 rounded up to 40), never with the decoder's `layout` constants.
+    /// The embedded `struct kinfo_lwp kp_lwp` (312 bytes) starts at 664.
+    #[derive(Clone)]
+    struct KinfoBytes {
+        flags: i32,
+        stat: i32,
+        pid: i32,
+        pgid: i32,
+        sid: i32,
+        ngroups: i16,
+        groups: Vec<u32>,
+        siglist: [u32; 4],
+        sigignore: [u32; 4],
+        sigcatch: [u32; 4],
+        lwp_sigmask: [u32; 4],
+    }
+
+    /// `SACTIVE` in `enum procstat` (`sys/sys/proc.h`).
+    const SACTIVE: i32 = 2;
+
+    impl KinfoBytes {
+        fn live(pid: i32) -> Self {
+            KinfoBytes {
+                flags: 0x4000, // P_EXEC
+                stat: SACTIVE,
+                pid,
+                pgid: pid - 5,
+                sid: pid - 15,
+                ngroups: 2,
+                groups: vec![0, 5],
+                siglist: [1 << 29, 0, 0, 0],
+                sigignore: [1 << 12, 0, 0, 0],
+                sigcatch: [0, 0, 0, 1 << 31],
+                lwp_sigmask: [1 << 1, 0, 0, 0],
             }
         }
-        buf
+
+        fn bytes(&self) -> Vec<u8> {
+            let mut buf = vec![0u8; 992];
+            let mut put = |at: usize, b: &[u8]| buf[at..at + b.len()].copy_from_slice(b);
+            let set = |w: [u32; 4]| -> Vec<u8> { w.iter().flat_map(|x| x.to_ne_bytes()).collect() };
+            put(0, &0xffff_8000_dead_0000u64.to_ne_bytes()); // kp_paddr
+            put(8, &self.flags.to_ne_bytes()); // int kp_flags
+            put(12, &self.stat.to_ne_bytes()); // enum procstat kp_stat
+            put(16, &7i32.to_ne_bytes()); // kp_lock
+            put(32, &0xffff_8000_beef_0000u64.to_ne_bytes()); // uintptr_t kp_fd
+            put(40, &set(self.siglist)); // sigset_t kp_siglist
+            put(56, &set(self.sigignore)); // sigset_t kp_sigignore
+            put(72, &set(self.sigcatch)); // sigset_t kp_sigcatch
+            put(88, &0x5a5a_5a5ai32.to_ne_bytes()); // kp_sigflag
+            put(112, b"fixture\0"); // char kp_comm[MAXCOMLEN + 1]
+            put(132, &4242u32.to_ne_bytes()); // uid_t kp_uid
+            put(136, &self.ngroups.to_ne_bytes()); // short kp_ngroups
+            for (i, g) in self.groups.iter().enumerate() {
+                put(140 + 4 * i, &g.to_ne_bytes()); // gid_t kp_groups[NGROUPS = 16]
+            }
+            put(204, &4343u32.to_ne_bytes()); // uid_t kp_ruid
+            put(212, &4444u32.to_ne_bytes()); // gid_t kp_rgid
+            put(220, &self.pid.to_ne_bytes()); // pid_t kp_pid
+            put(224, &9999i32.to_ne_bytes()); // pid_t kp_ppid
+            put(228, &self.pgid.to_ne_bytes()); // pid_t kp_pgid
+            put(232, &3i32.to_ne_bytes()); // int kp_jobc
+            put(236, &self.sid.to_ne_bytes()); // pid_t kp_sid
+            put(240, b"login\0"); // char kp_login[40]
+            put(284, &8888i32.to_ne_bytes()); // pid_t kp_tpgid
+            put(288, &7777i32.to_ne_bytes()); // pid_t kp_tsid
+            put(664, &self.pid.to_ne_bytes()); // kp_lwp.kl_pid
+            put(668, &100_001i32.to_ne_bytes()); // kp_lwp.kl_tid
+            put(664 + 240, &set([!0, !0, 0, 0])); // kp_lwp.kl_siglist (thread pending)
+            put(664 + 256, &set(self.lwp_sigmask)); // kp_lwp.kl_sigmask
+            put(976, &0xffff_8000_cafe_0000u64.to_ne_bytes()); // uintptr_t kp_ktaddr
+            buf
+        }
+    }
+
+    fn bits(set: Option<SigSet>) -> Vec<i32> {
+        set.unwrap().iter().collect()
     }
 
     #[test]
-    fn decodes_kinfo() {
-        let masks = [
-            [1 << 29, 0, 0, 0],
-            [1 << 1, 0, 0, 0],
-            [1 << 12, 0, 0, 0],
-            [0, 0, 0, 1 << 31],
-        ];
-        let k = kinfo(&kinfo_fixture(&[0, 5], 2, masks)).unwrap();
-        assert_eq!(
-            (k.pid, k.pgid, k.sid, k.groups.clone()),
-            (55, 50, 40, vec![0, 5])
-        );
-        assert_eq!(
-            k.sigmasks.pending.unwrap().iter().collect::<Vec<_>>(),
-            vec![30]
-        );
-        assert_eq!(
-            k.sigmasks.blocked.unwrap().iter().collect::<Vec<_>>(),
-            vec![2]
-        );
-        assert_eq!(
-            k.sigmasks.ignored.unwrap().iter().collect::<Vec<_>>(),
-            vec![13]
-        );
-        assert_eq!(
-            k.sigmasks.caught.unwrap().iter().collect::<Vec<_>>(),
-            vec![128]
-        );
+    fn kinfo_fields_sit_at_the_header_offsets() {
+        let k = kinfo(&KinfoBytes::live(1234).bytes()).unwrap();
+        assert_eq!((k.pid, k.pgid, k.sid), (1234, 1229, 1219));
+        assert_eq!(k.groups, vec![0, 5]);
+        assert_eq!(bits(k.sigmasks.pending), vec![30]);
+        assert_eq!(bits(k.sigmasks.blocked), vec![2]);
+        assert_eq!(bits(k.sigmasks.ignored), vec![13]);
+        assert_eq!(bits(k.sigmasks.caught), vec![128]);
+        assert_eq!(k.sigmasks.process_pending, None);
+        assert!(!k.exiting);
         let sixteen: Vec<u32> = (1..=16).collect();
-        assert_eq!(
-            kinfo(&kinfo_fixture(&sixteen, 16, [[0; 4]; 4]))
-                .unwrap()
-                .groups,
-            sixteen
-        );
-        assert_eq!(
-            kinfo(&kinfo_fixture(&[], 17, [[0; 4]; 4])),
-            Err(DecodeError::BadGroupCount(17))
-        );
+        let full = KinfoBytes {
+            ngroups: 16,
+            groups: sixteen.clone(),
+            ..KinfoBytes::live(9)
+        };
+        assert_eq!(kinfo(&full.bytes()).unwrap().groups, sixteen);
+    }
+
+    #[test]
+    fn exiting_is_p_postexit_or_szomb() {
+        // exit1 (sys/kern/kern_exit.c) sets P_WEXIT, then P_POSTEXIT, then moves the
+        // process to SZOMB; P_WEXIT alone is also set for a while by a threaded exec.
+        let with = |flags, stat| {
+            kinfo(
+                &KinfoBytes {
+                    flags,
+                    stat,
+                    ..KinfoBytes::live(40)
+                }
+                .bytes(),
+            )
+            .unwrap()
+            .exiting
+        };
+        assert!(with(0x40, SACTIVE)); // P_POSTEXIT
+        assert!(with(0x2000 | 0x40, SACTIVE)); // P_WEXIT | P_POSTEXIT
+        assert!(with(0, 4)); // SZOMB
+        assert!(!with(0x2000, SACTIVE)); // P_WEXIT only
+        assert!(!with(0x4000, 3)); // P_EXEC, SSTOP
+    }
+
+    #[test]
+    fn bad_kinfo_replies_are_reported() {
+        let over = KinfoBytes {
+            ngroups: 17,
+            ..KinfoBytes::live(9)
+        };
+        assert_eq!(kinfo(&over.bytes()), Err(DecodeError::BadGroupCount(17)));
         assert_eq!(kinfo(&[0; 10]), Err(DecodeError::Truncated(10)));
         // A kernel whose kinfo_proc is larger: the length says so, nothing is misread.
-        let mut larger = kinfo_fixture(&[], 0, [[0; 4]; 4]);
+        let mut larger = KinfoBytes::live(9).bytes();
         larger.extend_from_slice(&[0; 64]);
         let err = kinfo(&larger).unwrap_err();
-        assert_eq!(err, DecodeError::Truncated(layout::SIZE + 64));
+        assert_eq!(err, DecodeError::Truncated(992 + 64));
         assert!(err.to_string().contains("992"), "{err}");
+    }
+
+    #[test]
+    fn kinfo_replies() {
+        let pid = Pid::from(77);
+        // sysctl_kern_proc writes nothing when pfind finds no process.
+        assert!(matches!(kinfo_reply(pid, &[]), Err(Error::NoSuchProcess { pid: p }) if p == pid));
+        assert_eq!(
+            kinfo_reply(pid, &KinfoBytes::live(77).bytes()).unwrap().pid,
+            77
+        );
+        match kinfo_reply(pid, &[1; 100]) {
+            Err(Error::Os { source, .. }) => {
+                assert_eq!(source.kind(), io::ErrorKind::InvalidData)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A kernel answering as DragonFly's does: `sysctl_kern_proc` (no reply once `pfind`
+    /// finds nothing), `procfs_open`/`procfs_rw` (an errno for a process they refuse),
+    /// and a `/proc/<pid>/status` that must never be read (its session field is the
+    /// leader's pid, here 0 as once the leader has exited).
+    struct FakeKernel {
+        kinfo: RefCell<Option<KinfoBytes>>,
+        rlimit: RefCell<Result<Vec<u8>, i32>>,
+        mounted: bool,
+        kinfo_reads: Cell<usize>,
+        proc_reads: RefCell<Vec<String>>,
+    }
+
+    impl FakeKernel {
+        fn new(kinfo: Option<KinfoBytes>, rlimit: Result<&[u8], i32>) -> Self {
+            FakeKernel {
+                kinfo: RefCell::new(kinfo),
+                rlimit: RefCell::new(rlimit.map(<[u8]>::to_vec)),
+                mounted: true,
+                kinfo_reads: Cell::new(0),
+                proc_reads: RefCell::new(Vec::new()),
+            }
+        }
+
+        fn live(pid: i32) -> Self {
+            Self::new(Some(KinfoBytes::live(pid)), Ok(RLIMIT))
+        }
+    }
+
+    impl Kernel for FakeKernel {
+        fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
+            self.kinfo_reads.set(self.kinfo_reads.get() + 1);
+            let reply = self.kinfo.borrow().as_ref().map(KinfoBytes::bytes);
+            kinfo_reply(pid, reply.as_deref().unwrap_or_default())
+        }
+
+        fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
+            self.proc_reads.borrow_mut().push(name.to_owned());
+            match name {
+                "rlimit" => self
+                    .rlimit
+                    .borrow()
+                    .clone()
+                    .map_err(io::Error::from_raw_os_error),
+                "status" => Ok(format!(
+                    "sh {p} 1 {p} 0 -1,-1 noflags 1,0 0,0 0,0 nochan 0 0 0,0 -\n",
+                    p = pid.as_raw()
+                )
+                .into_bytes()),
+                _ => Err(io::Error::from_raw_os_error(ENOENT)),
+            }
+        }
+
+        fn procfs_mounted(&self) -> bool {
+            self.mounted
+        }
+    }
+
+    #[test]
+    fn groups_pgid_and_sid_come_from_kinfo_not_procfs() {
+        let kernel = FakeKernel {
+            mounted: false,
+            ..FakeKernel::live(1234)
+        };
+        let pid = Pid::from(1234);
+        assert_eq!(sid(&kernel, pid).unwrap(), Pid::from(1219));
+        assert_eq!(pgid(&kernel, pid).unwrap(), Pid::from(1229));
+        assert_eq!(groups(&kernel, pid).unwrap(), vec![0, 5]);
+        assert_eq!(bits(sigmasks(&kernel, pid).unwrap().blocked), vec![2]);
+        assert!(kernel.proc_reads.borrow().is_empty());
+        // Outside a oneshot every call reads the kernel.
+        assert_eq!(kernel.kinfo_reads.get(), 4);
+    }
+
+    #[test]
+    fn one_kinfo_serves_a_oneshot() {
+        let kernel = FakeKernel::live(2345);
+        let pid = Pid::from(2345);
+        let _oneshot = OneshotGuard::enter(pid);
+        sigmasks(&kernel, pid).unwrap();
+        groups(&kernel, pid).unwrap();
+        pgid(&kernel, pid).unwrap();
+        assert_eq!(sid(&kernel, pid).unwrap(), Pid::from(2330));
+        for r in [Resource::Nofile, Resource::Stack, Resource::Cpu] {
+            get_rlimit(&kernel, pid, r).unwrap();
+        }
+        assert_eq!(kernel.kinfo_reads.get(), 1);
+        assert_eq!(*kernel.proc_reads.borrow(), ["rlimit"]);
+    }
+
+    #[test]
+    fn a_vanished_process_is_no_such_process() {
+        let pid = Pid::from(3456);
+        // Gone (or a zombie, which pfind skips): no kinfo, procfs_open says ENOENT.
+        let kernel = FakeKernel::new(None, Err(ENOENT));
+        for result in [
+            groups(&kernel, pid).map(drop),
+            pgid(&kernel, pid).map(drop),
+            sid(&kernel, pid).map(drop),
+            sigmasks(&kernel, pid).map(drop),
+            get_rlimit(&kernel, pid, Resource::Nofile).map(drop),
+        ] {
+            assert!(
+                matches!(result, Err(Error::NoSuchProcess { pid: p }) if p == pid),
+                "{result:?}"
+            );
+        }
+        assert!(!is_running(&kernel, pid).unwrap());
+    }
+
+    #[test]
+    fn procfs_einval_is_classified_by_kinfo() {
+        let pid = Pid::from(4567);
+        // procfs_rw: the process exited between open and read (pfs_pfind found none).
+        let gone = FakeKernel::new(None, Err(EINVAL));
+        let got = get_rlimit(&gone, pid, Resource::Nofile);
+        assert!(matches!(got, Err(Error::NoSuchProcess { .. })), "{got:?}");
+        // Still exiting (P_POSTEXIT), so kinfo shows it: a zombie.
+        let exiting = KinfoBytes {
+            flags: 0x2000 | 0x40,
+            ..KinfoBytes::live(4567)
+        };
+        let kernel = FakeKernel::new(Some(exiting.clone()), Err(EINVAL));
+        let got = get_rlimit(&kernel, pid, Resource::Nofile);
+        assert!(
+            matches!(got, Err(Error::Zombie { pid: p }) if p == pid),
+            "{got:?}"
+        );
+        // procfs_open refuses it too (ENOENT): the same answer.
+        let kernel = FakeKernel::new(Some(exiting), Err(ENOENT));
+        let got = get_rlimit(&kernel, pid, Resource::Nofile);
+        assert!(matches!(got, Err(Error::Zombie { .. })), "{got:?}");
+        assert!(is_running(&kernel, pid).unwrap());
+        // kinfo shows a live process: procfs's own error stands.
+        let kernel = FakeKernel::new(Some(KinfoBytes::live(4567)), Err(EINVAL));
+        match get_rlimit(&kernel, pid, Resource::Nofile) {
+            Err(Error::Os { source, .. }) => assert_eq!(source.raw_os_error(), Some(EINVAL)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn classification_reads_a_fresh_kinfo_inside_a_oneshot() {
+        let pid = Pid::from(5678);
+        let kernel = FakeKernel::new(Some(KinfoBytes::live(5678)), Err(EINVAL));
+        let _oneshot = OneshotGuard::enter(pid);
+        sigmasks(&kernel, pid).unwrap(); // caches the live kinfo
+        kernel.kinfo.borrow_mut().as_mut().unwrap().flags = 0x40; // then exit1 runs
+        let got = get_rlimit(&kernel, pid, Resource::Core);
+        assert!(matches!(got, Err(Error::Zombie { .. })), "{got:?}");
+    }
+
+    #[test]
+    fn other_procfs_errors() {
+        let pid = Pid::from(6789);
+        // Without procfs: unsupported, whatever the process (kinfo is not asked).
+        let kernel = FakeKernel {
+            mounted: false,
+            ..FakeKernel::new(None, Err(ENOENT))
+        };
+        let got = get_rlimit(&kernel, pid, Resource::Nofile);
+        assert!(matches!(got, Err(Error::Unsupported { .. })), "{got:?}");
+        assert_eq!(kernel.kinfo_reads.get(), 0);
+        let kernel = FakeKernel::new(Some(KinfoBytes::live(6789)), Err(13)); // EACCES
+        let got = get_rlimit(&kernel, pid, Resource::Nofile);
+        assert!(matches!(got, Err(Error::AccessDenied { .. })), "{got:?}");
+        let kernel = FakeKernel::new(Some(KinfoBytes::live(6789)), Err(5)); // EIO
+        let got = get_rlimit(&kernel, pid, Resource::Nofile);
+        assert!(matches!(got, Err(Error::Os { .. })), "{got:?}");
+        assert_eq!(kernel.kinfo_reads.get(), 0);
+        // A resource DragonFly lacks, and a file that is not procfs's format.
+        let kernel = FakeKernel::new(Some(KinfoBytes::live(6789)), Ok(b"garbage"));
+        let got = get_rlimit(&kernel, pid, Resource::Nice);
+        assert!(matches!(got, Err(Error::InvalidArgument(_))), "{got:?}");
+        let got = get_rlimit(&kernel, pid, Resource::Nofile);
+        assert!(matches!(got, Err(Error::Os { .. })), "{got:?}");
     }
 
     proptest! {
         #[test]
         #[cfg_attr(miri, ignore)]
         fn arbitrary_input_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1100)) {
-            let _ = status(&bytes, None);
             let _ = rlimits(&bytes);
             let _ = kinfo(&bytes);
-        }
-
-        #[test]
-        #[cfg_attr(miri, ignore)]
-        fn mangled_status_lines_never_panic(cut in 0usize..120, byte in any::<u8>(), at in 0usize..120) {
-            // Real lines with one byte changed, then cut short: an answer or an error.
-            let mut line = SH.to_vec();
-            if let Some(b) = line.get_mut(at) {
-                *b = byte;
-            }
-            line.truncate(cut);
-            let _ = status(&line, Some(1234));
-            let _ = status(&line, None);
+            let _ = kinfo_reply(Pid::from(1), &bytes);
         }
 
         #[test]
         #[cfg_attr(miri, ignore)]
         fn kinfo_round_trips(
-            gids in proptest::collection::vec(any::<u32>(), 0..=layout::NGROUPS),
+            gids in proptest::collection::vec(any::<u32>(), 0..=16),
             masks in any::<[[u32; 4]; 4]>(),
+            ids in any::<(i32, i32, i32)>(),
         ) {
-            let k = kinfo(&kinfo_fixture(&gids, gids.len() as i16, masks)).unwrap();
+            let fixture = KinfoBytes {
+                pid: ids.0,
+                pgid: ids.1,
+                sid: ids.2,
+                ngroups: gids.len() as i16,
+                groups: gids.clone(),
+                siglist: masks[0],
+                lwp_sigmask: masks[1],
+                sigignore: masks[2],
+                sigcatch: masks[3],
+                ..KinfoBytes::live(1)
+            };
+            let k = kinfo(&fixture.bytes()).unwrap();
             prop_assert_eq!(k.groups, gids);
+            prop_assert_eq!((k.pid, k.pgid, k.sid), ids);
             let m = k.sigmasks;
             for (got, want) in [m.pending, m.blocked, m.ignored, m.caught].into_iter().zip(masks) {
                 prop_assert_eq!(got, Some(SigSet::from_words(&want)));
             }
-        }
-
-        #[test]
-        #[cfg_attr(miri, ignore)]
-        fn status_round_trips(
-            comm in "[a-z0-9 ]{0,16}",
-            pid in 1i32..99999,
-            pgid in 0i32..99999,
-            sid in 0i32..99999,
-            groups in proptest::collection::vec(any::<u32>(), 0..30),
-            wmsg in "[a-z]{1,8}( [a-z]{1,8})?",
-            host in "-|[a-z.]{1,12}( [a-z]{1,5})?",
-        ) {
-            let gids: String = groups.iter().map(|g| format!(",{g}")).collect();
-            let line = format!("{comm} {pid} 1 {pgid} {sid} -1,-1 noflags 1,2 3,4 5,6 {wmsg} 0 0 7{gids} {host}\n");
-            let s = status(line.as_bytes(), Some(pid)).unwrap();
-            prop_assert_eq!((s.pid, s.pgid, s.sid), (pid, pgid, sid));
-            prop_assert_eq!(s.groups, groups);
-            prop_assert_eq!(s.comm, comm.into_bytes());
         }
 
         #[test]
