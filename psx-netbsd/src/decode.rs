@@ -1,14 +1,17 @@
 //! Pure decoding for NetBSD, tested on every host: `struct kinfo_proc2` bytes to psx
-//! types, the MIBs, resource numbers, and the order of the two limit writes.
+//! types, the MIBs, resource numbers, the order of the two limit writes, and what the
+//! kernel's answers mean (an empty `kinfo_proc2` reply, ESRCH from a limit sysctl,
+//! `getpgid`/`getsid` against `kinfo_proc2`).
 //!
-//! Layout: NetBSD `sys/sys/sysctl.h`, `struct kinfo_proc2`, as the libc crate defines
-//! it for x86_64-unknown-netbsd (680 bytes); `sys.rs` asserts at compile time, on
-//! NetBSD, that every offset below equals libc's `offset_of!`. Fields are in the
-//! kernel's native byte order.
+//! Layout: NetBSD `sys/sys/sysctl.h`, `struct kinfo_proc2` (680 bytes on x86_64), as the
+//! libc crate also defines it; `sys.rs` asserts at compile time, on NetBSD, that every
+//! offset below equals libc's `offset_of!`, and the tests pin each one to the header's
+//! literal offset. Fields are in the kernel's native byte order.
 
 use std::cmp::Ordering;
+use std::io;
 
-use psx_core::{RLimit, Resource, SigSet, SignalMasks};
+use psx_core::{Error, Pid, RLimit, Resource, SigSet, SignalMasks};
 
 /// Byte offsets in `struct kinfo_proc2` (x86_64).
 pub mod layout {
@@ -32,6 +35,11 @@ pub mod layout {
     pub const P_SIGIGNORE: usize = 328;
     /// `ki_sigset_t p_sigcatch`.
     pub const P_SIGCATCH: usize = 344;
+    /// `int8_t p_stat`: the process's `p_stat` when `p_uvalid` is 0, else the state of
+    /// its most active LWP.
+    pub const P_STAT: usize = 360;
+    /// `int64_t p_uvalid`: nonzero when `fill_kproc2` filled the per-LWP fields.
+    pub const P_UVALID: usize = 448;
     /// `KI_NGROUPS`: `kinfo_proc2` holds at most this many groups.
     pub const KI_NGROUPS: usize = 16;
 }
@@ -46,8 +54,26 @@ const PROC_PID_LIMIT: i32 = 2;
 const PROC_PID_LIMIT_TYPE_SOFT: i32 = 1;
 const PROC_PID_LIMIT_TYPE_HARD: i32 = 2;
 
+/// `PROC_CURPROC` (`sys/sysctl.h`: `~((u_int)1 << 31)`): `sysctl_proc_findproc`
+/// (`sys/kern/kern_resource.c`) reads this pid as the calling process, so a limit
+/// sysctl for it would read and set psx's own limits.
+pub const PROC_CURPROC: i32 = 0x7fff_ffff;
+
+/// Process states (`sys/proc.h`) in which `P_ZOMBIE` holds: the process has exited
+/// (`SDYING`, `SDEAD`) or is waiting to be reaped (`SZOMB`).
+const SDYING: i8 = 3;
+const SZOMB: i8 = 5;
+const SDEAD: i8 = 6;
+
 /// NetBSD's `RLIM_INFINITY` (`sys/resource.h`): `(rlim_t)(~(1ULL << 63))`.
 pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
+
+/// Whether psx may ask the kernel about `pid`: a valid pid (`1..=i32::MAX`) other than
+/// [`PROC_CURPROC`], which no process has (NetBSD hands out pids far below it) and
+/// which the limit sysctls would take as psx itself.
+pub fn names_a_process(pid: Pid) -> bool {
+    pid.is_valid() && pid.as_raw() != PROC_CURPROC
+}
 
 /// The MIB for one process's `kinfo_proc2`. Six elements: the element size and count
 /// are part of it, and the kernel rejects the four-element form.
@@ -139,8 +165,27 @@ pub struct Kinfo {
     pub sid: i32,
     /// `p_groups[..min(p_ngroups, 16)]`.
     pub groups: Vec<u32>,
-    /// pending, blocked, ignored, caught (no process-wide pending on NetBSD).
+    /// pending, blocked, ignored, caught (no process-wide pending on NetBSD); pending
+    /// and blocked are `None` when `p_uvalid` is 0 (see [`kinfo`]).
     pub sigmasks: SignalMasks,
+    /// The process has exited or is exiting: `p_uvalid` is 0 and `p_stat` is one of
+    /// the `P_ZOMBIE` states (`SDYING`, `SZOMB`, `SDEAD`).
+    pub exited: bool,
+}
+
+impl Kinfo {
+    /// The signal masks, or [`Error::Zombie`] for a process that has exited or is
+    /// exiting: `exit1` (`sys/kern/kern_exit.c`) fills its ignored set
+    /// (`sigfillset(&p->p_sigctx.ps_sigignore)`) and clears what was pending before it
+    /// sets `SDYING`, and `fill_kproc2` no longer reads its LWPs, so none of the four
+    /// sets says anything about the process it was.
+    pub fn signal_masks(&self, pid: Pid) -> Result<SignalMasks, Error> {
+        if self.exited {
+            Err(Error::Zombie { pid })
+        } else {
+            Ok(self.sigmasks)
+        }
+    }
 }
 
 /// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
@@ -153,6 +198,14 @@ fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
 /// `p_ngroups` is the process's real group count, while `p_groups` holds at most
 /// [`layout::KI_NGROUPS`] of them (the kernel copies `min(ngroups, KI_NGROUPS)`): a
 /// larger count gives the first 16. A negative count is an error.
+///
+/// Signal masks: `fill_kproc2` (`sys/kern/kern_proc.c`) ORs the LWPs' pending sets
+/// into `p_siglist` and their masks into `p_sigmask` only when the process is not a
+/// zombie, not exiting, and `sysctl_doeproc` could take its `p_reflock` (an exec holds
+/// it); exactly then it sets `p_uvalid`. Otherwise `p_sigmask` is left empty and
+/// `p_siglist` holds only the process-wide pending set, so with `p_uvalid` 0 pending
+/// and blocked are unknown (`None`), not empty; ignored and caught come from the
+/// process's signal context either way.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
     let truncated = DecodeError::Truncated { len: buf.len() };
@@ -179,36 +232,199 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         .map(|i| u32_at(P_GROUPS + 4 * i))
         .collect::<Option<Vec<u32>>>();
     let decoded = (|| {
+        let lwps_read = i64::from_ne_bytes(bytes::<8>(buf, P_UVALID)?) != 0;
+        let stat = i8::from_ne_bytes(bytes::<1>(buf, P_STAT)?);
+        let per_lwp = |set: SigSet| lwps_read.then_some(set);
         Some(Kinfo {
             pid: i32_at(P_PID)?,
             pgid: i32_at(P_PGID)?,
             sid: i32_at(P_SID)?,
             groups: groups?,
             sigmasks: SignalMasks {
-                pending: Some(sigset_at(P_SIGLIST)?),
-                blocked: Some(sigset_at(P_SIGMASK)?),
+                pending: per_lwp(sigset_at(P_SIGLIST)?),
+                blocked: per_lwp(sigset_at(P_SIGMASK)?),
                 ignored: Some(sigset_at(P_SIGIGNORE)?),
                 caught: Some(sigset_at(P_SIGCATCH)?),
                 process_pending: None,
             },
+            // With `p_uvalid` set `p_stat` is an LWP state, whose numbers overlap the
+            // process states (LSSLEEP is 3, as SDYING is).
+            exited: !lwps_read && matches!(stat, SDYING | SZOMB | SDEAD),
         })
     })();
     decoded.ok_or(truncated)
 }
 
+/// The `kinfo_proc2` a `KERN_PROC_PID` sysctl replied with, or why there is none.
+///
+/// `sysctl_doeproc` (`sys/kern/kern_proc.c`) answers success with nothing both for a
+/// pid no process has and for a process the caller may not see (it skips those whose
+/// `KAUTH_PROCESS_CANSEE` check fails, as `security.curtain` makes it fail for other
+/// users' processes). `kill(pid, 0)` tells the two apart (`kill1` in
+/// `sys/kern/kern_sig.c`): ESRCH is no such process; success (a zombie, or a process of
+/// ours) or EPERM (another user's) means it exists and is hidden, which is
+/// [`Error::AccessDenied`], as its limit sysctls answer. `kill_probe` makes that call,
+/// and only for an empty reply.
+pub fn kinfo_reply(
+    pid: Pid,
+    reply: &[u8],
+    kill_probe: impl FnOnce() -> Result<(), Error>,
+) -> Result<Kinfo, Error> {
+    if !reply.is_empty() {
+        return kinfo(reply).map_err(|e| Error::Os {
+            pid,
+            source: io::Error::new(io::ErrorKind::InvalidData, e),
+        });
+    }
+    match kill_probe() {
+        Ok(()) | Err(Error::AccessDenied { .. }) => Err(Error::AccessDenied { pid }),
+        Err(Error::NoSuchProcess { .. }) => Err(Error::NoSuchProcess { pid }),
+        Err(other) => Err(other),
+    }
+}
+
+/// What a failed limit sysctl means. `sysctl_proc_findproc` finds only live processes
+/// (`proc_find` takes `SACTIVE` and `SSTOP` alone), so its ESRCH is a zombie when
+/// `kinfo_proc2` still lists the pid, and otherwise whatever `kinfo_proc2` says: no
+/// such process, or a process `security.curtain` hides ([`Error::AccessDenied`], as
+/// every other attribute of it answers). Other errors stand.
+pub fn limit_error(err: Error, kinfo: impl FnOnce() -> Result<Kinfo, Error>) -> Error {
+    match err {
+        Error::NoSuchProcess { pid } => match kinfo() {
+            Ok(_) => Error::Zombie { pid },
+            Err(e) => e,
+        },
+        other => other,
+    }
+}
+
+/// A process group or session id outside a oneshot, from `call` (`getpgid`/`getsid`).
+///
+/// `sys_getpgid`/`sys_getsid` (`sys/kern/kern_prot.c`) look the pid up with `proc_find`
+/// and answer ESRCH when it fails, never EPERM: no permission check, and
+/// `security.curtain` does not hide a process from them. `proc_find` skips zombies,
+/// which `kinfo_proc2` still lists with their group and session, so ESRCH is answered
+/// from `kinfo_id` (a zombie's id, no such process, or a hidden zombie's
+/// [`Error::AccessDenied`]).
+pub fn id_from_call(
+    call: Result<Pid, Error>,
+    kinfo_id: impl FnOnce() -> Result<i32, Error>,
+) -> Result<Pid, Error> {
+    match call {
+        Err(Error::NoSuchProcess { .. }) => kinfo_id().map(Pid::from),
+        other => other,
+    }
+}
+
+/// A process group or session id inside a oneshot, from the oneshot's `kinfo_proc2`.
+///
+/// When `security.curtain` hides the process from `kinfo_proc2` ([`Error::AccessDenied`])
+/// the id comes from `call` (`getpgid`/`getsid`, which the curtain does not hide it
+/// from), so the answer is the one [`id_from_call`] gives outside a oneshot; should
+/// `call` not find it either (a hidden zombie), it stays access denied.
+pub fn id_from_kinfo(
+    kinfo_id: Result<i32, Error>,
+    call: impl FnOnce() -> Result<Pid, Error>,
+) -> Result<Pid, Error> {
+    match kinfo_id {
+        Ok(id) => Ok(Pid::from(id)),
+        Err(denied @ Error::AccessDenied { .. }) => match call() {
+            Ok(id) => Ok(id),
+            Err(Error::NoSuchProcess { .. }) => Err(denied),
+            Err(other) => Err(other),
+        },
+        Err(other) => Err(other),
+    }
+}
+
+/// How many times one limit sysctl is made while the kernel answers EBUSY.
+pub const BUSY_ATTEMPTS: u32 = 8;
+
+/// A stack limit pair the kernel would leave with soft above hard: `dosetrlimit`
+/// (`sys/kern/kern_resource.c`) checks soft <= hard and only then rounds the stored
+/// `RLIMIT_STACK` soft limit up to a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftRoundsAboveHard {
+    /// The soft limit asked for.
+    pub soft: u64,
+    /// What the kernel would store for it.
+    pub rounded: u64,
+    /// The hard limit asked for.
+    pub hard: u64,
+}
+
+impl From<SoftRoundsAboveHard> for Error {
+    fn from(e: SoftRoundsAboveHard) -> Self {
+        Error::InvalidArgument(format!(
+            "stack soft limit {} is rounded up to a page ({}), above the hard limit {}",
+            e.soft, e.rounded, e.hard
+        ))
+    }
+}
+
+/// Refuses a pair whose soft limit, rounded up to a multiple of `granule` as the kernel
+/// stores it, exceeds the hard limit. An unlimited hard limit never refuses: the kernel
+/// caps both sides at `maxsmap`, a whole number of pages, before rounding.
+pub fn check_rounded_soft(soft: u64, hard: u64, granule: u64) -> Result<(), SoftRoundsAboveHard> {
+    if granule == 0 || hard >= RLIM_INFINITY {
+        return Ok(());
+    }
+    let rounded = soft.checked_next_multiple_of(granule).unwrap_or(u64::MAX);
+    if rounded > hard {
+        Err(SoftRoundsAboveHard {
+            soft,
+            rounded,
+            hard,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// One side of one resource limit of one process, as the `CTL_PROC` sysctls expose it:
 /// each call reads the old value and optionally writes a new one.
 pub trait LimitSysctl {
-    /// The error of a failed call.
-    type Error;
+    /// The error of a failed call; a stack pair refused before any call converts into it.
+    type Error: From<SoftRoundsAboveHard>;
     /// Reads `side`, and writes `new` if given; returns the value from before.
     fn exchange(&mut self, side: Side, new: Option<u64>) -> Result<u64, Self::Error>;
+    /// Whether `err` is `sysctl_proc_findproc`'s EBUSY: the process's `p_reflock` was
+    /// held for writing (an exec or an exit under way) and nothing was read or written,
+    /// so the call may be made again. Never, by default.
+    fn is_busy(err: &Self::Error) -> bool {
+        let _ = err;
+        false
+    }
+    /// Waits before retry number `attempt` (from 1) of a busy call. No wait, by default.
+    fn wait(&mut self, attempt: u32) {
+        let _ = attempt;
+    }
+    /// The multiple the kernel rounds a written soft limit up to once it has checked it
+    /// against the hard limit: the page size for `RLIMIT_STACK` (`dosetrlimit`), `None`
+    /// (the default) for every other resource.
+    fn soft_rounding(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// One `exchange`, made again (up to [`BUSY_ATTEMPTS`] in all) while it is busy.
+fn exchange<S: LimitSysctl>(ctl: &mut S, side: Side, new: Option<u64>) -> Result<u64, S::Error> {
+    let mut attempt = 1;
+    loop {
+        match ctl.exchange(side, new) {
+            Err(e) if S::is_busy(&e) && attempt < BUSY_ATTEMPTS => {
+                ctl.wait(attempt);
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Reads both sides.
 pub fn get_rlimit<S: LimitSysctl>(ctl: &mut S) -> Result<RLimit, S::Error> {
-    let soft = ctl.exchange(Side::Soft, None)?;
-    let hard = ctl.exchange(Side::Hard, None)?;
+    let soft = exchange(ctl, Side::Soft, None)?;
+    let hard = exchange(ctl, Side::Hard, None)?;
     Ok(RLimit::from_raw(soft, hard, RLIM_INFINITY))
 }
 
@@ -224,26 +440,36 @@ pub fn get_rlimit<S: LimitSysctl>(ctl: &mut S) -> Result<RLimit, S::Error> {
 /// (maxfiles, maxfiles), what `setrlimit(2)` gives, instead of a refused soft write
 /// after the hard one has landed.
 ///
+/// The stack's soft limit is then rounded up to a page ([`LimitSysctl::soft_rounding`]):
+/// a pair whose rounded soft limit would exceed its hard limit is refused with
+/// [`SoftRoundsAboveHard`] before anything is read or written, since when the hard
+/// limit falls the rounded soft write would land and the hard write then fail.
+///
+/// A call answered EBUSY (an exec under way) is made again, a bounded number of times.
+///
 /// Returns the pair from before. Not atomic: another change can land between the
 /// writes, and if the second write fails, the first has happened.
 pub fn set_rlimit<S: LimitSysctl>(ctl: &mut S, new: RLimit) -> Result<RLimit, S::Error> {
-    let old = get_rlimit(ctl)?;
     let (soft, hard) = (
         new.soft.to_raw(RLIM_INFINITY),
         new.hard.to_raw(RLIM_INFINITY),
     );
+    if let Some(granule) = ctl.soft_rounding() {
+        check_rounded_soft(soft, hard, granule)?;
+    }
+    let old = get_rlimit(ctl)?;
     match new.hard.cmp(&old.hard) {
         Ordering::Greater => {
-            ctl.exchange(Side::Hard, Some(hard))?;
-            let kept = ctl.exchange(Side::Hard, None)?;
-            ctl.exchange(Side::Soft, Some(soft.min(kept)))?;
+            exchange(ctl, Side::Hard, Some(hard))?;
+            let kept = exchange(ctl, Side::Hard, None)?;
+            exchange(ctl, Side::Soft, Some(soft.min(kept)))?;
         }
         Ordering::Equal => {
-            ctl.exchange(Side::Soft, Some(soft))?;
+            exchange(ctl, Side::Soft, Some(soft))?;
         }
         Ordering::Less => {
-            ctl.exchange(Side::Soft, Some(soft))?;
-            ctl.exchange(Side::Hard, Some(hard))?;
+            exchange(ctl, Side::Soft, Some(soft))?;
+            exchange(ctl, Side::Hard, Some(hard))?;
         }
     }
     Ok(old)
@@ -255,26 +481,56 @@ mod tests {
     use proptest::prelude::*;
     use psx_core::Limit;
 
-    /// A `kinfo_proc2` laid out as NetBSD's `sys/sys/sysctl.h` (libc's struct, x86_64).
+    fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
+        buf[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// A `kinfo_proc2` as NetBSD's `sys/sys/sysctl.h` lays it out on LP64, written at
+    /// the header's literal offsets (not through `layout`, so a wrong constant there
+    /// fails these tests): a live process, its LWPs read (`p_uvalid` 1).
     fn fixture(groups: &[u32], ngroups: i16, masks: [[u32; 4]; 4]) -> Vec<u8> {
-        use layout::*;
-        let mut buf = vec![0xAAu8; SIZE];
-        buf[P_PID..P_PID + 4].copy_from_slice(&4242i32.to_ne_bytes());
-        buf[P_PGID..P_PGID + 4].copy_from_slice(&4200i32.to_ne_bytes());
-        buf[P_SID..P_SID + 4].copy_from_slice(&4100i32.to_ne_bytes());
-        buf[P_NGROUPS..P_NGROUPS + 2].copy_from_slice(&ngroups.to_ne_bytes());
+        // sizeof(struct kinfo_proc2): 13 uint64_t pointers, then the fields below,
+        // through p_vm_msize, with no padding anywhere.
+        let mut buf = vec![0xAAu8; 680];
+        put(&mut buf, 116, &4242i32.to_ne_bytes()); // int32_t p_pid
+        put(&mut buf, 124, &4100i32.to_ne_bytes()); // int32_t p_sid
+        put(&mut buf, 128, &4200i32.to_ne_bytes()); // int32_t p__pgid
         for (i, g) in groups.iter().enumerate() {
-            buf[P_GROUPS + 4 * i..P_GROUPS + 4 * i + 4].copy_from_slice(&g.to_ne_bytes());
+            put(&mut buf, 152 + 4 * i, &g.to_ne_bytes()); // uint32_t p_groups[16]
         }
-        for (set, at) in masks
-            .iter()
-            .zip([P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH])
-        {
+        put(&mut buf, 216, &ngroups.to_ne_bytes()); // int16_t p_ngroups
+
+        // ki_sigset_t (4 x uint32_t) p_siglist, p_sigmask, p_sigignore, p_sigcatch.
+        for (set, at) in masks.iter().zip([296, 312, 328, 344]) {
             for (i, w) in set.iter().enumerate() {
-                buf[at + 4 * i..at + 4 * i + 4].copy_from_slice(&w.to_ne_bytes());
+                put(&mut buf, at + 4 * i, &w.to_ne_bytes());
             }
         }
+        put(&mut buf, 360, &[7]); // int8_t p_stat: LSONPROC, an LWP state
+        put(&mut buf, 448, &1i64.to_ne_bytes()); // int64_t p_uvalid
         buf
+    }
+
+    /// `fill_kproc2` for a process whose LWPs it did not read: `p_uvalid` 0 and
+    /// `p_stat` the process's state (`sys/proc.h`).
+    fn unread(mut buf: Vec<u8>, p_stat: i8) -> Vec<u8> {
+        put(&mut buf, 448, &0i64.to_ne_bytes()); // int64_t p_uvalid
+        put(&mut buf, 360, &p_stat.to_ne_bytes()); // int8_t p_stat
+        buf
+    }
+
+    #[test]
+    fn layout_is_the_headers() {
+        // sys/sys/sysctl.h, struct kinfo_proc2, LP64.
+        use layout::*;
+        assert_eq!(SIZE, 680);
+        assert_eq!((P_PID, P_SID, P_PGID), (116, 124, 128));
+        assert_eq!((P_GROUPS, P_NGROUPS, KI_NGROUPS), (152, 216, 16));
+        assert_eq!(
+            (P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH),
+            (296, 312, 328, 344)
+        );
+        assert_eq!((P_STAT, P_UVALID), (360, 448));
     }
 
     #[test]
@@ -289,7 +545,8 @@ mod tests {
         let k = kinfo(&fixture(&[0, 5], 2, masks)).unwrap();
         assert_eq!((k.pid, k.pgid, k.sid), (4242, 4200, 4100));
         assert_eq!(k.groups, vec![0, 5]);
-        let m = k.sigmasks;
+        assert!(!k.exited);
+        let m = k.signal_masks(Pid::from(4242)).unwrap();
         assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![30]);
         assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2]);
         assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), vec![13]);
@@ -314,6 +571,46 @@ mod tests {
         assert_eq!(list(m.blocked), [64, 65]);
         assert_eq!(list(m.ignored), [96, 97]);
         assert!(m.caught.unwrap().is_empty());
+    }
+
+    #[test]
+    fn lwp_sets_the_kernel_did_not_read_are_unknown_not_empty() {
+        // p_reflock held (an exec): SACTIVE (2) or SSTOP (4), p_uvalid 0, p_sigmask
+        // left empty by fill_kproc2. Blocked is unknown, not "nothing blocked".
+        let masks = [
+            [1 << 29, 0, 0, 0],
+            [0; 4],
+            [1 << 12, 0, 0, 0],
+            [1 << 1, 0, 0, 0],
+        ];
+        for p_stat in [2, 4] {
+            let k = kinfo(&unread(fixture(&[], 0, masks), p_stat)).unwrap();
+            assert!(!k.exited);
+            let m = k.signal_masks(Pid::from(4242)).unwrap();
+            assert_eq!((m.pending, m.blocked), (None, None));
+            assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), [13]);
+            assert_eq!(m.caught.unwrap().iter().collect::<Vec<_>>(), [2]);
+        }
+    }
+
+    #[test]
+    fn an_exited_process_has_no_signal_masks() {
+        // SDYING (3), SZOMB (5), SDEAD (6): exit1 filled the ignored set.
+        let masks = [[0; 4], [0; 4], [u32::MAX; 4], [0; 4]];
+        for p_stat in [3, 5, 6] {
+            let k = kinfo(&unread(fixture(&[7], 1, masks), p_stat)).unwrap();
+            assert!(k.exited);
+            assert!(matches!(
+                k.signal_masks(Pid::from(4242)),
+                Err(Error::Zombie { pid }) if pid == Pid::from(4242)
+            ));
+            // Its ids and groups still read.
+            assert_eq!((k.pgid, k.sid, k.groups), (4200, 4100, vec![7]));
+        }
+        // With p_uvalid set, p_stat 3 is an LWP asleep (LSSLEEP), not SDYING.
+        let mut live = fixture(&[], 0, masks);
+        put(&mut live, 360, &[3]);
+        assert!(!kinfo(&live).unwrap().exited);
     }
 
     #[test]
@@ -347,13 +644,7 @@ mod tests {
     #[test]
     fn short_buffers_are_errors() {
         let buf = fixture(&[1], 1, [[0; 4]; 4]);
-        for len in [
-            0,
-            1,
-            layout::P_NGROUPS,
-            layout::P_SIGCATCH + 15,
-            layout::SIZE - 1,
-        ] {
+        for len in [0, 1, 216, 359, 455, 679] {
             assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated { len }));
         }
         // A longer reply (a newer kernel's bigger struct) decodes from its prefix.
@@ -368,7 +659,6 @@ mod tests {
         assert_eq!(mib.len(), 6);
         // CTL_KERN, KERN_PROC2, KERN_PROC_PID, pid, sizeof(struct kinfo_proc2), count.
         assert_eq!(mib, [1, 47, 1, 77, 680, 1]);
-        assert_eq!(mib[4] as usize, layout::SIZE);
         // RLIMIT_NOFILE (8) is element 9 under proc.<pid>.rlimit.
         assert_eq!(limit_mib(77, 8, Side::Soft), [10, 77, 2, 9, 1]);
         assert_eq!(limit_mib(77, 8, Side::Hard), [10, 77, 2, 9, 2]);
@@ -378,14 +668,186 @@ mod tests {
         assert_eq!(resource_number(Resource::Rttime), None);
     }
 
-    /// The kernel's limit sysctls as `dosetrlimit` treats a write: soft > hard is
-    /// refused (EINVAL), then both sides are capped at `cap` (as `maxfiles` caps nofile).
-    /// Records the writes.
+    #[test]
+    fn proc_curproc_and_numbers_outside_pid_t_name_no_process() {
+        // ~((u_int)1 << 31): the caller itself to sysctl_proc_findproc.
+        assert!(!names_a_process(Pid::from(0x7fff_ffff)));
+        assert!(!names_a_process(Pid::from(i32::MAX)));
+        // u32 values above i32::MAX, whatever Pid makes of them.
+        assert!(!names_a_process(Pid::from(0x8000_0000u32)));
+        assert!(!names_a_process(Pid::from(u32::MAX)));
+        assert!(!names_a_process(Pid::from(0)));
+        assert!(!names_a_process(Pid::from(-1)));
+        assert!(!names_a_process(Pid::from(i32::MIN)));
+        assert!(names_a_process(Pid::from(1)));
+        assert!(names_a_process(Pid::from(30000)));
+        assert!(names_a_process(Pid::from(i32::MAX - 1)));
+    }
+
+    /// Processes as the NetBSD kernel shows them to a caller with `security.curtain`
+    /// on: `sysctl_doeproc` lists what `KAUTH_PROCESS_CANSEE` allows (nothing else:
+    /// an empty reply), `kill1` answers ESRCH for no process, success for a zombie
+    /// (before any permission check) or for our own, EPERM for another user's,
+    /// and `sys_getpgid` finds live processes only (`proc_find`), curtain or not.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Proc {
+        Gone,
+        Visible { zombie: bool },
+        Hidden { zombie: bool },
+    }
+
+    impl Proc {
+        fn zombie(self) -> bool {
+            matches!(
+                self,
+                Proc::Visible { zombie: true } | Proc::Hidden { zombie: true }
+            )
+        }
+
+        fn doeproc(self) -> Vec<u8> {
+            match self {
+                Proc::Visible { zombie } => {
+                    let buf = fixture(&[5], 1, [[0; 4]; 4]);
+                    if zombie {
+                        unread(buf, 5)
+                    } else {
+                        buf
+                    }
+                }
+                Proc::Gone | Proc::Hidden { .. } => vec![],
+            }
+        }
+
+        fn kill0(self, pid: Pid) -> Result<(), Error> {
+            match self {
+                Proc::Gone => Err(Error::NoSuchProcess { pid }),
+                _ if self.zombie() => Ok(()),
+                Proc::Visible { .. } => Ok(()),
+                Proc::Hidden { .. } => Err(Error::AccessDenied { pid }),
+            }
+        }
+
+        fn getpgid(self, pid: Pid) -> Result<Pid, Error> {
+            match self {
+                Proc::Gone => Err(Error::NoSuchProcess { pid }),
+                _ if self.zombie() => Err(Error::NoSuchProcess { pid }),
+                _ => Ok(Pid::from(4200)),
+            }
+        }
+
+        fn read_kinfo(self, pid: Pid, probes: &mut u32) -> Result<Kinfo, Error> {
+            kinfo_reply(pid, &self.doeproc(), || {
+                *probes += 1;
+                self.kill0(pid)
+            })
+        }
+    }
+
+    fn kind(r: &Result<impl Sized, Error>) -> &'static str {
+        match r {
+            Ok(_) => "ok",
+            Err(Error::NoSuchProcess { .. }) => "no_such_process",
+            Err(Error::AccessDenied { .. }) => "access_denied",
+            Err(Error::Zombie { .. }) => "zombie",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn an_empty_kinfo_reply_is_gone_or_hidden_as_kill_says() {
+        let pid = Pid::from(4242);
+        let expected = [
+            (Proc::Gone, "no_such_process", 1),
+            (Proc::Visible { zombie: false }, "ok", 0),
+            (Proc::Visible { zombie: true }, "ok", 0),
+            (Proc::Hidden { zombie: false }, "access_denied", 1),
+            (Proc::Hidden { zombie: true }, "access_denied", 1),
+        ];
+        for (proc, answer, probes_made) in expected {
+            let mut probes = 0;
+            let read = proc.read_kinfo(pid, &mut probes);
+            assert_eq!(kind(&read), answer);
+            assert_eq!(probes, probes_made, "kill(pid, 0) only for an empty reply");
+        }
+        // Any other failure of the probe stands.
+        let other = kinfo_reply(pid, &[], || {
+            Err(Error::Os {
+                pid,
+                source: io::Error::from_raw_os_error(22),
+            })
+        });
+        assert_eq!(kind(&other), "other");
+        // A short reply is malformed, not absent.
+        assert_eq!(kind(&kinfo_reply(pid, &[0; 8], || Ok(()))), "other");
+    }
+
+    #[test]
+    fn limit_sysctl_esrch_is_a_zombie_or_what_kinfo_says() {
+        let pid = Pid::from(4242);
+        // sysctl_proc_plimit: ESRCH from proc_find for a zombie or no process;
+        // for a hidden live process findproc succeeds and CANSEE fails (EPERM).
+        let plimit = |proc: Proc| match proc {
+            Proc::Gone => Error::NoSuchProcess { pid },
+            _ if proc.zombie() => Error::NoSuchProcess { pid },
+            Proc::Hidden { .. } => Error::AccessDenied { pid },
+            Proc::Visible { .. } => unreachable!("a visible live process answers"),
+        };
+        let expected = [
+            (Proc::Gone, "no_such_process"),
+            (Proc::Visible { zombie: true }, "zombie"),
+            (Proc::Hidden { zombie: false }, "access_denied"),
+            (Proc::Hidden { zombie: true }, "access_denied"),
+        ];
+        for (proc, answer) in expected {
+            let err = limit_error(plimit(proc), || proc.read_kinfo(pid, &mut 0));
+            assert_eq!(kind(&Err::<(), _>(err)), answer);
+        }
+        // Other errors are not looked into.
+        let busy = Error::Os {
+            pid,
+            source: io::Error::from_raw_os_error(16),
+        };
+        let err = limit_error(busy, || unreachable!("EBUSY needs no kinfo_proc2"));
+        assert_eq!(kind(&Err::<(), _>(err)), "other");
+    }
+
+    #[test]
+    fn pgid_is_one_answer_inside_and_outside_a_oneshot() {
+        let pid = Pid::from(4242);
+        let expected = [
+            (Proc::Gone, "no_such_process"),
+            (Proc::Visible { zombie: false }, "ok"),
+            (Proc::Visible { zombie: true }, "ok"),
+            // The curtain hides it from kinfo_proc2, not from getpgid.
+            (Proc::Hidden { zombie: false }, "ok"),
+            (Proc::Hidden { zombie: true }, "access_denied"),
+        ];
+        for (proc, answer) in expected {
+            let from_kinfo = || proc.read_kinfo(pid, &mut 0).map(|k| k.pgid);
+            let outside = id_from_call(proc.getpgid(pid), from_kinfo);
+            let inside = id_from_kinfo(from_kinfo(), || proc.getpgid(pid));
+            assert_eq!(kind(&outside), answer);
+            assert_eq!(kind(&inside), answer);
+            if let (Ok(a), Ok(b)) = (&outside, &inside) {
+                assert_eq!((*a, *b), (Pid::from(4200), Pid::from(4200)));
+            }
+        }
+    }
+
+    /// The kernel's limit sysctls as `sysctl_proc_plimit` and `dosetrlimit` treat a
+    /// call: EBUSY for the calls listed in `busy_calls` (`p_reflock` held; nothing read
+    /// or written); on a write, soft > hard is refused (EINVAL), then both sides are
+    /// capped at `cap` (as `maxfiles` caps nofile), then the soft side is rounded up to
+    /// `granule` (the page, for `RLIMIT_STACK`). Records the writes and waits.
     struct FakeKernel {
         soft: u64,
         hard: u64,
         cap: u64,
+        granule: Option<u64>,
+        calls: u32,
+        busy_calls: Vec<u32>,
         writes: Vec<(Side, u64)>,
+        waits: Vec<u32>,
     }
 
     impl FakeKernel {
@@ -394,14 +856,36 @@ mod tests {
                 soft,
                 hard,
                 cap,
+                granule: None,
+                calls: 0,
+                busy_calls: vec![],
                 writes: vec![],
+                waits: vec![],
             }
+        }
+
+        fn stack(pair: (u64, u64), page: u64) -> Self {
+            FakeKernel {
+                granule: Some(page),
+                ..FakeKernel::new(pair, u64::MAX)
+            }
+        }
+    }
+
+    impl From<SoftRoundsAboveHard> for &'static str {
+        fn from(_: SoftRoundsAboveHard) -> Self {
+            "refused: rounded soft above hard"
         }
     }
 
     impl LimitSysctl for FakeKernel {
         type Error = &'static str;
+
         fn exchange(&mut self, side: Side, new: Option<u64>) -> Result<u64, &'static str> {
+            self.calls += 1;
+            if self.busy_calls.contains(&self.calls) {
+                return Err("EBUSY");
+            }
             let old = match side {
                 Side::Soft => self.soft,
                 Side::Hard => self.hard,
@@ -414,10 +898,24 @@ mod tests {
                 if soft > hard {
                     return Err("EINVAL: soft above hard");
                 }
-                (self.soft, self.hard) = (soft.min(self.cap), hard.min(self.cap));
+                let (soft, hard) = (soft.min(self.cap), hard.min(self.cap));
+                let soft = self.granule.map_or(soft, |g| soft.next_multiple_of(g));
+                (self.soft, self.hard) = (soft, hard);
                 self.writes.push((side, v));
             }
             Ok(old)
+        }
+
+        fn is_busy(err: &&'static str) -> bool {
+            *err == "EBUSY"
+        }
+
+        fn wait(&mut self, attempt: u32) {
+            self.waits.push(attempt);
+        }
+
+        fn soft_rounding(&self) -> Option<u64> {
+            self.granule
         }
     }
 
@@ -517,6 +1015,87 @@ mod tests {
         assert_eq!(get_rlimit(&mut Denied), Ok(value_pair((5, 5))));
     }
 
+    #[test]
+    fn a_stack_soft_limit_rounding_above_the_new_hard_one_is_refused_before_any_write() {
+        // stack at (16384, 16384), 4096-byte pages, set to (5000, 6000): soft-first
+        // would store 8192 (5000 rounded up), and the hard write of 6000 would then
+        // fail against it, the soft write having landed.
+        let mut k = FakeKernel::stack((16384, 16384), 4096);
+        assert_eq!(
+            set_rlimit(&mut k, value_pair((5000, 6000))),
+            Err("refused: rounded soft above hard")
+        );
+        assert_eq!((k.writes.len(), k.calls), (0, 0));
+        assert_eq!((k.soft, k.hard), (16384, 16384));
+        // What the kernel does with those two writes.
+        let mut k = FakeKernel::stack((16384, 16384), 4096);
+        assert_eq!(k.exchange(Side::Soft, Some(5000)), Ok(16384));
+        assert_eq!(
+            k.exchange(Side::Hard, Some(6000)),
+            Err("EINVAL: soft above hard")
+        );
+        assert_eq!((k.soft, k.hard), (8192, 16384));
+        // Refused whichever way the hard limit moves, so the answer does not depend
+        // on the pair from before.
+        let mut k = FakeKernel::stack((4096, 4096), 4096);
+        assert!(set_rlimit(&mut k, value_pair((5000, 6000))).is_err());
+        assert!(k.writes.is_empty());
+        // The refusal as psx reports it.
+        let err = Error::from(check_rounded_soft(5000, 6000, 4096).unwrap_err());
+        assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("8192")));
+    }
+
+    #[test]
+    fn a_stack_soft_limit_that_rounds_within_the_hard_one_is_set() {
+        let mut k = FakeKernel::stack((16384, 16384), 4096);
+        set_rlimit(&mut k, value_pair((5000, 8192))).unwrap();
+        assert_eq!((k.soft, k.hard), (8192, 8192));
+        assert_eq!(k.writes, [(Side::Soft, 5000), (Side::Hard, 8192)]);
+        // Page-aligned and unlimited hard limits never refuse.
+        let mut k = FakeKernel::stack((4096, 8192), 4096);
+        set_rlimit(&mut k, value_pair((8192, 8192))).unwrap();
+        let mut k = FakeKernel::stack((4096, 8192), 4096);
+        set_rlimit(&mut k, RLimit::new(Limit::Value(5000), Limit::Unlimited)).unwrap();
+        assert_eq!((k.soft, k.hard), (8192, RLIM_INFINITY));
+        // Other resources are not rounded, so not checked.
+        set((16384, 16384), (5000, 6000));
+    }
+
+    #[test]
+    fn busy_calls_are_made_again() {
+        // The first read answers EBUSY once, the first write twice.
+        let mut k = FakeKernel::new((10, 20), u64::MAX);
+        k.busy_calls = vec![1, 4, 5];
+        set_rlimit(&mut k, value_pair((5, 8))).unwrap();
+        assert_eq!((k.soft, k.hard), (5, 8));
+        assert_eq!(k.writes, [(Side::Soft, 5), (Side::Hard, 8)]);
+        assert_eq!(k.waits, [1, 1, 2]);
+    }
+
+    #[test]
+    fn busy_retries_are_bounded() {
+        let mut k = FakeKernel::new((10, 20), u64::MAX);
+        k.busy_calls = (1..=100).collect();
+        assert_eq!(get_rlimit(&mut k), Err("EBUSY"));
+        assert_eq!(k.calls, BUSY_ATTEMPTS);
+        assert_eq!(k.waits, (1..BUSY_ATTEMPTS).collect::<Vec<_>>());
+        // Only EBUSY is made again.
+        struct Refusing(u32);
+        impl LimitSysctl for Refusing {
+            type Error = &'static str;
+            fn exchange(&mut self, _: Side, _: Option<u64>) -> Result<u64, &'static str> {
+                self.0 += 1;
+                Err("EPERM")
+            }
+            fn is_busy(err: &&'static str) -> bool {
+                *err == "EBUSY"
+            }
+        }
+        let mut refusing = Refusing(0);
+        assert_eq!(get_rlimit(&mut refusing), Err("EPERM"));
+        assert_eq!(refusing.0, 1);
+    }
+
     fn ordered((a, b): (u32, u32)) -> (u64, u64) {
         (u64::from(a.min(b)), u64::from(a.max(b)))
     }
@@ -546,14 +1125,42 @@ mod tests {
 
         #[test]
         #[cfg_attr(miri, ignore)]
+        fn a_stack_pair_is_set_whole_or_refused_untouched(
+            a in any::<(u32, u32)>(),
+            soft in any::<u32>(),
+            slack in 0u64..3 * 4096,
+        ) {
+            // The old soft limit was stored rounded, as the kernel stores it; the new
+            // hard limit lies within a few pages of the new soft one.
+            let page = 4096;
+            let (from, to) = (ordered(a), (u64::from(soft), u64::from(soft) + slack));
+            let from = (from.0.next_multiple_of(page).min(from.1), from.1);
+            let mut k = FakeKernel::stack(from, page);
+            match set_rlimit(&mut k, value_pair(to)) {
+                Ok(old) => {
+                    prop_assert_eq!(old, value_pair(from));
+                    prop_assert_eq!((k.soft, k.hard), (to.0.next_multiple_of(page), to.1));
+                    prop_assert!(k.soft <= k.hard);
+                }
+                Err(e) => {
+                    prop_assert_eq!(e, "refused: rounded soft above hard");
+                    prop_assert!(k.writes.is_empty());
+                    prop_assert_eq!((k.soft, k.hard), from);
+                }
+            }
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
         fn fixtures_round_trip(
             groups in proptest::collection::vec(any::<u32>(), 0..=16),
             masks in any::<[[u32; 4]; 4]>(),
             ids in any::<(i32, i32, i32)>(),
         ) {
             let mut buf = fixture(&groups, groups.len() as i16, masks);
-            for (at, id) in [(layout::P_PID, ids.0), (layout::P_PGID, ids.1), (layout::P_SID, ids.2)] {
-                buf[at..at + 4].copy_from_slice(&id.to_ne_bytes());
+            // int32_t p_pid, p__pgid, p_sid (sys/sys/sysctl.h, struct kinfo_proc2).
+            for (at, id) in [(116, ids.0), (128, ids.1), (124, ids.2)] {
+                put(&mut buf, at, &id.to_ne_bytes());
             }
             let k = kinfo(&buf).unwrap();
             prop_assert_eq!((k.pid, k.pgid, k.sid), ids);

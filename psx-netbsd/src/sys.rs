@@ -1,8 +1,10 @@
 //! The NetBSD system calls: `sysctl(3)` for `kinfo_proc2` and the limits,
-//! `getpgid(2)`/`getsid(2)`.
+//! `getpgid(2)`/`getsid(2)`, and `kill(2)` with signal 0 to tell a process the kernel
+//! hides from one that is gone.
 
 use std::io;
 use std::mem::{offset_of, size_of};
+use std::time::Duration;
 
 use psx_core::{oneshot, Attr, Backend, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
 
@@ -21,6 +23,8 @@ const _: () = {
     assert!(offset_of!(K, p_sigmask) == layout::P_SIGMASK);
     assert!(offset_of!(K, p_sigignore) == layout::P_SIGIGNORE);
     assert!(offset_of!(K, p_sigcatch) == layout::P_SIGCATCH);
+    assert!(offset_of!(K, p_stat) == layout::P_STAT);
+    assert!(offset_of!(K, p_uvalid) == layout::P_UVALID);
     assert!(libc::KI_NGROUPS as usize == layout::KI_NGROUPS);
     assert!(libc::RLIM_INFINITY == decode::RLIM_INFINITY);
     assert!(libc::RLIMIT_NOFILE == 8 && libc::RLIMIT_NTHR == 11);
@@ -29,6 +33,17 @@ const _: () = {
 /// The NetBSD backend.
 #[derive(Debug)]
 pub enum NetBsd {}
+
+/// `pid` if psx may ask the kernel about it; [`Error::NoSuchProcess`] for a number no
+/// process can have, `PROC_CURPROC` included (see [`decode::names_a_process`]). Every
+/// backend method starts here, before any system call.
+fn checked(pid: Pid) -> Result<Pid> {
+    if decode::names_a_process(pid) {
+        Ok(pid)
+    } else {
+        Err(Error::NoSuchProcess { pid })
+    }
+}
 
 /// `sysctl(3)` on `mib`, reading into `old` (if any) and writing `new` (if any); returns
 /// how many bytes were read.
@@ -55,70 +70,73 @@ fn sysctl(pid: Pid, mib: &[i32], old: Option<&mut [u8]>, new: Option<&[u8]>) -> 
     Ok(old_len)
 }
 
+/// `kill(pid, 0)`: whether a process has the pid, whatever the caller may see of it.
+fn kill_probe(pid: Pid) -> Result<()> {
+    // SAFETY: signal 0 sends nothing; the kernel only looks the pid up.
+    if unsafe { libc::kill(pid.as_raw(), 0) } == 0 {
+        Ok(())
+    } else {
+        Err(Error::last_os_error(pid))
+    }
+}
+
 fn read_kinfo(pid: Pid) -> Result<Kinfo> {
     let mut buf = [0u8; layout::SIZE];
     let len = sysctl(pid, &decode::kinfo_mib(pid.as_raw()), Some(&mut buf), None)?;
-    // No process: the kernel answers success with nothing.
-    if len == 0 {
-        return Err(Error::NoSuchProcess { pid });
-    }
-    decode::kinfo(&buf[..len]).map_err(|e| Error::Os {
-        pid,
-        source: io::Error::new(io::ErrorKind::InvalidData, e),
-    })
+    decode::kinfo_reply(pid, buf.get(..len).unwrap_or(&buf), || kill_probe(pid))
 }
 
 /// Serves `pick` from the oneshot's `kinfo_proc2`, or from a fresh one.
-fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
-    match oneshot::cached(pid, || read_kinfo(pid), |k| Ok(pick(k))) {
+fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> Result<R>) -> Result<R> {
+    match oneshot::cached(pid, || read_kinfo(pid), &pick) {
         Some(result) => result,
-        None => read_kinfo(pid).map(|k| pick(&k)),
+        None => read_kinfo(pid).and_then(|k| pick(&k)),
     }
 }
 
-/// `getpgid`/`getsid` by pid; inside a oneshot, `kinfo_proc2` directly.
-///
-/// Falls back to `kinfo_proc2` when the call says EPERM (another session) or ESRCH:
-/// `proc_find` skips zombies, which `kinfo_proc2` still lists with their group and
-/// session, so a zombie answers here as it does inside a oneshot. A pid that names
-/// nothing gets an empty `kinfo_proc2` reply: [`Error::NoSuchProcess`].
+/// `getpgid`/`getsid` by pid, falling back to `kinfo_proc2` on ESRCH; inside a oneshot,
+/// `kinfo_proc2`, falling back to the call when the process is hidden from it. See
+/// [`decode::id_from_call`] and [`decode::id_from_kinfo`].
 fn id_of(
     pid: Pid,
     call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
     field: fn(&Kinfo) -> i32,
 ) -> Result<Pid> {
-    if let Some(result) = oneshot::cached(pid, || read_kinfo(pid), |k| Ok(Pid::from(field(k)))) {
-        return result;
-    }
-    // SAFETY: getpgid/getsid take a pid and touch no memory of ours.
-    let id = unsafe { call(pid.as_raw()) };
-    if id >= 0 {
-        return Ok(Pid::from(id));
-    }
-    match Error::last_os_error(pid) {
-        Error::AccessDenied { .. } | Error::NoSuchProcess { .. } => {
-            read_kinfo(pid).map(|k| Pid::from(field(&k)))
+    let by_call = || {
+        // SAFETY: getpgid/getsid take a pid and touch no memory of ours.
+        let id = unsafe { call(pid.as_raw()) };
+        if id >= 0 {
+            Ok(Pid::from(id))
+        } else {
+            Err(Error::last_os_error(pid))
         }
-        other => Err(other),
+    };
+    if let Some(kinfo_id) = oneshot::cached(pid, || read_kinfo(pid), |k| Ok(field(k))) {
+        return decode::id_from_kinfo(kinfo_id, by_call);
     }
+    decode::id_from_call(by_call(), || read_kinfo(pid).map(|k| field(&k)))
 }
 
-/// `CTL_PROC` finds only live processes (`proc_find`), so its ESRCH is a zombie when
-/// `kinfo_proc2` still lists the pid, and no such process otherwise.
-fn zombie_or_gone(pid: Pid, err: Error) -> Error {
-    match err {
-        Error::NoSuchProcess { .. } => match read_kinfo(pid) {
-            Ok(_) => Error::Zombie { pid },
-            Err(_) => err,
-        },
-        other => other,
-    }
+/// The pause before retry `attempt` of a limit sysctl the kernel answered EBUSY:
+/// 1, 2, 4, ... ms, so the [`decode::BUSY_ATTEMPTS`] calls span about 130 ms, time for
+/// an exec to let go of the process.
+fn busy_pause(attempt: u32) -> Duration {
+    Duration::from_millis(1 << attempt.saturating_sub(1).min(10))
+}
+
+/// The system's page size (`sysconf(_SC_PAGESIZE)`), which `round_page` rounds the
+/// stack's soft limit to; `None` if the call fails.
+fn page_size() -> Option<u64> {
+    // SAFETY: sysconf takes a constant and touches no memory of ours.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).ok().filter(|&s| s > 0)
 }
 
 /// One resource's two limit sysctls.
 struct ProcLimit {
     pid: Pid,
     number: i32,
+    soft_rounding: Option<u64>,
 }
 
 impl LimitSysctl for ProcLimit {
@@ -141,15 +159,37 @@ impl LimitSysctl for ProcLimit {
             }),
         }
     }
+
+    fn is_busy(err: &Error) -> bool {
+        matches!(err, Error::Os { source, .. } if source.raw_os_error() == Some(libc::EBUSY))
+    }
+
+    fn wait(&mut self, attempt: u32) {
+        std::thread::sleep(busy_pause(attempt));
+    }
+
+    fn soft_rounding(&self) -> Option<u64> {
+        self.soft_rounding
+    }
 }
 
 fn proc_limit(pid: Pid, resource: Resource) -> Result<ProcLimit> {
     let number = decode::resource_number(resource).ok_or_else(Error::invalid_resource)?;
-    Ok(ProcLimit { pid, number })
+    let soft_rounding = match resource {
+        Resource::Stack => page_size(),
+        _ => None,
+    };
+    Ok(ProcLimit {
+        pid,
+        number,
+        soft_rounding,
+    })
 }
 
 impl Backend for NetBsd {
     type Pin = ();
+
+    const RLIM_INFINITY: u64 = decode::RLIM_INFINITY;
 
     fn available(attr: Attr) -> bool {
         !matches!(attr, Attr::Umask)
@@ -164,40 +204,48 @@ impl Backend for NetBsd {
     }
 
     fn pin(pid: Pid) -> Result<()> {
-        read_kinfo(pid).map(drop)
+        read_kinfo(checked(pid)?).map(drop)
     }
 
+    /// Whether a process has the pid: `kinfo_proc2` lists it (a zombie included), or
+    /// hides it (`security.curtain`) while `kill(pid, 0)` finds it.
     fn is_running(target: Target<'_, ()>) -> Result<bool> {
-        match read_kinfo(target.pid) {
-            Ok(_) => Ok(true),
+        let Ok(pid) = checked(target.pid) else {
+            return Ok(false);
+        };
+        match read_kinfo(pid) {
+            Ok(_) | Err(Error::AccessDenied { .. }) => Ok(true),
             Err(Error::NoSuchProcess { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }
 
     fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-        with_kinfo(target.pid, |k| k.groups.clone())
+        with_kinfo(checked(target.pid)?, |k| Ok(k.groups.clone()))
     }
 
     fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
-        with_kinfo(target.pid, |k| k.sigmasks)
+        let pid = checked(target.pid)?;
+        with_kinfo(pid, |k| k.signal_masks(pid))
     }
 
     fn pgid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getpgid, |k| k.pgid)
+        id_of(checked(target.pid)?, libc::getpgid, |k| k.pgid)
     }
 
     fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getsid, |k| k.sid)
+        id_of(checked(target.pid)?, libc::getsid, |k| k.sid)
     }
 
     fn get_rlimit(target: Target<'_, ()>, resource: Resource) -> Result<RLimit> {
-        decode::get_rlimit(&mut proc_limit(target.pid, resource)?)
-            .map_err(|e| zombie_or_gone(target.pid, e))
+        let pid = checked(target.pid)?;
+        decode::get_rlimit(&mut proc_limit(pid, resource)?)
+            .map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
     }
 
     fn set_rlimit(target: Target<'_, ()>, resource: Resource, new: RLimit) -> Result<RLimit> {
-        decode::set_rlimit(&mut proc_limit(target.pid, resource)?, new)
-            .map_err(|e| zombie_or_gone(target.pid, e))
+        let pid = checked(target.pid)?;
+        decode::set_rlimit(&mut proc_limit(pid, resource)?, new)
+            .map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
     }
 }

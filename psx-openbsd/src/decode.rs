@@ -1,12 +1,13 @@
 //! Pure decoding for OpenBSD, tested on every host: `struct kinfo_proc` bytes to psx
 //! types, and the MIB.
 //!
-//! Layout: OpenBSD `sys/sys/sysctl.h`, `struct kinfo_proc`, as the libc crate defines it
-//! for x86_64-unknown-openbsd (648 bytes); `sys.rs` asserts at compile time, on OpenBSD,
-//! that every offset below equals libc's `offset_of!`. Fields are in the kernel's native
-//! byte order; OpenBSD's signal sets are one 32-bit word (signals 1 to 32).
+//! Layout: OpenBSD `sys/sys/sysctl.h`, `struct kinfo_proc` (648 bytes on x86_64), as the
+//! libc crate also defines it; `sys.rs` asserts at compile time, on OpenBSD, that every
+//! offset below equals libc's `offset_of!`, and the tests pin each one to the header's
+//! literal offset. Fields are in the kernel's native byte order; OpenBSD's signal sets
+//! are one 32-bit word (signals 1 to 32).
 
-use psx_core::{SigSet, SignalMasks};
+use psx_core::{Error, Pid, SigSet, SignalMasks};
 
 /// Byte offsets in `struct kinfo_proc` (x86_64).
 pub mod layout {
@@ -50,6 +51,26 @@ pub fn kinfo_mib(pid: i32) -> [i32; 6] {
         layout::SIZE as i32,
         1,
     ]
+}
+
+/// A process group or session id outside a oneshot, from `call` (`getpgid`/`getsid`),
+/// or from `kinfo_id` (`kinfo_proc`'s `p__pgid`/`p_sid`) where the call refuses.
+///
+/// `sys_getpgid` and `sys_getsid` (`sys/kern/kern_prot.c`) answer EPERM for a process
+/// in another session, and ESRCH when `prfind` fails, which it does for a zombie
+/// (`exit1` in `sys/kern/kern_exit.c` takes the process off the pid hash), while
+/// `sysctl_doproc` still lists zombies. `sys_getsid` also answers ESRCH for a live
+/// process whose session leader has exited, where `fill_kproc` leaves `p_sid` 0. So on
+/// either error the id comes from `kinfo_proc`, as it does inside a oneshot; a pid
+/// `kinfo_proc` does not list either is no such process.
+pub fn id_from_call(
+    call: Result<Pid, Error>,
+    kinfo_id: impl FnOnce() -> Result<i32, Error>,
+) -> Result<Pid, Error> {
+    match call {
+        Err(Error::AccessDenied { .. } | Error::NoSuchProcess { .. }) => kinfo_id().map(Pid::from),
+        other => other,
+    }
 }
 
 /// Why a buffer is not a `kinfo_proc`.
@@ -149,24 +170,43 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// A `kinfo_proc` laid out as OpenBSD's `sys/sys/sysctl.h` (libc's struct, x86_64).
+    fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
+        buf[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// A `kinfo_proc` as OpenBSD's `sys/sys/sysctl.h` lays it out on LP64, written at
+    /// the header's literal offsets (not through `layout`, so a wrong constant there
+    /// fails these tests).
     fn fixture(groups: &[u32], ngroups: i16, masks: [u32; 4]) -> Vec<u8> {
-        use layout::*;
-        let mut buf = vec![0x55u8; SIZE];
-        buf[P_PID..P_PID + 4].copy_from_slice(&777i32.to_ne_bytes());
-        buf[P_PGID..P_PGID + 4].copy_from_slice(&770i32.to_ne_bytes());
-        buf[P_SID..P_SID + 4].copy_from_slice(&700i32.to_ne_bytes());
-        buf[P_NGROUPS..P_NGROUPS + 2].copy_from_slice(&ngroups.to_ne_bytes());
+        // sizeof(struct kinfo_proc): 12 uint64_t pointers, then the fields below,
+        // through p_name[KI_MAXCOMLEN], with no padding anywhere.
+        let mut buf = vec![0x55u8; 648];
+        put(&mut buf, 108, &777i32.to_ne_bytes()); // int32_t p_pid
+        put(&mut buf, 116, &700i32.to_ne_bytes()); // int32_t p_sid
+        put(&mut buf, 120, &770i32.to_ne_bytes()); // int32_t p__pgid
         for (i, g) in groups.iter().enumerate() {
-            buf[P_GROUPS + 4 * i..P_GROUPS + 4 * i + 4].copy_from_slice(&g.to_ne_bytes());
+            put(&mut buf, 144 + 4 * i, &g.to_ne_bytes()); // u_int32_t p_groups[16]
         }
-        for (m, at) in masks
-            .iter()
-            .zip([P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH])
-        {
-            buf[at..at + 4].copy_from_slice(&m.to_ne_bytes());
+        put(&mut buf, 208, &ngroups.to_ne_bytes()); // int16_t p_ngroups
+
+        // int32_t p_siglist, u_int32_t p_sigmask, p_sigignore, p_sigcatch.
+        for (m, at) in masks.iter().zip([288, 292, 296, 300]) {
+            put(&mut buf, at, &m.to_ne_bytes());
         }
         buf
+    }
+
+    #[test]
+    fn layout_is_the_headers() {
+        // sys/sys/sysctl.h, struct kinfo_proc, LP64.
+        use layout::*;
+        assert_eq!(SIZE, 648);
+        assert_eq!((P_PID, P_SID, P_PGID), (108, 116, 120));
+        assert_eq!((P_GROUPS, P_NGROUPS, KI_NGROUPS), (144, 208, 16));
+        assert_eq!(
+            (P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH),
+            (288, 292, 296, 300)
+        );
     }
 
     #[test]
@@ -229,13 +269,7 @@ mod tests {
     #[test]
     fn short_buffers_are_errors() {
         let buf = fixture(&[1], 1, [0; 4]);
-        for len in [
-            0,
-            4,
-            layout::P_NGROUPS + 1,
-            layout::P_SIGCATCH + 3,
-            layout::SIZE - 1,
-        ] {
+        for len in [0, 4, 209, 303, 647] {
             assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated { len }));
         }
         // A longer reply (a newer kernel's bigger struct) decodes from its prefix.
@@ -250,7 +284,139 @@ mod tests {
         assert_eq!(mib.len(), 6);
         // CTL_KERN, KERN_PROC, KERN_PROC_PID, pid, sizeof(struct kinfo_proc), count.
         assert_eq!(mib, [1, 66, 1, 9, 648, 1]);
-        assert_eq!(mib[4] as usize, layout::SIZE);
+    }
+
+    /// A process as OpenBSD shows it to another process: `sys_getpgid`/`sys_getsid`
+    /// refuse another session (EPERM) and fail `prfind` for a zombie (ESRCH);
+    /// `sys_getsid` answers ESRCH once the session leader has exited; `sysctl_doproc`
+    /// lists live processes and zombies, with `p_sid` 0 when the session has no leader.
+    #[derive(Clone, Copy)]
+    struct Proc {
+        exists: bool,
+        zombie: bool,
+        same_session: bool,
+        leader_alive: bool,
+    }
+
+    impl Proc {
+        fn kinfo(self) -> Result<Kinfo, Error> {
+            if !self.exists {
+                return Err(Error::NoSuchProcess {
+                    pid: Pid::from(777),
+                });
+            }
+            let mut buf = fixture(&[], 0, [0; 4]);
+            if !self.leader_alive {
+                put(&mut buf, 116, &0i32.to_ne_bytes()); // int32_t p_sid
+            }
+            Ok(kinfo(&buf).unwrap())
+        }
+
+        fn prfind(self) -> Result<(), Error> {
+            let pid = Pid::from(777);
+            if !self.exists || self.zombie {
+                Err(Error::NoSuchProcess { pid })
+            } else if !self.same_session {
+                Err(Error::AccessDenied { pid })
+            } else {
+                Ok(())
+            }
+        }
+
+        fn getpgid(self) -> Result<Pid, Error> {
+            self.prfind().map(|()| Pid::from(770))
+        }
+
+        fn getsid(self) -> Result<Pid, Error> {
+            self.prfind()?;
+            if self.leader_alive {
+                Ok(Pid::from(700))
+            } else {
+                Err(Error::NoSuchProcess {
+                    pid: Pid::from(777),
+                })
+            }
+        }
+    }
+
+    #[test]
+    fn ids_fall_back_to_kinfo_where_the_calls_refuse() {
+        let live = Proc {
+            exists: true,
+            zombie: false,
+            same_session: true,
+            leader_alive: true,
+        };
+        let cases = [
+            (live, Some((770, 700))),
+            // EPERM: another session.
+            (
+                Proc {
+                    same_session: false,
+                    ..live
+                },
+                Some((770, 700)),
+            ),
+            // ESRCH: a zombie.
+            (
+                Proc {
+                    zombie: true,
+                    same_session: false,
+                    ..live
+                },
+                Some((770, 700)),
+            ),
+            // getsid's ESRCH for a leaderless session; kinfo_proc says 0.
+            (
+                Proc {
+                    leader_alive: false,
+                    ..live
+                },
+                Some((770, 0)),
+            ),
+            (
+                Proc {
+                    leader_alive: false,
+                    same_session: false,
+                    ..live
+                },
+                Some((770, 0)),
+            ),
+            (
+                Proc {
+                    exists: false,
+                    ..live
+                },
+                None,
+            ),
+        ];
+        for (proc, expected) in cases {
+            let pgid = id_from_call(proc.getpgid(), || proc.kinfo().map(|k| k.pgid));
+            let sid = id_from_call(proc.getsid(), || proc.kinfo().map(|k| k.sid));
+            match expected {
+                Some((g, s)) => {
+                    assert_eq!(pgid.unwrap(), Pid::from(g));
+                    assert_eq!(sid.unwrap(), Pid::from(s));
+                }
+                None => {
+                    assert!(matches!(pgid, Err(Error::NoSuchProcess { .. })));
+                    assert!(matches!(sid, Err(Error::NoSuchProcess { .. })));
+                }
+            }
+            // Inside a oneshot the ids come from kinfo_proc alone: the same answer.
+            if let (Some((g, s)), Ok(k)) = (expected, proc.kinfo()) {
+                assert_eq!((k.pgid, k.sid), (g, s));
+            }
+        }
+        // Other errors are not looked into.
+        let other = Err(Error::Os {
+            pid: Pid::from(777),
+            source: std::io::Error::from_raw_os_error(22),
+        });
+        assert!(matches!(
+            id_from_call(other, || unreachable!("EINVAL needs no kinfo_proc")),
+            Err(Error::Os { .. })
+        ));
     }
 
     proptest! {
@@ -268,8 +434,9 @@ mod tests {
             ids in any::<(i32, i32, i32)>(),
         ) {
             let mut buf = fixture(&groups, groups.len() as i16, masks);
-            for (at, id) in [(layout::P_PID, ids.0), (layout::P_PGID, ids.1), (layout::P_SID, ids.2)] {
-                buf[at..at + 4].copy_from_slice(&id.to_ne_bytes());
+            // int32_t p_pid, p__pgid, p_sid (sys/sys/sysctl.h, struct kinfo_proc).
+            for (at, id) in [(108, ids.0), (120, ids.1), (116, ids.2)] {
+                put(&mut buf, at, &id.to_ne_bytes());
             }
             let k = kinfo(&buf).unwrap();
             prop_assert_eq!((k.pid, k.pgid, k.sid), ids);

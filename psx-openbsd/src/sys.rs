@@ -63,14 +63,9 @@ fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
     }
 }
 
-/// `getpgid`/`getsid` by pid; inside a oneshot, `kinfo_proc` directly.
-///
-/// Falls back to `kinfo_proc` when the call says EPERM (OpenBSD refuses another
-/// session's process) or ESRCH: `getsid` answers ESRCH for a live process whose session
-/// leader has exited (`kinfo_proc` then has `p_sid` 0), and `prfind` skips zombies,
-/// which `kinfo_proc` still lists. So the answer is the same inside and outside a
-/// oneshot. A pid that names nothing gets an empty `kinfo_proc` reply:
-/// [`Error::NoSuchProcess`].
+/// `getpgid`/`getsid` by pid, falling back to `kinfo_proc` where the call refuses (see
+/// [`decode::id_from_call`]); inside a oneshot, `kinfo_proc` directly. So the answer is
+/// the same inside and outside a oneshot.
 fn id_of(
     pid: Pid,
     call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
@@ -81,15 +76,12 @@ fn id_of(
     }
     // SAFETY: getpgid/getsid take a pid and touch no memory of ours.
     let id = unsafe { call(pid.as_raw()) };
-    if id >= 0 {
-        return Ok(Pid::from(id));
-    }
-    match Error::last_os_error(pid) {
-        Error::AccessDenied { .. } | Error::NoSuchProcess { .. } => {
-            read_kinfo(pid).map(|k| Pid::from(field(&k)))
-        }
-        other => Err(other),
-    }
+    let by_call = if id >= 0 {
+        Ok(Pid::from(id))
+    } else {
+        Err(Error::last_os_error(pid))
+    };
+    decode::id_from_call(by_call, || read_kinfo(pid).map(|k| field(&k)))
 }
 
 impl Backend for OpenBsd {
