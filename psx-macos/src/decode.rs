@@ -1,24 +1,34 @@
-//! Pure decoding for macOS, tested on every host: `struct kinfo_proc` bytes to psx types.
+//! Pure decoding for macOS, tested on every host: `struct kinfo_proc` bytes to psx
+//! types, and the answers psx gives for a process the kernel is tearing down.
 //!
 //! The libc crate has no `kinfo_proc` for Apple targets, so the structs are transcribed
 //! below from XNU: `struct extern_proc` (`bsd/sys/proc.h`), `struct eproc`, `struct
 //! _pcred`, `struct _ucred` (`bsd/sys/sysctl.h`) and `struct vmspace` (`bsd/sys/vm.h`),
-//! for LP64 (x86_64 and arm64 alike: pointers 8 bytes, `time_t` 8, `suseconds_t` 4,
-//! `sigset_t` 4, `boolean_t` 4, `NGROUPS` 16, `MAXCOMLEN` 16). Pointers become `u64`, so
-//! the layout is the same on whatever host compiles it, and the compiler computes the
-//! offsets decoding uses; compile-time assertions pin the total size (648 bytes) and
-//! the offsets read, as the headers give them.
+//! for LP64 (x86_64 and arm64 alike: pointers, `long` and `time_t` 8 bytes aligned to 8,
+//! `suseconds_t` 4, `sigset_t` 4, `boolean_t` 4, `NGROUPS` 16, `MAXCOMLEN` 16). The kernel
+//! writes the same bytes from its `user64_*` twins of these structs (`bsd/sys/sysctl.h`,
+//! `bsd/sys/proc_internal.h`). Every 64-bit field is a [`Word64`], 8-aligned on any host,
+//! so the layout is the target's wherever the crate compiles (a bare `u64` aligns to 4
+//! on i386); the compiler computes the offsets decoding uses, compile-time assertions
+//! pin them and the total size (648 bytes), and the tests write their fixtures at the
+//! headers' literal offsets.
 
 use core::mem::{offset_of, size_of};
 
-use psx_core::{SigSet, SignalMasks};
+use psx_core::{Error, Pid, Result, SigSet, SignalMasks};
+
+/// A 64-bit field of an LP64 struct (a pointer, `long`, `time_t`, `u_quad_t`): 8 bytes,
+/// aligned to 8 whatever the host.
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+pub struct Word64(pub u64);
 
 /// `struct timeval` (LP64 Darwin: `time_t` 8 bytes, `suseconds_t` 4, padded to 16).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct Timeval {
     /// `tv_sec`.
-    pub tv_sec: i64,
+    pub tv_sec: Word64,
     /// `tv_usec`.
     pub tv_usec: i32,
 }
@@ -27,11 +37,11 @@ pub struct Timeval {
 #[repr(C)]
 pub struct ExternProc {
     /// `union p_un { struct { p_forw, p_back } p_st1; struct timeval __p_starttime; }`.
-    pub p_un: [u64; 2],
+    pub p_un: [Word64; 2],
     /// `struct vmspace *p_vmspace`.
-    pub p_vmspace: u64,
+    pub p_vmspace: Word64,
     /// `struct sigacts *p_sigacts`.
-    pub p_sigacts: u64,
+    pub p_sigacts: Word64,
     /// `int p_flag`.
     pub p_flag: i32,
     /// `char p_stat`.
@@ -43,9 +53,9 @@ pub struct ExternProc {
     /// `int p_dupfd`.
     pub p_dupfd: i32,
     /// `caddr_t user_stack`.
-    pub user_stack: u64,
+    pub user_stack: Word64,
     /// `void *exit_thread`.
-    pub exit_thread: u64,
+    pub exit_thread: Word64,
     /// `int p_debugger`.
     pub p_debugger: i32,
     /// `boolean_t sigwait`.
@@ -57,9 +67,9 @@ pub struct ExternProc {
     /// `fixpt_t p_pctcpu`.
     pub p_pctcpu: u32,
     /// `void *p_wchan`.
-    pub p_wchan: u64,
+    pub p_wchan: Word64,
     /// `char *p_wmesg`.
-    pub p_wmesg: u64,
+    pub p_wmesg: Word64,
     /// `u_int p_swtime`.
     pub p_swtime: u32,
     /// `u_int p_slptime`.
@@ -69,19 +79,19 @@ pub struct ExternProc {
     /// `struct timeval p_rtime`.
     pub p_rtime: Timeval,
     /// `u_quad_t p_uticks`.
-    pub p_uticks: u64,
+    pub p_uticks: Word64,
     /// `u_quad_t p_sticks`.
-    pub p_sticks: u64,
+    pub p_sticks: Word64,
     /// `u_quad_t p_iticks`.
-    pub p_iticks: u64,
+    pub p_iticks: Word64,
     /// `int p_traceflag`.
     pub p_traceflag: i32,
     /// `struct vnode *p_tracep`.
-    pub p_tracep: u64,
+    pub p_tracep: Word64,
     /// `int p_siglist` (deprecated: always 0).
     pub p_siglist: i32,
     /// `struct vnode *p_textvp`.
-    pub p_textvp: u64,
+    pub p_textvp: Word64,
     /// `int p_holdcnt`.
     pub p_holdcnt: i32,
     /// `sigset_t p_sigmask` (deprecated: always 0).
@@ -99,15 +109,15 @@ pub struct ExternProc {
     /// `char p_comm[MAXCOMLEN + 1]`.
     pub p_comm: [u8; 17],
     /// `struct pgrp *p_pgrp`.
-    pub p_pgrp: u64,
+    pub p_pgrp: Word64,
     /// `struct user *p_addr`.
-    pub p_addr: u64,
+    pub p_addr: Word64,
     /// `u_short p_xstat`.
     pub p_xstat: u16,
     /// `u_short p_acflag`.
     pub p_acflag: u16,
     /// `struct rusage *p_ru`.
-    pub p_ru: u64,
+    pub p_ru: Word64,
 }
 
 /// `struct _pcred`, `bsd/sys/sysctl.h`.
@@ -116,7 +126,7 @@ pub struct Pcred {
     /// `char pc_lock[72]`.
     pub pc_lock: [u8; 72],
     /// `struct ucred *pc_ucred`.
-    pub pc_ucred: u64,
+    pub pc_ucred: Word64,
     /// `uid_t p_ruid`, `p_svuid`; `gid_t p_rgid`, `p_svgid`; `int p_refcnt`.
     pub ids: [u32; 5],
 }
@@ -140,20 +150,20 @@ pub struct Vmspace {
     /// `int vm_refcnt`.
     pub vm_refcnt: i32,
     /// `caddr_t vm_shm`.
-    pub vm_shm: u64,
+    pub vm_shm: Word64,
     /// `segsz_t vm_rssize, vm_swrss, vm_tsize, vm_dsize, vm_ssize`.
     pub sizes: [i32; 5],
     /// `caddr_t vm_taddr, vm_daddr, vm_maxsaddr`.
-    pub addrs: [u64; 3],
+    pub addrs: [Word64; 3],
 }
 
 /// `struct eproc`, `bsd/sys/sysctl.h`.
 #[repr(C)]
 pub struct Eproc {
     /// `struct proc *e_paddr`.
-    pub e_paddr: u64,
+    pub e_paddr: Word64,
     /// `struct session *e_sess`.
-    pub e_sess: u64,
+    pub e_sess: Word64,
     /// `struct _pcred e_pcred`.
     pub e_pcred: Pcred,
     /// `struct _ucred e_ucred`.
@@ -171,7 +181,7 @@ pub struct Eproc {
     /// `pid_t e_tpgid`.
     pub e_tpgid: i32,
     /// `struct session *e_tsess`.
-    pub e_tsess: u64,
+    pub e_tsess: Word64,
     /// `char e_wmesg[WMESGLEN + 1]`.
     pub e_wmesg: [u8; 8],
     /// `segsz_t e_xsize`.
@@ -200,6 +210,10 @@ pub mod layout {
     use super::*;
     /// `sizeof(struct kinfo_proc)`.
     pub const SIZE: usize = size_of::<KinfoProc>();
+    /// `kp_proc.p_flag`.
+    pub const P_FLAG: usize = offset_of!(ExternProc, p_flag);
+    /// `kp_proc.p_stat`.
+    pub const P_STAT: usize = offset_of!(ExternProc, p_stat);
     /// `kp_proc.p_pid`.
     pub const P_PID: usize = offset_of!(ExternProc, p_pid);
     /// `kp_proc.p_sigignore`.
@@ -220,11 +234,13 @@ pub mod layout {
 }
 
 // The layout the headers give for LP64, worked out by hand from them: a wrong
-// transcription fails the build on every host.
+// transcription fails the build on every host, 32-bit ones included.
 const _: () = {
     assert!(size_of::<ExternProc>() == 296);
     assert!(size_of::<Eproc>() == 352);
     assert!(layout::SIZE == 648);
+    assert!(layout::P_FLAG == 32);
+    assert!(layout::P_STAT == 36);
     assert!(layout::P_PID == 40);
     assert!(layout::P_SIGIGNORE == 232);
     assert!(layout::P_SIGCATCH == 236);
@@ -232,6 +248,17 @@ const _: () = {
     assert!(layout::CR_GROUPS == 428);
     assert!(layout::E_PGID == 564);
 };
+
+/// `P_WEXIT` (`bsd/sys/proc.h`): `fill_user64_externproc` (`bsd/kern/kern_sysctl.c`)
+/// sets it in `p_flag` once the process has `P_LEXIT`, which `exit_with_reason` and
+/// `proc_exit` (`bsd/kern/kern_exit.c`) set before calling `proc_prepareexit`.
+pub const P_WEXIT: i32 = 0x0000_2000;
+
+/// `SZOMB` (`bsd/sys/proc.h`): exited, awaiting collection by the parent.
+pub const SZOMB: i8 = 5;
+
+/// Signals 1 to 31: `NSIG` is 32 on macOS, counting signal 0 (`bsd/sys/signal.h`).
+const SIGNALS: u32 = 0x7fff_ffff;
 
 /// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_PID` (`bsd/sys/sysctl.h`).
 pub fn kinfo_mib(pid: i32) -> [i32; 4] {
@@ -270,10 +297,38 @@ pub struct Kinfo {
     pub pid: i32,
     /// `e_pgid`.
     pub pgid: i32,
-    /// `cr_groups[..cr_ngroups]` (at most 16).
+    /// `cr_groups[..cr_ngroups]` (at most 16): the effective gid first (the kernel's
+    /// credential keeps it in `cr_groups[0]`, `#define cr_gid cr_groups[0]` in
+    /// `bsd/sys/ucred.h`), then the supplementary groups.
     pub groups: Vec<u32>,
-    /// ignored and caught; macOS does not report pending or blocked here.
-    pub sigmasks: SignalMasks,
+    /// Exiting or a zombie: `p_stat` is `SZOMB` or `p_flag` has `P_WEXIT`.
+    pub exiting: bool,
+    /// `p_sigignore`, signals 1 to 31.
+    pub ignored: SigSet,
+    /// `p_sigcatch`, signals 1 to 31.
+    pub caught: SigSet,
+}
+
+impl Kinfo {
+    /// The signal masks: ignored and caught (macOS does not report pending or blocked
+    /// here: `fill_user64_externproc` leaves the deprecated `p_siglist` and `p_sigmask`
+    /// zero).
+    ///
+    /// An exiting process or zombie is [`Error::Zombie`]: `proc_prepareexit`
+    /// (`bsd/kern/kern_exit.c`) sets its `p_sigignore` to `~sigcantmask`, so it would
+    /// show every signal but SIGKILL and SIGSTOP ignored.
+    pub fn sigmasks(&self, pid: Pid) -> Result<SignalMasks> {
+        if self.exiting {
+            return Err(Error::Zombie { pid });
+        }
+        Ok(SignalMasks {
+            pending: None,
+            blocked: None,
+            ignored: Some(self.ignored),
+            caught: Some(self.caught),
+            process_pending: None,
+        })
+    }
 }
 
 /// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
@@ -291,8 +346,9 @@ fn i32_at(buf: &[u8], at: usize) -> Option<i32> {
 
 /// Decodes one `kinfo_proc`.
 ///
-/// `cr_ngroups` is at most `NGROUPS` (16): the kernel copies the credential's first 16
-/// groups and counts them; anything else (negative, or above 16) is an error.
+/// `cr_ngroups` is at most `NGROUPS` (16): the kernel copies the credential's group
+/// list, which `setgroups(2)` keeps to 16, and its count; anything else (negative, or
+/// above 16) is an error. The signal sets keep signals 1 to 31, the ones macOS has.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
     let truncated = DecodeError::Truncated(buf.len());
@@ -309,27 +365,77 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     let groups = (0..count)
         .map(|i| u32_at(buf, CR_GROUPS + 4 * i))
         .collect::<Option<Vec<u32>>>();
-    let set = |at| u32_at(buf, at).map(|w| SigSet::from_words(&[w]));
+    let set = |at| u32_at(buf, at).map(|w| SigSet::from_words(&[w & SIGNALS]));
+    let stat = bytes(buf, P_STAT).map(i8::from_ne_bytes);
     match (
         i32_at(buf, P_PID),
         i32_at(buf, E_PGID),
         groups,
+        i32_at(buf, P_FLAG),
+        stat,
         set(P_SIGIGNORE),
         set(P_SIGCATCH),
     ) {
-        (Some(pid), Some(pgid), Some(groups), Some(ignored), Some(caught)) => Ok(Kinfo {
+        (
+            Some(pid),
+            Some(pgid),
+            Some(groups),
+            Some(flag),
+            Some(stat),
+            Some(ignored),
+            Some(caught),
+        ) => Ok(Kinfo {
             pid,
             pgid,
             groups,
-            sigmasks: SignalMasks {
-                pending: None,
-                blocked: None,
-                ignored: Some(ignored),
-                caught: Some(caught),
-                process_pending: None,
-            },
+            exiting: stat == SZOMB || flag & P_WEXIT != 0,
+            ignored,
+            caught,
         }),
         _ => Err(truncated),
+    }
+}
+
+/// The id `getpgid(2)` or `getsid(2)` was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdCall {
+    /// `getpgid(2)`.
+    ProcessGroup,
+    /// `getsid(2)`.
+    Session,
+}
+
+/// `pid`'s process group or session, from the answer of `getpgid(2)`/`getsid(2)`
+/// (`called`: the id, or the error its errno maps to) and, when that answer is ESRCH,
+/// the process's `kinfo_proc` (`kinfo`, read only then).
+///
+/// `getpgid` and `getsid` (`bsd/kern/kern_prot.c`) look the pid up with `proc_find`
+/// (`bsd/kern/kern_proc.c`), which takes no reference once `proc_prepareexit` has set
+/// `P_REF_DEAD`: an exiting process or zombie is ESRCH there. `KERN_PROC_PID` still
+/// lists it (`sysctl_prochandle` has `proc_iterate` walk the zombie list too, taking
+/// what `proc_find` refuses through `proc_find_zombref`), and it stays in its process
+/// group until reaped (`reap_child_locked` calls `pgrp_leave_locked`), so `e_pgid`
+/// answers for the group. `kinfo_proc` carries no session id (`e_sess` was a kernel
+/// pointer, which `fill_user64_eproc` leaves zero), so the session is
+/// [`Error::Zombie`]. A process `kinfo_proc` shows alive (or not at all) after the
+/// ESRCH is another one, or none: [`Error::NoSuchProcess`].
+pub fn process_id(
+    pid: Pid,
+    which: IdCall,
+    called: Result<i32>,
+    kinfo: impl FnOnce() -> Result<Kinfo>,
+) -> Result<Pid> {
+    match called {
+        Ok(id) => Ok(Pid::from(id)),
+        Err(Error::NoSuchProcess { .. }) => match kinfo() {
+            Ok(k) if k.exiting => match which {
+                IdCall::ProcessGroup => Ok(Pid::from(k.pgid)),
+                IdCall::Session => Err(Error::Zombie { pid }),
+            },
+            Ok(_) | Err(Error::NoSuchProcess { .. }) => Err(Error::NoSuchProcess { pid }),
+            Err(other) => Err(other),
+        },
+        Err(other) => Err(other),
     }
 }
 
@@ -338,75 +444,251 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// A `kinfo_proc` laid out as XNU's headers give it (LP64).
-    fn fixture(groups: &[u32], ngroups: i16, ignored: u32, caught: u32) -> Vec<u8> {
-        use layout::*;
-        let mut buf = vec![0x77u8; SIZE];
-        let mut put = |at: usize, b: &[u8]| buf[at..at + b.len()].copy_from_slice(b);
-        put(P_PID, &321i32.to_ne_bytes());
-        put(E_PGID, &320i32.to_ne_bytes());
-        put(CR_NGROUPS, &ngroups.to_ne_bytes());
-        for (i, g) in groups.iter().enumerate() {
-            put(CR_GROUPS + 4 * i, &g.to_ne_bytes());
+    /// What a fixture's process looks like.
+    #[derive(Clone)]
+    struct Proc {
+        flag: i32,
+        stat: i8,
+        ngroups: i16,
+        groups: Vec<u32>,
+        ignored: u32,
+        caught: u32,
+    }
+
+    impl Default for Proc {
+        fn default() -> Self {
+            Proc {
+                flag: 0x0000_0004, // P_LP64, as a 64-bit process has
+                stat: 2,           // SRUN
+                ngroups: 2,
+                groups: vec![20, 12],
+                ignored: 0,
+                caught: 0,
+            }
         }
-        put(P_SIGIGNORE, &ignored.to_ne_bytes());
-        put(P_SIGCATCH, &caught.to_ne_bytes());
+    }
+
+    fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
+        buf[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// A `kinfo_proc` as the kernel copies it out to a 64-bit caller, written at the
+    /// literal offsets of XNU's LP64 layout (`bsd/sys/sysctl.h` `struct kinfo_proc` =
+    /// `struct extern_proc kp_proc` from `bsd/sys/proc.h`, 296 bytes at 0, then
+    /// `struct eproc kp_eproc`, 352 bytes at 296; 648 in all), not through `layout`.
+    /// Every other byte is 0x77, so a read at a wrong offset shows.
+    fn fixture(p: &Proc) -> Vec<u8> {
+        let mut buf = vec![0x77u8; 648];
+        // kp_proc.p_flag: after p_un (16 bytes), p_vmspace and p_sigacts (8 each).
+        put(&mut buf, 32, &p.flag.to_ne_bytes());
+        // kp_proc.p_stat: one char after p_flag.
+        put(&mut buf, 36, &p.stat.to_ne_bytes());
+        // kp_proc.p_pid: p_stat padded to the next int.
+        put(&mut buf, 40, &321i32.to_ne_bytes());
+        // kp_proc.p_sigignore and p_sigcatch: after p_holdcnt (224) and p_sigmask (228).
+        put(&mut buf, 232, &p.ignored.to_ne_bytes());
+        put(&mut buf, 236, &p.caught.to_ne_bytes());
+        // kp_eproc.e_ucred at 296 + 120 (e_paddr, e_sess 8 each, struct _pcred 104):
+        // cr_ngroups (short) at +8, cr_groups[16] (gid_t) at +12.
+        put(&mut buf, 424, &p.ngroups.to_ne_bytes());
+        for (i, g) in p.groups.iter().enumerate() {
+            put(&mut buf, 428 + 4 * i, &g.to_ne_bytes());
+        }
+        // kp_eproc.e_pgid at 296 + 268: e_vm (struct vmspace, 64 bytes) at 200,
+        // then e_ppid at 264.
+        put(&mut buf, 564, &320i32.to_ne_bytes());
         buf
     }
 
+    /// `~sigcantmask` (`bsd/sys/signalvar.h`: SIGKILL 9 and SIGSTOP 17 removed), what
+    /// `proc_prepareexit` leaves in `p_sigignore`.
+    const ALL_BUT_KILL_AND_STOP: u32 = !((1 << 8) | (1 << 16));
+
+    fn signals(set: Option<SigSet>) -> Vec<i32> {
+        set.unwrap().iter().collect()
+    }
+
     #[test]
-    fn decodes_ids_groups_and_dispositions() {
+    fn decodes_the_header_offsets() {
         // SIGPIPE (13) ignored; SIGINT (2) and SIGUSR1 (30 on macOS) caught.
-        let k = kinfo(&fixture(&[20, 12, 61], 3, 1 << 12, (1 << 1) | (1 << 29))).unwrap();
+        let k = kinfo(&fixture(&Proc {
+            ngroups: 3,
+            groups: vec![20, 12, 61],
+            ignored: 1 << 12,
+            caught: (1 << 1) | (1 << 29),
+            ..Proc::default()
+        }))
+        .unwrap();
         assert_eq!((k.pid, k.pgid), (321, 320));
         assert_eq!(k.groups, vec![20, 12, 61]);
-        assert_eq!(
-            k.sigmasks.ignored.unwrap().iter().collect::<Vec<_>>(),
-            vec![13]
-        );
-        assert_eq!(
-            k.sigmasks.caught.unwrap().iter().collect::<Vec<_>>(),
-            vec![2, 30]
-        );
-        assert_eq!((k.sigmasks.pending, k.sigmasks.blocked), (None, None));
+        assert!(!k.exiting);
+        let masks = k.sigmasks(Pid::from(321)).unwrap();
+        assert_eq!(signals(masks.ignored), vec![13]);
+        assert_eq!(signals(masks.caught), vec![2, 30]);
+        assert_eq!((masks.pending, masks.blocked), (None, None));
+    }
+
+    #[test]
+    fn the_transcription_has_the_headers_offsets() {
+        // struct extern_proc (bsd/sys/proc.h), LP64, worked out by hand from the header.
+        let extern_proc = [
+            (offset_of!(ExternProc, p_vmspace), 16),
+            (offset_of!(ExternProc, p_flag), 32),
+            (offset_of!(ExternProc, p_stat), 36),
+            (offset_of!(ExternProc, p_pid), 40),
+            (offset_of!(ExternProc, user_stack), 56),
+            (offset_of!(ExternProc, p_debugger), 72),
+            (offset_of!(ExternProc, p_wchan), 96),
+            (offset_of!(ExternProc, p_realtimer), 120),
+            (offset_of!(ExternProc, p_rtime), 152),
+            (offset_of!(ExternProc, p_uticks), 168),
+            (offset_of!(ExternProc, p_traceflag), 192),
+            (offset_of!(ExternProc, p_tracep), 200),
+            (offset_of!(ExternProc, p_textvp), 216),
+            (offset_of!(ExternProc, p_sigmask), 228),
+            (offset_of!(ExternProc, p_sigignore), 232),
+            (offset_of!(ExternProc, p_sigcatch), 236),
+            (offset_of!(ExternProc, p_comm), 243),
+            (offset_of!(ExternProc, p_pgrp), 264),
+            (offset_of!(ExternProc, p_xstat), 280),
+            (offset_of!(ExternProc, p_ru), 288),
+            (size_of::<ExternProc>(), 296),
+        ];
+        // struct eproc and the structs in it (bsd/sys/sysctl.h, bsd/sys/vm.h), LP64.
+        let eproc = [
+            (offset_of!(Eproc, e_pcred), 16),
+            (size_of::<Pcred>(), 104),
+            (offset_of!(Eproc, e_ucred), 120),
+            (offset_of!(Ucred, cr_ngroups), 8),
+            (offset_of!(Ucred, cr_groups), 12),
+            (size_of::<Ucred>(), 76),
+            (offset_of!(Eproc, e_vm), 200),
+            (size_of::<Vmspace>(), 64),
+            (offset_of!(Eproc, e_ppid), 264),
+            (offset_of!(Eproc, e_pgid), 268),
+            (offset_of!(Eproc, e_tsess), 288),
+            (offset_of!(Eproc, e_wmesg), 296),
+            (offset_of!(Eproc, e_flag), 316),
+            (offset_of!(Eproc, e_login), 320),
+            (offset_of!(Eproc, e_spare), 332),
+            (size_of::<Eproc>(), 352),
+        ];
+        for (i, (got, want)) in extern_proc.into_iter().chain(eproc).enumerate() {
+            assert_eq!(got, want, "entry {i}");
+        }
+        assert_eq!(offset_of!(KinfoProc, kp_eproc), 296);
+        assert_eq!(size_of::<KinfoProc>(), 648);
     }
 
     #[test]
     fn zero_and_sixteen_groups() {
-        assert!(kinfo(&fixture(&[], 0, 0, 0)).unwrap().groups.is_empty());
+        let with = |ngroups: i16, groups: Vec<u32>| {
+            kinfo(&fixture(&Proc {
+                ngroups,
+                groups,
+                ..Proc::default()
+            }))
+        };
+        assert!(with(0, vec![]).unwrap().groups.is_empty());
         let sixteen: Vec<u32> = (500..516).collect();
-        assert_eq!(kinfo(&fixture(&sixteen, 16, 0, 0)).unwrap().groups, sixteen);
-        assert_eq!(
-            kinfo(&fixture(&[], 17, 0, 0)),
-            Err(DecodeError::BadGroupCount(17))
-        );
-        assert_eq!(
-            kinfo(&fixture(&[], -3, 0, 0)),
-            Err(DecodeError::BadGroupCount(-3))
-        );
+        assert_eq!(with(16, sixteen.clone()).unwrap().groups, sixteen);
+        assert_eq!(with(17, vec![]), Err(DecodeError::BadGroupCount(17)));
+        assert_eq!(with(-3, vec![]), Err(DecodeError::BadGroupCount(-3)));
     }
 
     #[test]
-    fn the_fixture_offsets_are_the_headers() {
-        // Worked out by hand from XNU's bsd/sys/proc.h and bsd/sys/sysctl.h (LP64),
-        // independently of `layout`: p_pid 40, p_sigignore 232, p_sigcatch 236,
-        // cr_ngroups 424, cr_groups 428, e_pgid 564, 648 bytes in all.
-        let buf = fixture(&[1000, 1001], 2, 0x11, 0x22);
-        assert_eq!(buf.len(), 648);
-        assert_eq!(buf[40..44], 321i32.to_ne_bytes());
-        assert_eq!(buf[232..236], 0x11u32.to_ne_bytes());
-        assert_eq!(buf[236..240], 0x22u32.to_ne_bytes());
-        assert_eq!(buf[424..426], 2i16.to_ne_bytes());
-        assert_eq!(buf[428..432], 1000u32.to_ne_bytes());
-        assert_eq!(buf[432..436], 1001u32.to_ne_bytes());
-        assert_eq!(buf[564..568], 320i32.to_ne_bytes());
+    fn an_exiting_process_or_zombie_has_no_masks() {
+        let pid = Pid::from(321);
+        // Exiting: P_WEXIT (0x2000) in p_flag, still SRUN, p_sigignore rewritten.
+        let exiting = Proc {
+            flag: 0x0000_2004,
+            ignored: ALL_BUT_KILL_AND_STOP,
+            ..Proc::default()
+        };
+        // A zombie: SZOMB (5). It has P_WEXIT too; left out here so each sign is
+        // tested alone.
+        let zombie = Proc {
+            stat: 5,
+            flag: 0x0000_0004,
+            ..exiting.clone()
+        };
+        for p in [exiting, zombie] {
+            let k = kinfo(&fixture(&p)).unwrap();
+            assert!(k.exiting);
+            assert!(matches!(k.sigmasks(pid), Err(Error::Zombie { pid: z }) if z == pid));
+            // The credential and process group are still there.
+            assert_eq!((k.groups.as_slice(), k.pgid), (&[20, 12][..], 320));
+        }
+    }
+
+    #[test]
+    fn signal_32_is_not_a_macos_signal() {
+        let k = kinfo(&fixture(&Proc {
+            ignored: u32::MAX,
+            caught: 1 << 31,
+            ..Proc::default()
+        }))
+        .unwrap();
+        let masks = k.sigmasks(Pid::from(321)).unwrap();
+        assert_eq!(signals(masks.ignored), (1..=31).collect::<Vec<_>>());
+        assert_eq!(signals(masks.caught), Vec::<i32>::new());
     }
 
     #[test]
     fn short_buffers_are_errors() {
-        let buf = fixture(&[1], 1, 0, 0);
+        let buf = fixture(&Proc::default());
         for len in [0, 8, 647] {
             assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated(len)));
+        }
+    }
+
+    /// `getpgid`/`getsid` as `bsd/kern/kern_prot.c` answers: the id for a process
+    /// `proc_find` can reference, ESRCH (`NoSuchProcess`) for any other.
+    fn id_call(pid: Pid, findable: bool, id: i32) -> Result<i32> {
+        if findable {
+            Ok(id)
+        } else {
+            Err(Error::NoSuchProcess { pid })
+        }
+    }
+
+    #[test]
+    fn an_exiting_process_has_a_group_and_no_session() {
+        let pid = Pid::from(321);
+        let dying = || {
+            kinfo(&fixture(&Proc {
+                flag: 0x0000_2004,
+                ..Proc::default()
+            }))
+            .map_err(|_| Error::NoSuchProcess { pid })
+        };
+        let pgid = process_id(pid, IdCall::ProcessGroup, id_call(pid, false, 0), dying);
+        assert_eq!(pgid.unwrap(), Pid::from(320));
+        let sid = process_id(pid, IdCall::Session, id_call(pid, false, 0), dying);
+        assert!(matches!(sid, Err(Error::Zombie { pid: z }) if z == pid));
+    }
+
+    #[test]
+    fn live_gone_and_reused_pids() {
+        let pid = Pid::from(321);
+        let unread = || -> Result<Kinfo> { panic!("kinfo_proc read for a live process") };
+        for which in [IdCall::ProcessGroup, IdCall::Session] {
+            // Found by proc_find: its own answer, the kinfo_proc unread.
+            let live = process_id(pid, which, id_call(pid, true, 300), unread);
+            assert_eq!(live.unwrap(), Pid::from(300));
+            // Reaped: KERN_PROC_PID replies with nothing.
+            let gone = process_id(pid, which, id_call(pid, false, 0), || {
+                Err(Error::NoSuchProcess { pid })
+            });
+            assert!(matches!(gone, Err(Error::NoSuchProcess { .. })));
+            // Reaped, and the pid already names a new, live process.
+            let reused = process_id(pid, which, id_call(pid, false, 0), || {
+                kinfo(&fixture(&Proc::default())).map_err(|_| Error::NoSuchProcess { pid })
+            });
+            assert!(matches!(reused, Err(Error::NoSuchProcess { .. })));
+            // Any other failure of the call stands.
+            let denied = process_id(pid, which, Err(Error::AccessDenied { pid }), unread);
+            assert!(matches!(denied, Err(Error::AccessDenied { .. })));
         }
     }
 
@@ -419,11 +701,22 @@ mod tests {
 
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn fixtures_round_trip(groups in proptest::collection::vec(any::<u32>(), 0..=16), ign in any::<u32>(), cgt in any::<u32>()) {
-            let k = kinfo(&fixture(&groups, groups.len() as i16, ign, cgt)).unwrap();
+        fn fixtures_round_trip(
+            groups in proptest::collection::vec(any::<u32>(), 0..=16),
+            ign in any::<u32>(),
+            cgt in any::<u32>(),
+        ) {
+            let p = Proc {
+                ngroups: groups.len() as i16,
+                groups: groups.clone(),
+                ignored: ign,
+                caught: cgt,
+                ..Proc::default()
+            };
+            let k = kinfo(&fixture(&p)).unwrap();
             prop_assert_eq!(&k.groups, &groups);
-            prop_assert_eq!(k.sigmasks.ignored, Some(SigSet::from_bits(u128::from(ign))));
-            prop_assert_eq!(k.sigmasks.caught, Some(SigSet::from_bits(u128::from(cgt))));
+            prop_assert_eq!(k.ignored, SigSet::from_bits(u128::from(ign & 0x7fff_ffff)));
+            prop_assert_eq!(k.caught, SigSet::from_bits(u128::from(cgt & 0x7fff_ffff)));
         }
     }
 }

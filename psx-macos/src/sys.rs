@@ -5,13 +5,15 @@ use std::mem::size_of;
 
 use psx_core::{oneshot, Attr, Backend, Error, Pid, Result, SignalMasks, Target};
 
-use crate::decode::{self, layout, Kinfo};
+use crate::decode::{self, layout, IdCall, Kinfo};
 
 // The libc crate's primitive types agree with the transcription.
 const _: () = {
     assert!(size_of::<libc::sigset_t>() == 4);
     assert!(size_of::<libc::pid_t>() == 4 && size_of::<libc::gid_t>() == 4);
     assert!(size_of::<libc::timeval>() == 16 && size_of::<libc::dev_t>() == 4);
+    // `sysctl_prochandle` (bsd/kern/kern_sysctl.c) answers a 32-bit caller with
+    // `user32_kinfo_proc`, another layout: only 64-bit callers get the LP64 one.
     assert!(size_of::<*const u8>() == 8);
     assert!(libc::CTL_KERN == 1 && libc::KERN_PROC == 14 && libc::KERN_PROC_PID == 1);
     assert!(size_of::<libc::itimerval>() == 2 * size_of::<decode::Timeval>());
@@ -41,7 +43,8 @@ fn read_kinfo(pid: Pid) -> Result<Kinfo> {
     if ret != 0 {
         return Err(Error::last_os_error(pid));
     }
-    // A pid that names no process: success with nothing.
+    // A pid that names no process: `sysctl_prochandle` (bsd/kern/kern_sysctl.c) copies
+    // nothing out and succeeds.
     if len == 0 {
         return Err(Error::NoSuchProcess { pid });
     }
@@ -51,19 +54,28 @@ fn read_kinfo(pid: Pid) -> Result<Kinfo> {
     })
 }
 
-fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
-    match oneshot::cached(pid, || read_kinfo(pid), |k| Ok(pick(k))) {
+fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> Result<R>) -> Result<R> {
+    match oneshot::cached(pid, || read_kinfo(pid), &pick) {
         Some(result) => result,
-        None => read_kinfo(pid).map(|k| pick(&k)),
+        None => read_kinfo(pid).and_then(|k| pick(&k)),
     }
 }
 
-fn id_result(pid: Pid, id: libc::pid_t) -> Result<Pid> {
-    if id < 0 {
+/// `getpgid(2)` or `getsid(2)`; on ESRCH, the `kinfo_proc` (see [`decode::process_id`]).
+fn process_id(pid: Pid, which: IdCall) -> Result<Pid> {
+    // SAFETY: getpgid and getsid take a pid and touch no memory of ours.
+    let id = unsafe {
+        match which {
+            IdCall::ProcessGroup => libc::getpgid(pid.as_raw()),
+            IdCall::Session => libc::getsid(pid.as_raw()),
+        }
+    };
+    let called = if id < 0 {
         Err(Error::last_os_error(pid))
     } else {
-        Ok(Pid::from(id))
-    }
+        Ok(id)
+    };
+    decode::process_id(pid, which, called, || with_kinfo(pid, |k| Ok(k.clone())))
 }
 
 impl Backend for MacOs {
@@ -86,11 +98,11 @@ impl Backend for MacOs {
     }
 
     fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-        with_kinfo(target.pid, |k| k.groups.clone())
+        with_kinfo(target.pid, |k| Ok(k.groups.clone()))
     }
 
     fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
-        with_kinfo(target.pid, |k| k.sigmasks)
+        with_kinfo(target.pid, |k| k.sigmasks(target.pid))
     }
 
     fn pgid(target: Target<'_, ()>) -> Result<Pid> {
@@ -98,12 +110,10 @@ impl Backend for MacOs {
         if let Some(result) = oneshot::cached(pid, || read_kinfo(pid), |k| Ok(Pid::from(k.pgid))) {
             return result;
         }
-        // SAFETY: getpgid takes a pid and touches no memory of ours.
-        id_result(pid, unsafe { libc::getpgid(pid.as_raw()) })
+        process_id(pid, IdCall::ProcessGroup)
     }
 
     fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        // SAFETY: getsid takes a pid and touches no memory of ours.
-        id_result(target.pid, unsafe { libc::getsid(target.pid.as_raw()) })
+        process_id(target.pid, IdCall::Session)
     }
 }
