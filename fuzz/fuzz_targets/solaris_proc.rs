@@ -6,7 +6,6 @@ use psx_solaris::decode;
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode::cred_groups(data);
-    let _ = decode::psinfo_ids(data);
     let _ = decode::status_masks(data);
     let _ = decode::sigact(data);
     // The two files `sigmasks` reads, split at a point the first byte chooses.

@@ -186,8 +186,38 @@ mod names {
         target_os = "openbsd"
     ))]
     pub(super) const EXTRA: &[(i32, &str)] = table![SIGEMT, SIGINFO];
-    #[cfg(any(target_os = "solaris", target_os = "illumos"))]
-    pub(super) const EXTRA: &[(i32, &str)] = table![SIGEMT, SIGPWR];
+    /// Solaris and illumos number their own signals past 31 (`sys/iso/signal_iso.h`);
+    /// the libc crate names few of them, so the numbers are written here.
+    #[cfg(target_os = "illumos")]
+    pub(super) const EXTRA: &[(i32, &str)] = &[
+        (libc::SIGEMT, "SIGEMT"),
+        (libc::SIGPWR, "SIGPWR"),
+        (32, "SIGWAITING"),
+        (33, "SIGLWP"),
+        (34, "SIGFREEZE"),
+        (35, "SIGTHAW"),
+        (36, "SIGCANCEL"),
+        (37, "SIGLOST"),
+        (38, "SIGXRES"),
+        (39, "SIGJVM1"),
+        (40, "SIGJVM2"),
+        (41, "SIGINFO"),
+    ];
+    /// Solaris shares 32..=40 with illumos; its 41 and up are not in any public header.
+    #[cfg(target_os = "solaris")]
+    pub(super) const EXTRA: &[(i32, &str)] = &[
+        (libc::SIGEMT, "SIGEMT"),
+        (libc::SIGPWR, "SIGPWR"),
+        (32, "SIGWAITING"),
+        (33, "SIGLWP"),
+        (34, "SIGFREEZE"),
+        (35, "SIGTHAW"),
+        (36, "SIGCANCEL"),
+        (37, "SIGLOST"),
+        (38, "SIGXRES"),
+        (39, "SIGJVM1"),
+        (40, "SIGJVM2"),
+    ];
     #[cfg(not(any(
         target_os = "linux",
         target_os = "android",
@@ -230,7 +260,10 @@ mod names {
     }
 
     /// `kill -l`'s name for real-time signal `sig` in `min..=max`.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android", target_os = "illumos")),
+        allow(dead_code)
+    )]
     pub(super) fn realtime_name(sig: i32, min: i32, max: i32) -> String {
         let from_min = sig - min;
         if from_min > (max - min) / 2 {
@@ -246,7 +279,22 @@ mod names {
         }
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    /// illumos's real-time signals, `_SIGRTMIN` 42 to `_SIGRTMAX` 73
+    /// (`sys/iso/signal_iso.h`), named as its libc's `str2sig` names them.
+    #[cfg(target_os = "illumos")]
+    pub(super) fn realtime(sig: i32) -> Option<&'static str> {
+        use std::sync::OnceLock;
+        const MIN: i32 = 42;
+        const MAX: i32 = 73;
+        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| (MIN..=MAX).map(|n| realtime_name(n, MIN, MAX)).collect());
+        usize::try_from(sig.checked_sub(MIN)?)
+            .ok()
+            .and_then(|i| names.get(i))
+            .map(String::as_str)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "illumos")))]
     pub(super) fn realtime(_sig: i32) -> Option<&'static str> {
         None
     }
@@ -328,5 +376,12 @@ mod tests {
             ("SIGRTMIN+47", "SIGRTMAX-46")
         );
         assert_eq!(mips[94], "SIGRTMAX");
+        // illumos: 42..=73 (sys/iso/signal_iso.h), split as its str2sig splits them.
+        let illumos = all(42, 73);
+        assert_eq!(
+            (illumos[15].as_str(), illumos[16].as_str()),
+            ("SIGRTMIN+15", "SIGRTMAX-15")
+        );
+        assert_eq!(illumos[31], "SIGRTMAX");
     }
 }

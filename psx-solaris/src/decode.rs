@@ -1,150 +1,124 @@
 //! Pure decoding for Solaris and illumos, tested on every host: the binary files of
-//! `/proc/<pid>`.
+//! `/proc/<pid>`, and what a failed `getpgid`/`getsid` means.
 //!
 //! Layouts: `usr/src/uts/common/sys/procfs.h` (illumos; Solaris 11 keeps the same
 //! offsets for these fields, its `lwpstatus_t` naming the byte after `pr_cursig`
-//! `pr_adi` where illumos has `pr_pad1`), for the LP64 data model: `prcred_t`, the head
-//! of `pstatus_t` and of its `lwpstatus_t`, the head of `psinfo_t`, and `struct sigaction`
-//! (`sys/signal.h`). They are transcribed below as `#[repr(C)]` mirrors (pointers and
-//! `long` as 64-bit integers, so the layout is the target's on any host) and the
-//! compiler computes the offsets; compile-time assertions pin them to the values worked
-//! out by hand from the headers. The libc crate has none of the procfs structs; `sys.rs`
-//! checks `struct sigaction`, `siginfo_t` and `sigset_t` against it on the target.
+//! `pr_adi` where illumos has `pr_pad1`): `prcred_t`, the head of `pstatus_t` and of its
+//! `lwpstatus_t`, and `struct sigaction` (`sys/signal.h`), for the LP64 data model. The
+//! kernel serves each reader the layout of the reader's own data model (`prread` in
+//! `usr/src/uts/common/fs/proc/prvnops.c` chooses by the caller's `p_model`), and
+//! psx's Solaris and illumos targets are 64-bit.
+//!
+//! The layouts are byte offsets built field by field from the headers with the LP64
+//! sizes, not `#[repr(C)]` mirrors: a mirror made of host types lays out the host's
+//! struct (a `u64` is 4-byte aligned on i686), while these are the target's bytes on
+//! any host. Compile-time assertions pin them to the offsets worked out by hand; the
+//! tests write their fixtures at those literal offsets; `sys.rs` checks them again on
+//! the target against structs laid out by the compiler from the libc crate's C types.
 
-use core::mem::{offset_of, size_of};
+use std::io;
 
-use psx_core::{SigSet, SignalMasks};
+use psx_core::{Error, Pid, Result, SigSet, SignalMasks};
 
-/// `sigset_t`, `fltset_t`: 4 x `uint32_t`.
-type Set4 = [u32; 4];
-/// `timestruc_t` (LP64): `time_t tv_sec; long tv_nsec`.
-type Timestruc = [i64; 2];
-
-/// `siginfo_t` (LP64): 256 bytes (`SI_MAXSZ`), 8-byte aligned.
-#[repr(C, align(8))]
-pub struct Siginfo(pub [u8; 256]);
-
-/// The head of `lwpstatus_t`, up to `pr_lwphold`.
-#[repr(C)]
-pub struct LwpstatusHead {
-    /// `int pr_flags`.
-    pub pr_flags: i32,
-    /// `id_t pr_lwpid`.
-    pub pr_lwpid: i32,
-    /// `short pr_why, pr_what, pr_cursig, pr_pad1`.
-    pub pr_shorts: [i16; 4],
-    /// `siginfo_t pr_info`.
-    pub pr_info: Siginfo,
-    /// `sigset_t pr_lwppend`.
-    pub pr_lwppend: Set4,
-    /// `sigset_t pr_lwphold`: signals the lwp has blocked.
-    pub pr_lwphold: Set4,
-}
-
-/// The head of `pstatus_t`, up to `pr_lwp`'s `pr_lwphold`.
-#[repr(C)]
-pub struct PstatusHead {
-    /// `int pr_flags, pr_nlwp; pid_t pr_pid, pr_ppid, pr_pgid, pr_sid; id_t pr_aslwpid, pr_agentid`.
-    pub pr_ids: [i32; 8],
-    /// `sigset_t pr_sigpend`: signals pending for the process.
-    pub pr_sigpend: Set4,
-    /// `uintptr_t pr_brkbase; size_t pr_brksize; uintptr_t pr_stkbase; size_t pr_stksize`.
-    pub pr_mem: [u64; 4],
-    /// `timestruc_t pr_utime, pr_stime, pr_cutime, pr_cstime`.
-    pub pr_times: [Timestruc; 4],
-    /// `sigset_t pr_sigtrace`.
-    pub pr_sigtrace: Set4,
-    /// `fltset_t pr_flttrace`.
-    pub pr_flttrace: Set4,
-    /// `sysset_t pr_sysentry, pr_sysexit` (16 words each).
-    pub pr_sysset: [[u32; 16]; 2],
-    /// `char pr_dmodel; char pr_pad[3]`.
-    pub pr_dmodel: [u8; 4],
-    /// `taskid_t pr_taskid; projid_t pr_projid; int pr_nzomb; zoneid_t pr_zoneid`.
-    pub pr_more_ids: [i32; 4],
-    /// `int pr_filler[15]`.
-    pub pr_filler: [i32; 15],
-    /// `lwpstatus_t pr_lwp`: the representative lwp.
-    pub pr_lwp: LwpstatusHead,
-}
-
-/// `prcred_t` (`/proc/<pid>/cred`): `pr_groups` is declared with one slot and runs on
-/// past the struct for `pr_ngroups` entries.
-#[repr(C)]
-pub struct Prcred {
-    /// `uid_t pr_euid, pr_ruid, pr_suid; gid_t pr_egid, pr_rgid, pr_sgid`.
-    pub pr_ids: [u32; 6],
-    /// `int pr_ngroups`.
-    pub pr_ngroups: i32,
-    /// `gid_t pr_groups[1]`.
-    pub pr_groups: [u32; 1],
-}
-
-/// The head of `psinfo_t` (`/proc/<pid>/psinfo`), up to `pr_sid`.
-#[repr(C)]
-pub struct PsinfoHead {
-    /// `int pr_flag; int pr_nlwp; pid_t pr_pid; pid_t pr_ppid`.
-    pub pr_head: [i32; 4],
-    /// `pid_t pr_pgid`: the process group.
-    pub pr_pgid: i32,
-    /// `pid_t pr_sid`: the session.
-    pub pr_sid: i32,
-}
-
-/// `struct sigaction` (`sys/signal.h`, LP64), one per signal in `/proc/<pid>/sigact`.
-#[repr(C)]
-pub struct Sigaction {
-    /// `int sa_flags`.
-    pub sa_flags: i32,
-    /// `union { void (*_handler)(); void (*_sigaction)(int, siginfo_t *, void *); }`:
-    /// `SIG_DFL` (0), `SIG_IGN` (1) or a handler's address.
-    pub sa_handler: u64,
-    /// `sigset_t sa_mask`.
-    pub sa_mask: Set4,
-}
-
-/// Offsets decoding reads.
+/// Byte offsets and sizes in the LP64 structs, each field placed after the one before
+/// it as the C compiler places it.
 pub mod layout {
-    use super::*;
-    /// `pstatus_t.pr_sigpend`.
-    pub const PR_SIGPEND: usize = offset_of!(PstatusHead, pr_sigpend);
-    /// `pstatus_t.pr_lwp.pr_lwphold`.
-    pub const PR_LWPHOLD: usize =
-        offset_of!(PstatusHead, pr_lwp) + offset_of!(LwpstatusHead, pr_lwphold);
-    /// Bytes of `pstatus_t` psx needs.
-    pub const PSTATUS_HEAD: usize = size_of::<PstatusHead>();
-    /// `prcred_t.pr_ngroups`.
-    pub const PR_NGROUPS: usize = offset_of!(Prcred, pr_ngroups);
-    /// `prcred_t.pr_groups`: runs on past the struct for `pr_ngroups` entries.
-    pub const PR_GROUPS: usize = offset_of!(Prcred, pr_groups);
-    /// `sizeof(prcred_t)`: the least the kernel writes, even with no groups.
-    pub const PRCRED_SIZE: usize = size_of::<Prcred>();
-    /// `psinfo_t.pr_pgid`.
-    pub const PSINFO_PGID: usize = offset_of!(PsinfoHead, pr_pgid);
-    /// `psinfo_t.pr_sid`.
-    pub const PSINFO_SID: usize = offset_of!(PsinfoHead, pr_sid);
-    /// `sizeof(struct sigaction)`.
-    pub const SIGACTION_SIZE: usize = size_of::<Sigaction>();
-    /// `struct sigaction.sa_handler`.
-    pub const SA_HANDLER: usize = offset_of!(Sigaction, sa_handler);
+    /// `int`, `pid_t`, `id_t`, `uid_t`, `gid_t`, `taskid_t`, `projid_t`, `zoneid_t`.
+    pub const INT: usize = 4;
+    /// `short`.
+    pub const SHORT: usize = 2;
+    /// `long`, `size_t`, `uintptr_t`, `time_t` and pointers in LP64, and their alignment.
+    pub const LONG: usize = 8;
+    /// `sigset_t`: `unsigned int __sigbits[4]` (`sys/signal.h`).
+    pub const SIGSET_SIZE: usize = 16;
+    /// `fltset_t`: `unsigned int word[4]` (`sys/fault.h`).
+    pub const FLTSET_SIZE: usize = 16;
+    /// `sysset_t`: `unsigned int word[16]` (`sys/syscall.h`).
+    pub const SYSSET_SIZE: usize = 64;
+    /// `timestruc_t` (`struct timespec`): `time_t tv_sec; long tv_nsec`.
+    pub const TIMESTRUC_SIZE: usize = 2 * LONG;
+    /// `siginfo_t`: `SI_MAXSZ`, 256 bytes for `_LP64` (`sys/siginfo.h`).
+    pub const SIGINFO_SIZE: usize = 256;
+
+    /// `offset` rounded up to the alignment of a `long` or pointer.
+    const fn long_aligned(offset: usize) -> usize {
+        offset.next_multiple_of(LONG)
+    }
+
+    /// `pstatus_t.pr_sigpend`, signals pending for the process: after `int pr_flags,
+    /// pr_nlwp; pid_t pr_pid, pr_ppid, pr_pgid, pr_sid; id_t pr_aslwpid, pr_agentid`.
+    pub const PR_SIGPEND: usize = 8 * INT;
+    /// `pr_brkbase`, then `pr_brksize`, `pr_stkbase`, `pr_stksize`: four longs.
+    const PR_BRKBASE: usize = long_aligned(PR_SIGPEND + SIGSET_SIZE);
+    /// `pr_utime`, then `pr_stime`, `pr_cutime`, `pr_cstime`.
+    const PR_UTIME: usize = PR_BRKBASE + 4 * LONG;
+    /// `pr_sigtrace`, then `fltset_t pr_flttrace; sysset_t pr_sysentry, pr_sysexit`.
+    const PR_SIGTRACE: usize = PR_UTIME + 4 * TIMESTRUC_SIZE;
+    /// `char pr_dmodel; char pr_pad[3]`, then `pr_taskid, pr_projid, pr_nzomb, pr_zoneid`.
+    const PR_DMODEL: usize = PR_SIGTRACE + SIGSET_SIZE + FLTSET_SIZE + 2 * SYSSET_SIZE;
+    /// `int pr_filler[15]`.
+    const PR_FILLER: usize = PR_DMODEL + 4 + 4 * INT;
+    /// `pstatus_t.pr_lwp`, the representative lwp's `lwpstatus_t` (long-aligned: it
+    /// holds longs and pointers).
+    pub const PR_LWP: usize = long_aligned(PR_FILLER + 15 * INT);
+    /// `lwpstatus_t.pr_info`, a long-aligned `siginfo_t`: after `int pr_flags; id_t
+    /// pr_lwpid; short pr_why, pr_what, pr_cursig, pr_pad1`.
+    pub const LWP_PR_INFO: usize = long_aligned(2 * INT + 4 * SHORT);
+    /// `lwpstatus_t.pr_lwppend`, within the `lwpstatus_t`.
+    pub const LWP_PR_LWPPEND: usize = LWP_PR_INFO + SIGINFO_SIZE;
+    /// `pstatus_t.pr_lwp.pr_lwppend`: signals pending for the representative lwp.
+    pub const PR_LWPPEND: usize = PR_LWP + LWP_PR_LWPPEND;
+    /// `pstatus_t.pr_lwp.pr_lwphold`: signals the representative lwp has blocked.
+    pub const PR_LWPHOLD: usize = PR_LWPPEND + SIGSET_SIZE;
+    /// The bytes of `pstatus_t` psx reads: up to the end of `pr_lwphold`.
+    pub const PSTATUS_NEEDED: usize = PR_LWPHOLD + SIGSET_SIZE;
+
+    /// `prcred_t.pr_ngroups`: after `uid_t pr_euid, pr_ruid, pr_suid; gid_t pr_egid,
+    /// pr_rgid, pr_sgid`.
+    pub const PR_NGROUPS: usize = 6 * INT;
+    /// `prcred_t.pr_groups`: declared `gid_t[1]`, running on past the struct.
+    pub const PR_GROUPS: usize = PR_NGROUPS + INT;
+    /// `sizeof(prcred_t)` (only 4-byte fields): the least `pr_read_cred` writes.
+    pub const PRCRED_SIZE: usize = PR_GROUPS + INT;
+
+    /// `struct sigaction.sa_flags`.
+    pub const SA_FLAGS: usize = 0;
+    /// `struct sigaction._funcptr`: `SIG_DFL`, `SIG_IGN` or the handler's address.
+    pub const SA_HANDLER: usize = long_aligned(SA_FLAGS + INT);
+    /// `struct sigaction.sa_mask`.
+    pub const SA_MASK: usize = SA_HANDLER + LONG;
+    /// `sizeof(struct sigaction)`: LP64 has no `sa_resv[2]`.
+    pub const SIGACTION_SIZE: usize = long_aligned(SA_MASK + SIGSET_SIZE);
 }
 
-// The offsets the headers give for LP64, worked out by hand: a wrong transcription
+// The LP64 offsets worked out by hand from the headers: a slip in the arithmetic above
 // fails the build on every host.
 const _: () = {
     assert!(layout::PR_SIGPEND == 32);
-    assert!(offset_of!(PstatusHead, pr_lwp) == 384);
-    assert!(offset_of!(LwpstatusHead, pr_info) == 16);
-    assert!(layout::PR_LWPHOLD == 672);
-    assert!(layout::PSTATUS_HEAD == 688);
+    assert!(layout::PR_LWP == 384);
+    assert!(layout::LWP_PR_INFO == 16 && layout::LWP_PR_LWPPEND == 272);
+    assert!(layout::PR_LWPPEND == 656 && layout::PR_LWPHOLD == 672);
+    assert!(layout::PSTATUS_NEEDED == 688);
     assert!(layout::PR_NGROUPS == 24 && layout::PR_GROUPS == 28 && layout::PRCRED_SIZE == 32);
-    assert!(layout::PSINFO_PGID == 16 && layout::PSINFO_SID == 20);
-    assert!(layout::SIGACTION_SIZE == 32 && layout::SA_HANDLER == 8);
+    assert!(layout::SA_HANDLER == 8 && layout::SA_MASK == 16 && layout::SIGACTION_SIZE == 32);
 };
 
-/// `SIG_DFL` and `SIG_IGN` (`sys/signal.h`).
+/// `SIG_DFL` and `SIG_IGN` (`sys/iso/signal_iso.h`).
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
+
+/// The `errno` values this crate tells apart (`sys/errno.h`: the same numbers on
+/// Solaris, illumos and Linux).
+pub mod errno {
+    /// Not owner.
+    pub const EPERM: i32 = 1;
+    /// No such process.
+    pub const ESRCH: i32 = 3;
+    /// Permission denied.
+    pub const EACCES: i32 = 13;
+    /// Invalid argument.
+    pub const EINVAL: i32 = 22;
+}
 
 /// Why a `/proc` file could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,28 +197,35 @@ pub fn cred_groups(buf: &[u8]) -> Result<Vec<u32>, DecodeError> {
         .collect()
 }
 
-/// `(pr_pgid, pr_sid)` from `/proc/<pid>/psinfo`.
-pub fn psinfo_ids(buf: &[u8]) -> Result<(i32, i32), DecodeError> {
-    let ids = i32_at(buf, layout::PSINFO_PGID).zip(i32_at(buf, layout::PSINFO_SID));
-    ids.ok_or(DecodeError::Truncated {
-        what: "psinfo",
-        len: buf.len(),
-    })
+/// The signal sets of `/proc/<pid>/status` (`pstatus_t`), as `prgetstatus` and
+/// `prgetlwpstatus` (`usr/src/uts/common/fs/proc/prsubr.c`) fill them: the lwp's sets
+/// are those of the lwp `prchoose` picks (the agent lwp if there is one, else one
+/// chosen by its state), not necessarily lwp 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusMasks {
+    /// `pr_lwp.pr_lwppend`: the lwp's own `t_sig`.
+    pub lwp_pending: SigSet,
+    /// `pr_sigpend`: the process's `p_sig`, signals sent to the process as a whole.
+    pub process_pending: SigSet,
+    /// `pr_lwp.pr_lwphold`: the lwp's `t_hold`.
+    pub lwp_blocked: SigSet,
 }
 
-/// `(pending, blocked)` from `/proc/<pid>/status`: the process's `pr_sigpend` and the
-/// representative lwp's `pr_lwphold`.
-pub fn status_masks(buf: &[u8]) -> Result<(SigSet, SigSet), DecodeError> {
+/// The signal sets from `/proc/<pid>/status`.
+pub fn status_masks(buf: &[u8]) -> Result<StatusMasks, DecodeError> {
     let truncated = DecodeError::Truncated {
         what: "status",
         len: buf.len(),
     };
-    if buf.len() < layout::PSTATUS_HEAD {
+    if buf.len() < layout::PSTATUS_NEEDED {
         return Err(truncated);
     }
-    set_at(buf, layout::PR_SIGPEND)
-        .zip(set_at(buf, layout::PR_LWPHOLD))
-        .ok_or(truncated)
+    let set = |at| set_at(buf, at).ok_or(truncated.clone());
+    Ok(StatusMasks {
+        lwp_pending: set(layout::PR_LWPPEND)?,
+        process_pending: set(layout::PR_SIGPEND)?,
+        lwp_blocked: set(layout::PR_LWPHOLD)?,
+    })
 }
 
 /// `(ignored, caught)` from `/proc/<pid>/sigact`: entry N-1 is signal N (the kernel
@@ -270,16 +251,43 @@ pub fn sigact(buf: &[u8]) -> Result<(SigSet, SigSet), DecodeError> {
     Ok((ignored, caught))
 }
 
-/// The masks from `status` and `sigact` together.
+/// The masks from `status` and `sigact` together, with Linux's meaning of each field:
+/// `pending` is the (representative) thread's own set and `process_pending` the
+/// process-wide one, as `SigPnd` and `ShdPnd` are.
 pub fn sigmasks(status: &[u8], sigact_bytes: &[u8]) -> Result<SignalMasks, DecodeError> {
-    let (pending, blocked) = status_masks(status)?;
+    let sets = status_masks(status)?;
     let (ignored, caught) = sigact(sigact_bytes)?;
     Ok(SignalMasks {
-        pending: Some(pending),
-        blocked: Some(blocked),
+        pending: Some(sets.lwp_pending),
+        blocked: Some(sets.lwp_blocked),
         ignored: Some(ignored),
         caught: Some(caught),
-        process_pending: None,
+        process_pending: Some(sets.process_pending),
+    })
+}
+
+/// The answer of `getpgid(2)` or `getsid(2)` for `pid`: `ret` is what the call
+/// returned, `errnum` the thread's errno after it (looked at only when `ret` is
+/// negative).
+///
+/// illumos `pgrpsys` (`usr/src/uts/common/syscall/pgrpsys.c`, flags 2 and 4) fails
+/// in two ways only, and never for permission: `EINVAL` for a pid below 0 or at or
+/// above `maxpid`, which no process can have (`/proc` has no entry for it either), and
+/// `ESRCH` when `prfind` finds no process in the caller's zone (or one still being
+/// created). Both are [`Error::NoSuchProcess`]. `prfind` still finds a zombie
+/// (`pid_prinactive` is set only when it is reaped, by `pid_exit` in
+/// `usr/src/uts/common/os/pid.c`), so a zombie's group and session are answered.
+pub fn pgrpsys_result(pid: Pid, ret: i32, errnum: i32) -> Result<Pid> {
+    if ret >= 0 {
+        return Ok(Pid::from(ret));
+    }
+    Err(match errnum {
+        errno::ESRCH | errno::EINVAL => Error::NoSuchProcess { pid },
+        errno::EPERM | errno::EACCES => Error::AccessDenied { pid },
+        other => Error::Os {
+            pid,
+            source: io::Error::from_raw_os_error(other),
+        },
     })
 }
 
@@ -288,25 +296,70 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// A `prcred_t` with `groups` following it, as procfs writes `/proc/<pid>/cred`
-    /// (`sizeof(prcred_t)` at least, that is one group slot even when there are none).
+    fn put_u32(buf: &mut [u8], at: usize, value: u32) {
+        buf[at..at + 4].copy_from_slice(&value.to_ne_bytes());
+    }
+
+    fn put_u64(buf: &mut [u8], at: usize, value: u64) {
+        buf[at..at + 8].copy_from_slice(&value.to_ne_bytes());
+    }
+
+    /// A `sigset_t`: four `uint32_t`, signals 1..=32 in the first.
+    fn put_set(buf: &mut [u8], at: usize, words: [u32; 4]) {
+        for (i, w) in words.into_iter().enumerate() {
+            put_u32(buf, at + 4 * i, w);
+        }
+    }
+
+    /// `/proc/<pid>/cred` as `pr_read_cred` (`usr/src/uts/common/fs/proc/prvnops.c`)
+    /// writes it: a `prcred_t` (`sys/procfs.h`, LP64: six 4-byte ids at 0..24,
+    /// `int pr_ngroups` at 24, `gid_t pr_groups[1]` at 28, 32 bytes in all), the
+    /// groups running on past it; `sizeof(prcred_t)` even with no groups.
     fn cred(groups: &[u32], claimed: i32) -> Vec<u8> {
-        let mut buf = Vec::new();
-        for id in [100u32, 100, 100, 10, 10, 10] {
-            buf.extend_from_slice(&id.to_ne_bytes());
+        let mut buf = vec![0u8; 28 + 4 * groups.len().max(1)];
+        for (i, id) in [100u32, 101, 102, 10, 11, 12].into_iter().enumerate() {
+            put_u32(&mut buf, 4 * i, id); // pr_euid, pr_ruid, pr_suid, pr_egid, pr_rgid, pr_sgid
         }
-        buf.extend_from_slice(&claimed.to_ne_bytes());
-        for g in groups {
-            buf.extend_from_slice(&g.to_ne_bytes());
+        put_u32(&mut buf, 24, claimed as u32); // pr_ngroups
+        for (i, &g) in groups.iter().enumerate() {
+            put_u32(&mut buf, 28 + 4 * i, g); // pr_groups[i]
         }
-        if groups.is_empty() {
-            buf.extend_from_slice(&0u32.to_ne_bytes());
+        buf
+    }
+
+    /// `/proc/<pid>/status` as `prgetstatus` fills it: a `pstatus_t` (`sys/procfs.h`,
+    /// LP64), of which psx reads `pr_sigpend` at 32 and, in `pr_lwp` at 384 (an
+    /// `lwpstatus_t`: `pr_info` at 16 in it is a 256-byte `siginfo_t`), `pr_lwppend`
+    /// at 384 + 272 = 656 and `pr_lwphold` at 384 + 288 = 672: 688 bytes at least.
+    /// Every other byte is 0xCC filler, so a read at a wrong offset sees filler.
+    fn pstatus(sigpend: [u32; 4], lwppend: [u32; 4], lwphold: [u32; 4]) -> Vec<u8> {
+        let mut buf = vec![0xCCu8; 1000];
+        put_set(&mut buf, 32, sigpend); // pstatus_t.pr_sigpend
+        put_set(&mut buf, 656, lwppend); // pr_lwp (384) + lwpstatus_t.pr_lwppend (272)
+        put_set(&mut buf, 672, lwphold); // pr_lwp (384) + lwpstatus_t.pr_lwphold (288)
+        buf
+    }
+
+    /// `/proc/<pid>/sigact` as `pr_read_sigact` writes it: one `struct sigaction`
+    /// (`sys/signal.h`, LP64: `int sa_flags` at 0, 4 bytes of padding, the handler
+    /// union at 8, `sigset_t sa_mask` at 16, 32 bytes in all) per signal 1..=n. The
+    /// flags, padding and mask are set to non-zero values, as a real entry's can be,
+    /// so a handler read at a wrong offset is wrong.
+    fn sigact_file(handlers: &[u64]) -> Vec<u8> {
+        let mut buf = vec![0u8; 32 * handlers.len()];
+        for (i, &h) in handlers.iter().enumerate() {
+            let entry = &mut buf[32 * i..32 * (i + 1)];
+            put_u32(entry, 0, 0x4 | 0x8); // sa_flags: SA_RESTART | SA_SIGINFO
+            put_u32(entry, 4, 0xDDDD_DDDD); // padding before the pointer
+            put_u64(entry, 8, h); // sa_handler / sa_sigaction
+            put_set(entry, 16, [u32::MAX; 4]); // sa_mask
         }
         buf
     }
 
     #[test]
     fn cred_with_0_1_and_32_groups() {
+        assert_eq!(cred(&[], 0).len(), 32, "sizeof(prcred_t)");
         assert_eq!(cred_groups(&cred(&[], 0)), Ok(vec![]));
         assert_eq!(cred_groups(&cred(&[14], 1)), Ok(vec![14]));
         let many: Vec<u32> = (100..132).collect();
@@ -336,63 +389,67 @@ mod tests {
     }
 
     #[test]
-    fn psinfo_pgid_and_sid() {
-        let mut buf = vec![0u8; 416];
-        buf[16..20].copy_from_slice(&77i32.to_ne_bytes());
-        buf[20..24].copy_from_slice(&70i32.to_ne_bytes());
-        assert_eq!(psinfo_ids(&buf), Ok((77, 70)));
-        assert!(psinfo_ids(&buf[..23]).is_err());
-    }
-
-    /// A `pstatus_t` laid out as `sys/procfs.h` gives it (LP64: `pr_sigpend` at 32,
-    /// `pr_lwp` at 384 and its `pr_lwphold` at 288 into it) with the given sets; the
-    /// rest is filler, as the parts psx does not read.
-    fn pstatus(sigpend: Set4, lwphold: Set4) -> Vec<u8> {
-        let mut buf = vec![0xCCu8; 1000];
-        for (at, set) in [(layout::PR_SIGPEND, sigpend), (layout::PR_LWPHOLD, lwphold)] {
-            for (i, w) in set.iter().enumerate() {
-                buf[at + 4 * i..at + 4 * i + 4].copy_from_slice(&w.to_ne_bytes());
-            }
-        }
-        buf
-    }
-
-    /// `/proc/<pid>/sigact`: one `struct sigaction` per signal 1..=n, laid out as
-    /// `sys/signal.h` gives it for LP64 (`sa_flags` at 0, the handler at 8, `sa_mask`
-    /// at 16, 32 bytes in all).
-    fn sigact_file(handlers: &[u64]) -> Vec<u8> {
-        let mut buf = Vec::new();
-        for &h in handlers {
-            let mut entry = [0u8; 32];
-            entry[8..16].copy_from_slice(&h.to_ne_bytes());
-            buf.extend_from_slice(&entry);
-        }
-        buf
+    fn status_sets_are_read_at_the_headers_offsets() {
+        let status = pstatus(
+            [0x0000_8000, 0, 0, 0], // process pending: SIGUSR1 (16 on Solaris)
+            [0x0000_0002, 0, 0, 1], // lwp pending: SIGINT and signal 97
+            [0x0000_4000, 0, 1, 0], // lwp blocked: SIGTERM and signal 65
+        );
+        let sets = status_masks(&status).unwrap();
+        assert_eq!(sets.process_pending.iter().collect::<Vec<_>>(), vec![16]);
+        assert_eq!(sets.lwp_pending.iter().collect::<Vec<_>>(), vec![2, 97]);
+        assert_eq!(sets.lwp_blocked.iter().collect::<Vec<_>>(), vec![15, 65]);
+        // Exactly the 688 bytes up to the end of pr_lwphold suffice; one fewer does not.
+        assert!(status_masks(&status[..688]).is_ok());
+        assert_eq!(
+            status_masks(&status[..687]),
+            Err(DecodeError::Truncated {
+                what: "status",
+                len: 687
+            })
+        );
     }
 
     #[test]
-    fn status_and_sigact_give_all_four_masks() {
-        // SIGUSR1 (16 on Solaris) pending; SIGINT and signal 72 blocked.
-        let status = pstatus([1 << 15, 0, 0, 0], [1 << 1, 0, 1 << 7, 0]);
+    fn pending_is_the_lwps_and_process_pending_the_processes() {
+        // SIGTERM sent to the process; SIGUSR2 (17) to the lwp; SIGINT blocked.
+        let status = pstatus([1 << 14, 0, 0, 0], [1 << 16, 0, 0, 0], [1 << 1, 0, 0, 0]);
         // SIGHUP default, SIGINT caught, SIGQUIT ignored, signal 72 caught.
-        let mut handlers = vec![SIG_DFL; 72];
+        let mut handlers = vec![SIG_DFL; 73];
         handlers[1] = 0x4010_2030;
         handlers[2] = SIG_IGN;
         handlers[71] = 0x4010_2040;
         let m = sigmasks(&status, &sigact_file(&handlers)).unwrap();
-        assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![16]);
-        assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2, 72]);
+        assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![17]);
+        assert_eq!(
+            m.process_pending.unwrap().iter().collect::<Vec<_>>(),
+            vec![15]
+        );
+        assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2]);
         assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), vec![3]);
         assert_eq!(m.caught.unwrap().iter().collect::<Vec<_>>(), vec![2, 72]);
-        assert_eq!(m.process_pending, None);
+    }
+
+    #[test]
+    fn sigact_entries_are_32_bytes_with_the_handler_at_8() {
+        // illumos writes NSIG - 1 = 73 entries.
+        let mut handlers = vec![SIG_DFL; 73];
+        handlers[12] = SIG_IGN; // SIGPIPE
+        handlers[17] = 0x7fff_0000_1000; // SIGCHLD, a handler above 4 GiB
+        let file = sigact_file(&handlers);
+        assert_eq!(file.len(), 73 * 32);
+        let (ignored, caught) = sigact(&file).unwrap();
+        assert_eq!(ignored.iter().collect::<Vec<_>>(), vec![13]);
+        assert_eq!(caught.iter().collect::<Vec<_>>(), vec![18]);
+        // A 28-byte sigaction (the 32-bit layout without sa_resv) is not an array of these.
+        assert_eq!(sigact(&file[..73 * 28]), Err(DecodeError::Sigact(73 * 28)));
     }
 
     #[test]
     fn truncated_files_are_errors() {
-        assert!(status_masks(&pstatus([0; 4], [0; 4])[..687]).is_err());
         assert_eq!(sigact(&[]), Err(DecodeError::Sigact(0)));
         assert_eq!(sigact(&[0; 33]), Err(DecodeError::Sigact(33)));
-        assert!(psinfo_ids(&[0; 23]).is_err());
+        assert!(status_masks(&[]).is_err());
     }
 
     #[test]
@@ -404,15 +461,80 @@ mod tests {
         assert_eq!(caught.iter().collect::<Vec<_>>(), vec![128]);
     }
 
+    /// `getpgid`/`getsid` as illumos `pgrpsys` answers them (flags 4 and 2): `EINVAL`
+    /// for `pid < 0 || pid >= maxpid`, `ESRCH` when `prfind` finds no process, else
+    /// the process group or session. Returns the call's result and errno.
+    struct FakePgrpsys {
+        maxpid: i32,
+        /// `(pid, pgid, sid)` of every process `prfind` finds, zombies included.
+        procs: Vec<(i32, i32, i32)>,
+    }
+
+    impl FakePgrpsys {
+        fn call(&self, pid: i32, want_sid: bool) -> (i32, i32) {
+            if pid < 0 || pid >= self.maxpid {
+                return (-1, errno::EINVAL);
+            }
+            match self.procs.iter().find(|p| p.0 == pid) {
+                None => (-1, errno::ESRCH),
+                Some(&(_, pgid, sid)) => (if want_sid { sid } else { pgid }, 0),
+            }
+        }
+
+        fn getpgid(&self, pid: i32) -> Result<Pid> {
+            let (ret, err) = self.call(pid, false);
+            pgrpsys_result(Pid::from(pid), ret, err)
+        }
+
+        fn getsid(&self, pid: i32) -> Result<Pid> {
+            let (ret, err) = self.call(pid, true);
+            pgrpsys_result(Pid::from(pid), ret, err)
+        }
+    }
+
     #[test]
-    fn the_fixture_offsets_are_the_headers() {
-        // Written by hand from procfs.h and signal.h, independently of `layout`.
-        let status = pstatus([0xA, 0, 0, 0], [0, 0xB, 0, 0]);
-        assert_eq!(status[32..36], 0xAu32.to_ne_bytes());
-        assert_eq!(status[384 + 288 + 4..384 + 288 + 8], 0xBu32.to_ne_bytes());
-        let file = sigact_file(&[7]);
-        assert_eq!(file.len(), 32);
-        assert_eq!(file[8..16], 7u64.to_ne_bytes());
+    fn pgrpsys_answers() {
+        // illumos's default maxpid is 30000 (the `pidmax` tunable raises it).
+        let kernel = FakePgrpsys {
+            maxpid: 30000,
+            procs: vec![(1, 0, 0), (700, 690, 600)],
+        };
+        assert_eq!(kernel.getpgid(700).unwrap(), Pid::from(690));
+        assert_eq!(kernel.getsid(700).unwrap(), Pid::from(600));
+        // A pid no process holds, below and at or above maxpid: no such process both
+        // times, as `/proc/<pid>` answers ENOENT for both.
+        for pid in [701, 29999, 30000, 99999, i32::MAX] {
+            for result in [kernel.getpgid(pid), kernel.getsid(pid)] {
+                assert!(
+                    matches!(result, Err(Error::NoSuchProcess { pid: p }) if p == Pid::from(pid)),
+                    "pid {pid}: {result:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pgrpsys_errnos_map_to_kinds() {
+        let pid = Pid::from(42);
+        assert!(matches!(
+            pgrpsys_result(pid, -1, errno::EINVAL),
+            Err(Error::NoSuchProcess { .. })
+        ));
+        assert!(matches!(
+            pgrpsys_result(pid, -1, errno::ESRCH),
+            Err(Error::NoSuchProcess { .. })
+        ));
+        assert!(matches!(
+            pgrpsys_result(pid, -1, errno::EPERM),
+            Err(Error::AccessDenied { .. })
+        ));
+        match pgrpsys_result(pid, -1, 14) {
+            Err(Error::Os { pid: p, source }) => {
+                assert_eq!((p, source.raw_os_error()), (pid, Some(14)));
+            }
+            other => panic!("EFAULT: {other:?}"),
+        }
+        assert_eq!(pgrpsys_result(pid, 0, errno::EINVAL).unwrap(), Pid::from(0));
     }
 
     proptest! {
@@ -420,7 +542,6 @@ mod tests {
         #[cfg_attr(miri, ignore)]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1200)) {
             let _ = cred_groups(&bytes);
-            let _ = psinfo_ids(&bytes);
             let _ = status_masks(&bytes);
             let _ = sigact(&bytes);
         }
@@ -440,6 +561,15 @@ mod tests {
                 prop_assert_eq!(ignored.contains(sig), *h == 1);
                 prop_assert_eq!(caught.contains(sig), *h > 1);
             }
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn status_round_trips(sigpend in any::<[u32; 4]>(), lwppend in any::<[u32; 4]>(), lwphold in any::<[u32; 4]>()) {
+            let sets = status_masks(&pstatus(sigpend, lwppend, lwphold)).unwrap();
+            prop_assert_eq!(sets.process_pending, SigSet::from_words(&sigpend));
+            prop_assert_eq!(sets.lwp_pending, SigSet::from_words(&lwppend));
+            prop_assert_eq!(sets.lwp_blocked, SigSet::from_words(&lwphold));
         }
     }
 }

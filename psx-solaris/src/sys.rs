@@ -6,20 +6,80 @@ use std::mem::{offset_of, size_of};
 
 use psx_core::{Attr, Backend, Error, Pid, Result, SignalMasks, Target};
 
-use crate::decode::{self, layout};
+use crate::decode::{self, errno, layout};
 
-// The transcriptions in `decode` against the libc crate's types for this target (libc
-// has no procfs structs, so these are the parts it does have).
+/// The head of `lwpstatus_t` (`sys/procfs.h`), up to `pr_lwphold`, in the target's own C
+/// types. The libc crate has no procfs structs, but it has these types, checked against
+/// the system headers by its CI: on the target the compiler lays this out independently
+/// of the offsets `decode::layout` writes out by hand, and the assertions below compare
+/// the two. Never built, only measured.
+#[allow(dead_code)]
+#[repr(C, align(8))] // lwpstatus_t holds longs and pointers further on
+struct LwpstatusHead {
+    pr_flags: libc::c_int,
+    pr_lwpid: libc::id_t,
+    /// `pr_why, pr_what, pr_cursig, pr_pad1`.
+    pr_shorts: [libc::c_short; 4],
+    pr_info: libc::siginfo_t,
+    pr_lwppend: libc::sigset_t,
+    pr_lwphold: libc::sigset_t,
+}
+
+/// The head of `pstatus_t`, up to its `pr_lwp`'s `pr_lwphold`, as [`LwpstatusHead`].
+#[allow(dead_code)]
+#[repr(C)]
+struct PstatusHead {
+    pr_flags: libc::c_int,
+    pr_nlwp: libc::c_int,
+    /// `pr_pid, pr_ppid, pr_pgid, pr_sid`.
+    pr_pids: [libc::pid_t; 4],
+    /// `pr_aslwpid, pr_agentid`.
+    pr_lwpids: [libc::id_t; 2],
+    pr_sigpend: libc::sigset_t,
+    pr_brkbase: libc::uintptr_t,
+    pr_brksize: libc::size_t,
+    pr_stkbase: libc::uintptr_t,
+    pr_stksize: libc::size_t,
+    /// `timestruc_t pr_utime, pr_stime, pr_cutime, pr_cstime` (`struct timespec`).
+    pr_times: [libc::timespec; 4],
+    pr_sigtrace: libc::sigset_t,
+    /// `fltset_t`.
+    pr_flttrace: [libc::c_uint; 4],
+    /// `sysset_t pr_sysentry, pr_sysexit`.
+    pr_syssets: [[libc::c_uint; 16]; 2],
+    /// `char pr_dmodel; char pr_pad[3]`.
+    pr_dmodel: [libc::c_char; 4],
+    /// `taskid_t pr_taskid; projid_t pr_projid` (both `id_t`).
+    pr_task_proj: [libc::id_t; 2],
+    pr_nzomb: libc::c_int,
+    pr_zoneid: libc::zoneid_t,
+    pr_filler: [libc::c_int; 15],
+    pr_lwp: LwpstatusHead,
+}
+
 const _: () = {
+    assert!(offset_of!(PstatusHead, pr_sigpend) == layout::PR_SIGPEND);
+    assert!(offset_of!(PstatusHead, pr_lwp) == layout::PR_LWP);
+    assert!(offset_of!(LwpstatusHead, pr_info) == layout::LWP_PR_INFO);
+    assert!(offset_of!(LwpstatusHead, pr_lwppend) == layout::LWP_PR_LWPPEND);
+    assert!(
+        offset_of!(PstatusHead, pr_lwp) + offset_of!(LwpstatusHead, pr_lwphold)
+            == layout::PR_LWPHOLD
+    );
+    assert!(size_of::<PstatusHead>() == layout::PSTATUS_NEEDED);
+    assert!(size_of::<libc::sigset_t>() == layout::SIGSET_SIZE);
+    assert!(size_of::<libc::siginfo_t>() == layout::SIGINFO_SIZE);
+    assert!(size_of::<libc::timespec>() == layout::TIMESTRUC_SIZE);
+    assert!(size_of::<libc::uintptr_t>() == layout::LONG);
+    // prcred_t: uid_t and gid_t are the 4-byte fields `decode::layout` counts.
+    assert!(size_of::<libc::uid_t>() == layout::INT && size_of::<libc::gid_t>() == layout::INT);
     assert!(size_of::<libc::sigaction>() == layout::SIGACTION_SIZE);
-    assert!(offset_of!(libc::sigaction, sa_flags) == offset_of!(decode::Sigaction, sa_flags));
+    assert!(offset_of!(libc::sigaction, sa_flags) == layout::SA_FLAGS);
     assert!(offset_of!(libc::sigaction, sa_sigaction) == layout::SA_HANDLER);
-    assert!(offset_of!(libc::sigaction, sa_mask) == offset_of!(decode::Sigaction, sa_mask));
-    assert!(size_of::<libc::sigset_t>() == size_of::<[u32; 4]>());
-    assert!(size_of::<libc::siginfo_t>() == size_of::<decode::Siginfo>());
-    assert!(size_of::<libc::timespec>() == 16 && size_of::<libc::uintptr_t>() == 8);
-    assert!(size_of::<libc::pid_t>() == 4 && size_of::<libc::gid_t>() == 4);
+    assert!(offset_of!(libc::sigaction, sa_mask) == layout::SA_MASK);
     assert!(libc::SIG_IGN == 1 && libc::SIG_DFL == 0);
+    assert!(errno::EPERM == libc::EPERM && errno::ESRCH == libc::ESRCH);
+    assert!(errno::EACCES == libc::EACCES && errno::EINVAL == libc::EINVAL);
 };
 
 /// The Solaris and illumos backend.
@@ -45,7 +105,7 @@ fn read_live(pid: Pid, name: &str) -> Result<Vec<u8>> {
     }
 }
 
-/// Whether `/proc/<pid>` still has the process, zombies included.
+/// Whether `/proc` still has the process, zombies included.
 fn exists(pid: Pid) -> bool {
     std::fs::metadata(format!("/proc/{}/psinfo", pid.as_raw())).is_ok()
 }
@@ -57,25 +117,15 @@ fn invalid_data(pid: Pid, err: decode::DecodeError) -> Error {
     }
 }
 
-/// `getpgid`/`getsid`, or `/proc/<pid>/psinfo` when the kernel answers EPERM.
-fn id_of(
-    pid: Pid,
-    call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
-    pick: fn((i32, i32)) -> i32,
-) -> Result<Pid> {
-    // SAFETY: getpgid/getsid take a pid and touch no memory of ours.
-    let id = unsafe { call(pid.as_raw()) };
-    if id >= 0 {
-        return Ok(Pid::from(id));
-    }
-    match Error::last_os_error(pid) {
-        Error::AccessDenied { .. } => {
-            let ids =
-                decode::psinfo_ids(&read(pid, "psinfo")?).map_err(|e| invalid_data(pid, e))?;
-            Ok(Pid::from(pick(ids)))
-        }
-        other => Err(other),
-    }
+/// `getpgid` or `getsid`, its failure read as [`decode::pgrpsys_result`] explains.
+fn id_of(pid: Pid, call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t) -> Result<Pid> {
+    // SAFETY: getpgid/getsid take a pid by value and touch no memory of ours.
+    let ret = unsafe { call(pid.as_raw()) };
+    let errnum = match ret {
+        0.. => 0,
+        _ => io::Error::last_os_error().raw_os_error().unwrap_or(0),
+    };
+    decode::pgrpsys_result(pid, ret, errnum)
 }
 
 impl Backend for Solaris {
@@ -110,10 +160,10 @@ impl Backend for Solaris {
     }
 
     fn pgid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getpgid, |(pgid, _)| pgid)
+        id_of(target.pid, libc::getpgid)
     }
 
     fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getsid, |(_, sid)| sid)
+        id_of(target.pid, libc::getsid)
     }
 }
