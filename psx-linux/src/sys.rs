@@ -207,11 +207,20 @@ impl<'a> ProcBase<'a> {
                 Some(libc::ENOENT | libc::EPERM | libc::EACCES) => Error::AccessDenied { pid },
                 _ => Error::from_io(pid, err),
             },
+            // We exist: a missing `/proc/self` means a missing procfs.
+            ProcBase::Current if err.raw_os_error() == Some(libc::ENOENT) && !proc_is_procfs() => {
+                Error::Os {
+                    pid,
+                    source: io::Error::new(io::ErrorKind::NotFound, NO_PROCFS),
+                }
+            }
             ProcBase::Current => Error::from_io(pid, err),
             ProcBase::Number(_) => missing_entry_error(pid, err),
         }
     }
 }
+
+const NO_PROCFS: &str = "procfs is not mounted at /proc";
 
 /// Whether `/proc` is a procfs at all.
 fn proc_is_procfs() -> bool {
@@ -271,7 +280,7 @@ fn procfs_matches_namespace(pid: Pid) -> Result<()> {
             return if proc_is_procfs() {
                 Err("/proc has no entry for psx itself: it is mounted for another pid namespace")
             } else {
-                Err("procfs is not mounted at /proc")
+                Err(NO_PROCFS)
             };
         };
         let mut digits = [0u8; 10];
@@ -481,8 +490,19 @@ fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
     if target.pin.is_some() || pid == Pid::current() {
         return Ok(());
     }
-    is_thread_group_leader(target)
+    // Once per oneshot: a scan asks for pgid, sid and every limit of each process.
+    match oneshot::cached(
+        pid,
+        || is_thread_group_leader(target).map(|()| IsProcess),
+        |_| Ok(()),
+    ) {
+        Some(checked) => checked,
+        None => is_thread_group_leader(target),
+    }
 }
+
+/// What a oneshot keeps once [`is_thread_group_leader`] has said yes.
+struct IsProcess;
 
 /// `Ok` if `pid` is a process (a thread-group leader), `NoSuchProcess` for a thread id
 /// or a pid in use by nobody.

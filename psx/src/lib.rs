@@ -32,11 +32,11 @@
 //! | [`proc_getgroups`] | yes | first 16 | yes | yes | first 16 | first 16 | yes |
 //! | [`proc_rlimit`] (set) | atomic | – | one call² | – | two writes | – | – |
 //! | [`proc_getrlimit`] | yes | – | yes | yes | yes | – | – |
-//! | [`proc_get_sigmask`] | all five | ignored, caught | four¹ | four¹ | four¹ | four¹ | four¹ |
+//! | [`proc_get_sigmask`] | all five | ignored, caught | four¹ | four¹ | four¹ | four¹ | all five |
 //! | [`proc_getpgid`], [`proc_getsid`] | yes | yes | yes | yes | yes | yes | yes |
 //! | [`Process`] detects a reused pid | yes | – | – | – | – | – | – |
 //!
-//! ¹ pending, blocked, ignored, caught; `process_pending` is Linux's alone.
+//! ¹ pending, blocked, ignored, caught; `process_pending` only on Linux, Solaris and illumos.
 //! ² old and new limits in one sysctl on one held process, but the kernel drops the
 //! process lock between reading the old pair and setting the new one.
 //! "–" is [`Error::Unsupported`] (or, for a resource a platform lacks,
@@ -47,8 +47,9 @@
 //!
 //! # Errors
 //!
-//! - [`Error::NoSuchProcess`]: the pid is zero or negative, never existed, has exited
-//!   and been reaped, or (through a [`Process`]) now names another process.
+//! - [`Error::NoSuchProcess`]: the pid is zero, negative or above `i32::MAX`, never
+//!   existed, is a thread id rather than a process's, has exited and been reaped, or
+//!   (through a [`Process`]) now names another process.
 //! - [`Error::AccessDenied`]: the kernel refused (`EPERM`/`EACCES`).
 //! - [`Error::Zombie`]: the process has exited, and the attribute went with it.
 //! - [`Error::Unsupported`]: this platform or kernel cannot do it.
@@ -159,7 +160,7 @@ fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
 /// | macOS | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`] (`kinfo_proc`) |
 /// | FreeBSD | [`proc_getgroups`]¹, [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
 /// | NetBSD, OpenBSD | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
-/// | DragonFly | [`proc_getgroups`], [`proc_getpgid`], [`proc_getsid`] (`/proc/<pid>/status`); every [`proc_getrlimit`] (`/proc/<pid>/rlimit`) |
+/// | DragonFly | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`); every [`proc_getrlimit`] (`/proc/<pid>/rlimit`) |
 /// | Solaris, illumos | nothing: each attribute has its own `/proc` file or call |
 ///
 /// ¹ unless the process has more groups than `kinfo_proc` holds: then the full list is
@@ -209,8 +210,10 @@ pub fn with_oneshot<R>(proc: impl AsPid, f: impl FnOnce() -> R) -> R {
 ///
 /// Availability: Linux 4.7+ (`Umask:` in `/proc/<pid>/status`; older kernels answer
 /// [`Error::Unsupported`], a zombie [`Error::Zombie`]), FreeBSD (`KERN_PROC_UMASK`,
-/// which wants debug rights: another user's process is [`Error::AccessDenied`], a
-/// zombie [`Error::Zombie`]).
+/// which wants the right to debug the process: the caller's effective uid equal to all
+/// three of its uids, its groups all among the caller's, no set-id change since its
+/// exec, `security.bsd.unprivileged_proc_debug` on, or privilege; else
+/// [`Error::AccessDenied`]; a zombie [`Error::Zombie`]).
 /// Elsewhere [`Error::Unsupported`]: no other OS lets one process read another's umask.
 ///
 /// ```
@@ -225,13 +228,16 @@ pub fn proc_get_umask(proc: impl AsPid) -> Result<u32> {
 
 /// The supplementary groups of `proc`.
 ///
-/// Availability: Linux (`/proc/<pid>/status`), FreeBSD (`KERN_PROC_GROUPS`: up to
-/// FreeBSD 14 the effective gid first, as `getgroups(2)` had it; from 15 only the
-/// supplementary groups, possibly none), DragonFly
-/// (`/proc/<pid>/status`; the effective gid first, as `getgroups(2)`), Solaris and
+/// Availability: Linux (`/proc/<pid>/status`; in a user namespace a group with no
+/// number there reads as the overflow gid, see [`overflow_gid`]), FreeBSD
+/// (`KERN_PROC_GROUPS`: the effective gid first, then the supplementary groups, on
+/// every release including 15, where only `getgroups(2)` dropped the effective gid),
+/// DragonFly (`kinfo_proc`'s `kp_groups`, the effective gid first, as `getgroups(2)`;
+/// complete, since `setgroups(2)` refuses more than the 16 it holds), Solaris and
 /// illumos (`/proc/<pid>/cred`, which the kernel withholds from a zombie:
 /// [`Error::Zombie`]); macOS, NetBSD and OpenBSD from `kinfo_proc`, which holds
-/// at most the first 16 groups (on macOS, as if the deployment target were below 10.5).
+/// at most the first 16 groups (on macOS, as if the deployment target were below 10.5,
+/// the effective gid first: the kernel keeps it in `cr_groups[0]`).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -251,15 +257,19 @@ pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
 /// resource the platform lacks is `InvalidArgument("invalid resource specified")`.
 /// Raising a hard limit needs privilege ([`Error::AccessDenied`]).
 ///
-/// Availability: Linux (`prlimit(2)`: get and set in one atomic call) and FreeBSD
-/// (`KERN_PROC_RLIMIT`: one call on one held process, so no pid reuse, but another
-/// `setrlimit` can land between its read of the old pair and its write; a zombie's
+/// Availability: Linux (`prlimit(2)`: get and set in one atomic call; a NOFILE hard
+/// limit above `fs.nr_open` is `InvalidArgument`, as no privilege can pass it) and
+/// FreeBSD (`KERN_PROC_RLIMIT`: one call on one held process, so no pid reuse, but
+/// another `setrlimit` can land between its read of the old pair and its write; values
+/// above the system maxima for data, stack, nofile and nproc are installed capped,
+/// without an error, and the pair returned is still the one from before; a zombie's
 /// limits are [`Error::Zombie`]). NetBSD
 /// (`proc.<pid>.rlimit`): one call per side, ordered so a valid pair is never refused
 /// halfway (values above the kernel's maxima end capped, as `setrlimit(2)` caps them),
-/// but **not atomic**: if the second write fails, the first has happened; a zombie's
-/// limits are [`Error::Zombie`]. Elsewhere setting is [`Error::Unsupported`] (see
-/// [`proc_getrlimit`] for reading).
+/// but **not atomic**: if the second write fails, the first has happened; a stack pair
+/// whose soft limit, rounded up to a page, exceeds its hard limit is `InvalidArgument`
+/// before any write; a zombie's limits are [`Error::Zombie`]. Elsewhere setting is
+/// [`Error::Unsupported`] (see [`proc_getrlimit`] for reading).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -304,10 +314,15 @@ pub fn proc_getrlimit(proc: impl AsPid, resource: Resource) -> Result<RLimit> {
 /// process-wide pending. A mask the platform cannot tell is `None`.
 ///
 /// Availability: Linux, all five (`SigPnd`, `SigBlk`, `SigIgn`, `SigCgt`, `ShdPnd` in
-/// `/proc/<pid>/status`; pending and blocked are those of the main thread). FreeBSD,
-/// DragonFly, NetBSD, OpenBSD (`kinfo_proc`) and Solaris/illumos (`/proc/<pid>/status`
-/// and `sigact`; a zombie's are [`Error::Zombie`]): pending, blocked, ignored, caught.
-/// macOS: ignored and caught only.
+/// `/proc/<pid>/status`; pending and blocked are those of the main thread, or of a live
+/// thread once the main thread has exited). Solaris/illumos, all five
+/// (`/proc/<pid>/status` and `sigact`: pending and blocked are the representative
+/// lwp's `pr_lwppend`/`pr_lwphold`, process-wide pending is `pr_sigpend`; a zombie's are
+/// [`Error::Zombie`]). FreeBSD, DragonFly, NetBSD, OpenBSD (`kinfo_proc`): pending,
+/// blocked, ignored, caught. macOS: ignored and caught only, signals 1 to 31; an
+/// exiting process or zombie is [`Error::Zombie`] (the kernel rewrites its ignored set
+/// as it exits). On NetBSD pending and blocked are `None` while an exec holds the
+/// process, and the masks of an exiting or zombie process are [`Error::Zombie`].
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -322,10 +337,19 @@ pub fn proc_get_sigmask(proc: impl AsPid) -> Result<SignalMasks> {
 /// The process group id of `proc`.
 ///
 /// Availability: every supported OS (`getpgid(2)`; where it refuses another session's
-/// process with `EPERM`, the BSDs fall back to `kinfo_proc`, DragonFly to
-/// `/proc/<pid>/status`, Solaris to `/proc/<pid>/psinfo`; FreeBSD, NetBSD and OpenBSD
-/// also on `ESRCH`, which their `getpgid`/`getsid` give for a zombie that `kinfo_proc`
-/// still lists).
+/// process with `EPERM` (FreeBSD, OpenBSD; NetBSD's never refuses), the BSDs fall back
+/// to `kinfo_proc`; FreeBSD, NetBSD, OpenBSD and macOS also on `ESRCH`, which their
+/// `getpgid`/`getsid` give for a zombie that `kinfo_proc` still lists; macOS's
+/// `kinfo_proc` has no session id, so there a zombie's session is [`Error::Zombie`].
+/// DragonFly always reads `kp_pgid`/`kp_sid` from `kinfo_proc`: its `getpgid`/`getsid`
+/// never refuse, but skip the jail check that `kinfo_proc` and procfs make.
+/// Solaris/illumos never refuse (their `pgrpsys` checks no permission) and answer for a
+/// zombie too).
+///
+/// Linux answers 0 where the group's leader has no number in the caller's pid namespace
+/// (kernel threads, pid 1 of a container seen from inside, a process whose group lies
+/// outside the namespace): `getpgid(2)` returns 0 there, and psx passes it on as
+/// `Pid(0)`, a pid that names no process.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -340,8 +364,9 @@ pub fn proc_getpgid(proc: impl AsPid) -> Result<Pid> {
 /// The session id of `proc`.
 ///
 /// Availability: every supported OS (`getsid(2)`, with the same fallbacks as
-/// [`proc_getpgid`]). OpenBSD keeps only a session's leader, so once the leader has
-/// exited the processes left in its session report session 0, as its kernel does.
+/// [`proc_getpgid`], and the same 0 on Linux for a session outside the caller's pid
+/// namespace). OpenBSD keeps only a session's leader, so once the leader has exited the
+/// processes left in its session report session 0, as its kernel does.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -389,11 +414,29 @@ pub fn pids() -> Result<Vec<Pid>> {
     Os::pids()
 }
 
-/// Whether this platform can read `attr`.
+/// The gid Linux shows in a group list for a group that has no number in the reader's
+/// user namespace (`/proc/sys/kernel/overflowgid`, 65534 unless changed), so a caller
+/// can tell a real group of that number from an unmapped one (compare with its own
+/// `/proc/self/gid_map`). `None` on other platforms, which have no such mapping, or
+/// when the file cannot be read.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")]
-/// assert!(psx::available(psx::Attr::Umask));
+/// assert!(psx::overflow_gid().is_some());
+/// ```
+pub fn overflow_gid() -> Option<u32> {
+    #[cfg(target_os = "linux")]
+    return psx_linux::overflow_gid();
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Whether this platform, and on Linux this kernel, can read `attr` (the umask needs
+/// Linux 4.7).
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// assert!(psx::available(psx::Attr::Groups));
 /// ```
 pub fn available(attr: Attr) -> bool {
     Os::available(attr)

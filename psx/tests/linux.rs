@@ -208,13 +208,13 @@ fn rlimit_of_self_matches_getrlimit() {
         (Resource::Stack, libc::RLIMIT_STACK),
         (Resource::As, libc::RLIMIT_AS),
     ] {
-        let mut lim = libc::rlimit {
+        let mut lim = libc::rlimit64 {
             rlim_cur: 0,
             rlim_max: 0,
         };
         // SAFETY: `lim` is a valid out pointer.
-        assert_eq!(unsafe { libc::getrlimit(raw, &mut lim) }, 0);
-        let expected = RLimit::from_raw(lim.rlim_cur, lim.rlim_max, libc::RLIM_INFINITY);
+        assert_eq!(unsafe { libc::getrlimit64(raw, &mut lim) }, 0);
+        let expected = RLimit::from_raw(lim.rlim_cur, lim.rlim_max, libc::RLIM64_INFINITY);
         assert_eq!(
             psx::proc_getrlimit(std::process::id(), resource).unwrap(),
             expected
@@ -690,4 +690,136 @@ fn a_child_handle_is_accepted_everywhere() {
     let handle = Process::new(Pid::from(sh.pid())).unwrap();
     assert_eq!(handle.pid().as_raw() as u32, sh.pid());
     assert_eq!(psx::proc_get_umask(&handle).unwrap(), 0o033);
+}
+
+/// `/proc/<tid>` exists for every thread, and prlimit, getpgid and getsid accept a tid
+/// as its process: a thread id must still read as no process at all.
+#[test]
+fn a_thread_id_is_not_a_pid() {
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // SAFETY: gettid has no arguments and cannot fail.
+        tid_tx.send(unsafe { libc::gettid() }).unwrap();
+        let _ = done_rx.recv();
+    });
+    let tid = tid_rx.recv().unwrap();
+    assert_ne!(tid as u32, std::process::id());
+    // The premise: the kernel answers for the tid, as for a process.
+    assert!(std::fs::metadata(format!("/proc/{tid}/status")).is_ok());
+    // SAFETY: getpgid takes an integer.
+    assert!(unsafe { libc::getpgid(tid) } > 0);
+    assert!(no_such_process(psx::proc_get_umask(tid)));
+    assert!(no_such_process(psx::proc_getgroups(tid)));
+    assert!(no_such_process(psx::proc_get_sigmask(tid)));
+    assert!(no_such_process(psx::proc_getrlimit(tid, Resource::Core)));
+    let core = psx::proc_getrlimit(std::process::id(), Resource::Core).unwrap();
+    assert!(no_such_process(psx::proc_rlimit(
+        tid,
+        Resource::Core,
+        Some(core)
+    )));
+    assert!(no_such_process(psx::proc_getpgid(tid)));
+    assert!(no_such_process(psx::proc_getsid(tid)));
+    assert!(no_such_process(psx::proc_info(tid, psx::Attr::ALL)));
+    assert!(no_such_process(Process::new(tid)));
+    done_tx.send(()).unwrap();
+    thread.join().unwrap();
+}
+
+/// A process whose main thread called `pthread_exit` shows `State: Z` and no umask in
+/// its own status while its other threads run: it is alive, and read through them.
+#[test]
+fn a_process_whose_main_thread_exited_is_read_through_a_live_thread() {
+    // Python's ctypes calls pthread_exit in the main thread; a second thread lives on.
+    let script = "import ctypes, os, sys, threading, time\n\
+os.umask(0o027)\n\
+def live():\n    time.sleep(0.3)\n    print('ready', flush=True)\n    time.sleep(30)\n\
+threading.Thread(target=live).start()\n\
+ctypes.CDLL(None).pthread_exit(None)\n";
+    if Command::new("python3").arg("--version").output().is_err() {
+        println!("skipped: no python3 to call pthread_exit in a main thread");
+        return;
+    }
+    let mut script = Script::spawn_with(Command::new("python3").args(["-c", script]));
+    script.expect("ready");
+    let pid = script.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.contains("State:\tZ"), "the premise: {status}");
+    assert!(!status.contains("Umask:"), "the premise: {status}");
+    assert_eq!(psx::proc_get_umask(pid).unwrap(), 0o027);
+    let handle = Process::new(pid).unwrap();
+    assert!(handle.is_running());
+    assert_eq!(handle.umask().unwrap(), 0o027);
+    let info = psx::proc_info(pid, psx::Attr::ALL).unwrap();
+    assert_eq!(info.umask, Some(0o027));
+    assert!(info.sigmasks.is_some() && info.groups.is_some());
+}
+
+/// `do_prlimit` refuses a NOFILE hard limit above `fs.nr_open` with EPERM whatever the
+/// caller's privilege: that is the input's fault, and says so.
+#[test]
+fn a_nofile_limit_above_nr_open_is_an_invalid_argument() {
+    let nr_open: u64 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = child.id();
+    let before = psx::proc_getrlimit(pid, Resource::Nofile).unwrap();
+    for hard in [Limit::Value(nr_open + 1), Limit::Unlimited] {
+        let err = psx::proc_rlimit(
+            pid,
+            Resource::Nofile,
+            Some(RLimit::new(Limit::Value(64), hard)),
+        )
+        .unwrap_err();
+        match &err {
+            Error::InvalidArgument(why) => assert!(why.contains("fs.nr_open"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(psx::proc_getrlimit(pid, Resource::Nofile).unwrap(), before);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// `unlimited` and `u64::MAX` are one value to Linux, on either side of the pair.
+#[test]
+fn unlimited_and_u64_max_are_the_same_limit() {
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = child.id();
+    let core = psx::proc_getrlimit(pid, Resource::Core).unwrap();
+    let forms = [
+        RLimit::new(Limit::Unlimited, Limit::Value(u64::MAX)),
+        RLimit::new(Limit::Value(u64::MAX), Limit::Unlimited),
+    ];
+    for new in forms {
+        let result = psx::proc_rlimit(pid, Resource::Core, Some(new));
+        if core.hard == Limit::Unlimited {
+            result.unwrap();
+            let both = RLimit::new(Limit::Unlimited, Limit::Unlimited);
+            assert_eq!(psx::proc_getrlimit(pid, Resource::Core).unwrap(), both);
+        } else {
+            // Raising the hard limit: refused for privilege, never as soft above hard.
+            assert!(
+                matches!(result, Err(Error::AccessDenied { .. })),
+                "{result:?}"
+            );
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// `available` answers for this kernel: the umask line exists from Linux 4.7.
+#[test]
+fn available_umask_follows_the_kernel() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    assert_eq!(
+        psx::available(psx::Attr::Umask),
+        status.contains("\nUmask:")
+    );
+    assert!(psx::available(psx::Attr::Rlimits));
 }

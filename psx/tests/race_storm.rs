@@ -279,17 +279,18 @@ fn race_storm() {
         let core_tag = tagging.then(|| core_tag(spawned));
         let mut cmd = Command::new("sleep");
         cmd.arg("0.02");
-        // SAFETY: umask and setrlimit are async-signal-safe; the rlimit lives on the
+        // SAFETY: umask and prlimit are async-signal-safe; the rlimit lives on the
         // closure's stack across the call.
         unsafe {
             cmd.pre_exec(move || {
                 libc::umask(umask as libc::mode_t);
                 if let Some(tag) = core_tag {
-                    let l = libc::rlimit {
+                    // prlimit64: 64-bit limits on 32-bit hosts too.
+                    let l = libc::rlimit64 {
                         rlim_cur: tag,
                         rlim_max: tag,
                     };
-                    if libc::setrlimit(libc::RLIMIT_CORE, &l) != 0 {
+                    if libc::prlimit64(0, libc::RLIMIT_CORE, &l, std::ptr::null_mut()) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
                 }
@@ -439,4 +440,91 @@ fn a_stale_handle_in_a_oneshot_never_reads_the_newcomer() {
         return;
     }
     println!("skipped: the pid was never reused in 20 tries");
+}
+
+/// A handle whose pid now names another user's process must say the process is gone:
+/// the kernel's EPERM for the newcomer is not an answer about the pinned process.
+///
+/// Needs root (to steer pids with `ns_last_pid` and start the newcomer as uid 65534)
+/// without CAP_SYS_RESOURCE (so `prlimit` on the newcomer is refused): the test re-runs
+/// itself under `setpriv` with that capability dropped.
+#[test]
+fn a_pid_reused_by_another_user_reads_as_gone_not_denied() {
+    const CHILD: &str = "PSX_TEST_WITHOUT_SYS_RESOURCE";
+    if std::env::var_os(CHILD).is_none() {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("skipped: steering a pid onto another user's process needs root");
+            return;
+        }
+        let out = Command::new("setpriv")
+            .args([
+                "--inh-caps=-sys_resource",
+                "--bounding-set=-sys_resource",
+                "--",
+            ])
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_pid_reused_by_another_user_reads_as_gone_not_denied",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output();
+        let Ok(out) = out else {
+            println!("skipped: no setpriv to drop CAP_SYS_RESOURCE");
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("{stdout}");
+        return;
+    }
+    if std::fs::write("/proc/sys/kernel/ns_last_pid", b"300").is_err() {
+        println!("skipped: reusing a pid on purpose needs CAP_SYS_ADMIN (ns_last_pid)");
+        return;
+    }
+    for _ in 0..50 {
+        let mut old = sleeper(0o022);
+        let pid = old.id();
+        let handle = Process::new(pid).unwrap();
+        old.kill().unwrap();
+        old.wait().unwrap();
+        let _ = std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string());
+        let Ok(mut new) = Command::new("sleep")
+            .arg("30")
+            .uid(65534)
+            .gid(65534)
+            .spawn()
+        else {
+            continue;
+        };
+        if new.id() != pid {
+            let _ = new.kill();
+            let _ = new.wait();
+            continue;
+        }
+        // The premise: by pid, the newcomer's limits are refused to us.
+        let by_pid = psx::proc_getrlimit(pid, Resource::Nofile);
+        assert!(
+            matches!(by_pid, Err(Error::AccessDenied { .. })),
+            "{by_pid:?}"
+        );
+        let read = handle.getrlimit(Resource::Nofile);
+        assert!(matches!(read, Err(Error::NoSuchProcess { .. })), "{read:?}");
+        let zero = RLimit::new(Limit::Value(0), Limit::Value(0));
+        let set = handle.rlimit(Resource::Core, Some(zero));
+        assert!(matches!(set, Err(Error::NoSuchProcess { .. })), "{set:?}");
+        assert!(!handle.is_running());
+        let _ = new.kill();
+        let _ = new.wait();
+        println!("checked: pid {pid} reused by uid 65534");
+        return;
+    }
+    println!("skipped: the pid was never reused in 50 tries");
 }

@@ -269,20 +269,19 @@ pub fn write_ps_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    thread_local! {
-        static LOOKUPS: Cell<usize> = const { Cell::new(0) };
-        static ENUMERATIONS: Cell<usize> = const { Cell::new(0) };
-    }
+    // One test uses these: no other thread touches them.
+    static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+    static ENUMERATIONS: AtomicUsize = AtomicUsize::new(0);
 
     fn fake_lookup(gid: u32) -> Option<String> {
-        LOOKUPS.set(LOOKUPS.get() + 1);
+        LOOKUPS.fetch_add(1, Ordering::Relaxed);
         (gid % 2 == 0).then(|| format!("g{gid}"))
     }
 
     fn fake_enumerate() -> Vec<(u32, String)> {
-        ENUMERATIONS.set(ENUMERATIONS.get() + 1);
+        ENUMERATIONS.fetch_add(1, Ordering::Relaxed);
         (0..100_000)
             .step_by(2)
             .map(|g| (g, format!("g{g}")))
@@ -302,7 +301,7 @@ mod tests {
         }
         // Again: all cached.
         names.describe(7);
-        assert_eq!(LOOKUPS.get(), GroupNames::SINGLE_LOOKUPS);
-        assert_eq!(ENUMERATIONS.get(), 1);
+        assert_eq!(LOOKUPS.load(Ordering::Relaxed), GroupNames::SINGLE_LOOKUPS);
+        assert_eq!(ENUMERATIONS.load(Ordering::Relaxed), 1);
     }
 }
