@@ -1,10 +1,11 @@
 //! The interface every OS crate implements, and the logic shared above it.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{oneshot, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
+use crate::{oneshot, Error, OneshotGuard, Pid, RLimit, Resource, Result, SignalMasks, Target};
 
 /// One OS's way of reading (and setting) process attributes.
 ///
@@ -46,11 +47,29 @@ pub trait Backend {
         })
     }
 
+    /// `attrs` of every process alive during the scan, ascending by pid ([`scan_each`] of
+    /// [`Backend::pids`] by default). A backend with a whole-table read overrides it
+    /// with [`scan_seeded`].
+    fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>>
+    where
+        Self: Sized,
+    {
+        scan_each::<Self>(Self::pids()?, attrs)
+    }
+
     /// Pins the process `pid` now is.
     fn pin(pid: Pid) -> Result<Self::Pin>;
 
     /// Whether the pinned process still exists (a zombie still does).
     fn is_running(target: Target<'_, Self::Pin>) -> Result<bool>;
+
+    /// The process's name (`comm`): the kernel's short command name.
+    fn comm(target: Target<'_, Self::Pin>) -> Result<String> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "the process name",
+        })
+    }
 
     /// The process's umask.
     fn umask(target: Target<'_, Self::Pin>) -> Result<u32> {
@@ -139,6 +158,8 @@ impl Backend for NoBackend {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Attr {
+    /// `"comm"`: [`Backend::comm`].
+    Comm,
     /// `"umask"`: [`Backend::umask`].
     Umask,
     /// `"groups"`: [`Backend::groups`].
@@ -156,6 +177,7 @@ pub enum Attr {
 impl Attr {
     /// Every attribute, in [`ProcInfo`]'s field order.
     pub const ALL: &'static [Attr] = &[
+        Attr::Comm,
         Attr::Umask,
         Attr::Groups,
         Attr::Pgid,
@@ -167,6 +189,7 @@ impl Attr {
     /// The attribute's name, as in JSON output.
     pub const fn name(self) -> &'static str {
         match self {
+            Attr::Comm => "comm",
             Attr::Umask => "umask",
             Attr::Groups => "groups",
             Attr::Pgid => "pgid",
@@ -211,6 +234,8 @@ impl FromStr for Attr {
 pub struct ProcInfo {
     /// The process.
     pub pid: Pid,
+    /// Its name (`comm`).
+    pub comm: Option<String>,
     /// Its umask.
     pub umask: Option<u32>,
     /// Its supplementary groups.
@@ -234,6 +259,7 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
     let _oneshot = oneshot::OneshotGuard::enter(target.pid);
     let mut info = ProcInfo {
         pid: target.pid,
+        comm: None,
         umask: None,
         groups: None,
         pgid: None,
@@ -243,6 +269,7 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
     };
     for attr in attrs {
         match attr {
+            Attr::Comm => info.comm = optional(B::comm(target))?,
             Attr::Umask => info.umask = optional(B::umask(target))?,
             Attr::Groups => info.groups = optional(B::groups(target))?,
             Attr::Pgid => info.pgid = optional(B::pgid(target))?,
@@ -252,6 +279,43 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
         }
     }
     Ok(info)
+}
+
+/// `attrs` of each of `pids` (by pid, each in its own oneshot), ascending; a process
+/// that is gone by the time it is read is left out, as `ps` leaves it out.
+pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+    let mut infos = Vec::with_capacity(pids.len());
+    for pid in pids {
+        match info::<B>(Target::unpinned(pid), attrs) {
+            Ok(read) => infos.push(read),
+            Err(Error::NoSuchProcess { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    infos.sort_unstable_by_key(|i| i.pid);
+    Ok(infos)
+}
+
+/// A scan from one whole-table read: each process's oneshot is seeded with its own
+/// `record` (the type the backend's oneshot keeps, e.g. its `kinfo_proc`), so what the
+/// record holds costs no further call, and only what it lacks is read per process.
+/// Ascending by pid; processes gone before their own reads are left out.
+pub fn scan_seeded<B: Backend, T: Any>(
+    records: impl IntoIterator<Item = (Pid, T)>,
+    attrs: &[Attr],
+) -> Result<Vec<ProcInfo>> {
+    let mut infos = Vec::new();
+    for (pid, record) in records {
+        let _oneshot = OneshotGuard::enter(pid);
+        oneshot::seed(pid, record);
+        match info::<B>(Target::unpinned(pid), attrs) {
+            Ok(read) => infos.push(read),
+            Err(Error::NoSuchProcess { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    infos.sort_unstable_by_key(|i| i.pid);
+    Ok(infos)
 }
 
 fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resource, RLimit>> {
@@ -304,6 +368,82 @@ mod tests {
         fn groups(_: Target<'_, ()>) -> Result<Vec<u32>> {
             Ok(vec![5])
         }
+    }
+
+    /// A kernel of three processes whose bulk record is a `u32` (its group), counting
+    /// the bulk reads it is asked for; pid 2 exits before its own read.
+    enum Table {}
+
+    thread_local! {
+        static BULK_READS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    impl Backend for Table {
+        type Pin = ();
+
+        fn available(_: Attr) -> bool {
+            true
+        }
+
+        fn pin(_: Pid) -> Result<()> {
+            Ok(())
+        }
+
+        fn is_running(_: Target<'_, ()>) -> Result<bool> {
+            Ok(true)
+        }
+
+        fn pids() -> Result<Vec<Pid>> {
+            Ok(vec![Pid::from(1), Pid::from(2), Pid::from(3)])
+        }
+
+        fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+            let table = [
+                (Pid::from(3), 30u32),
+                (Pid::from(1), 10),
+                (Pid::from(2), 20),
+            ];
+            scan_seeded::<Self, _>(table, attrs)
+        }
+
+        fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
+            let pid = target.pid;
+            oneshot::cached_or_fresh(
+                pid,
+                || {
+                    BULK_READS.set(BULK_READS.get() + 1);
+                    Ok(pid.get() as u32 * 10)
+                },
+                |&g| Ok(vec![g]),
+            )
+        }
+
+        fn umask(target: Target<'_, ()>) -> Result<u32> {
+            match target.pid.get() {
+                2 => Err(Error::NoSuchProcess { pid: target.pid }),
+                n => Ok(n as u32),
+            }
+        }
+    }
+
+    #[test]
+    fn a_seeded_scan_reads_the_table_once_and_skips_the_vanished() {
+        BULK_READS.set(0);
+        let infos = Table::scan(&[Attr::Groups, Attr::Umask]).unwrap();
+        let got: Vec<_> = infos
+            .iter()
+            .map(|i| (i.pid.get(), i.groups.clone(), i.umask))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, Some(vec![10]), Some(1)), (3, Some(vec![30]), Some(3))]
+        );
+        assert_eq!(BULK_READS.get(), 0, "every group came from the table");
+        // The default scan reads each process on its own: three bulk reads.
+        let each =
+            scan_each::<Table>(Table::pids().unwrap(), &[Attr::Groups, Attr::Umask]).unwrap();
+        assert_eq!(each, infos);
+        assert_eq!(BULK_READS.get(), 3);
     }
 
     #[test]

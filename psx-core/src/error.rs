@@ -67,6 +67,18 @@ impl Error {
         Error::InvalidArgument("current limit exceeds maximum limit".into())
     }
 
+    /// An [`Error::Os`] of kind `InvalidData`: the kernel answered something psx cannot
+    /// decode (a struct of another size, a malformed file).
+    pub fn invalid_data(
+        pid: Pid,
+        why: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Os {
+            pid,
+            source: io::Error::new(io::ErrorKind::InvalidData, why),
+        }
+    }
+
     /// Maps an `errno` from a call about `pid`: `ESRCH` is [`Error::NoSuchProcess`],
     /// `EPERM`/`EACCES` [`Error::AccessDenied`], anything else [`Error::Os`].
     pub fn from_errno(pid: Pid, errno: i32) -> Self {

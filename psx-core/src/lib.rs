@@ -2,20 +2,25 @@
 //! [`Backend`] trait each OS crate implements, and the per-thread [`oneshot`] cache.
 //!
 //! Applications use the `psx` crate, which re-exports all of this and picks the backend
-//! for the target. This crate holds no OS code, so its types and logic are the same,
-//! and tested, everywhere.
+//! for the target. Its types and logic are the same, and tested, everywhere; the one
+//! OS-facing part is [`unix`], the calls several backends make alike (`getpgid`,
+//! `getsid`, `kill(pid, 0)`, and on the BSDs and macOS `sysctl(3)` and the whole-table
+//! read), so that each OS crate keeps only what is its own.
 #![warn(missing_docs)]
 
 mod backend;
+pub mod bytes;
 mod error;
 pub mod oneshot;
 mod pid;
 mod resource;
 mod signal;
+#[cfg(unix)]
+pub mod unix;
 
-pub use backend::{info, Attr, Backend, NoBackend, ProcInfo};
+pub use backend::{info, scan_each, scan_seeded, Attr, Backend, NoBackend, ProcInfo};
 pub use error::{Error, Result};
 pub use oneshot::OneshotGuard;
-pub use pid::{Pid, Target};
+pub use pid::{Pid, StartTime, Target};
 pub use resource::{Limit, RLimit, Resource};
 pub use signal::{signal_name, SigSet, SigSetIter, SignalMasks};

@@ -131,6 +131,32 @@ pub fn cached<T: Any, R>(
     Some(result)
 }
 
+/// Puts `value` in the active oneshot for `pid` on this thread, replacing a `T` already
+/// there; does nothing outside a oneshot. A scan reads every process's bulk record in
+/// one call and seeds each process's oneshot with its own, so reading its attributes
+/// then costs no further call for what the record holds.
+pub fn seed<T: Any>(pid: Pid, value: T) {
+    ENTRIES.with_borrow_mut(|entries| {
+        if let Some(entry) = entries.iter_mut().find(|e| e.pid == pid) {
+            entry.values.retain(|v| !v.is::<T>());
+            entry.values.push(Box::new(value));
+        }
+    });
+}
+
+/// `pick` from the oneshot's `T` for `pid` (read with `read` the first time), or, outside
+/// a oneshot, from a fresh `read`: the shape of every bulk-read attribute.
+pub fn cached_or_fresh<T: Any, R>(
+    pid: Pid,
+    read: impl Fn() -> Result<T>,
+    pick: impl Fn(&T) -> Result<R>,
+) -> Result<R> {
+    match cached(pid, &read, &pick) {
+        Some(result) => result,
+        None => pick(&read()?),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +213,40 @@ mod tests {
         counted(b, &reads);
         counted(a, &reads);
         assert_eq!(reads.get(), 2);
+    }
+
+    #[test]
+    fn a_seed_serves_without_a_read() {
+        let pid = Pid::from(400);
+        seed(pid, 9u32);
+        let reads = Cell::new(0);
+        // Outside a oneshot a seed is dropped: nothing is kept.
+        assert!(counted(pid, &reads).is_none());
+        let _g = OneshotGuard::enter(pid);
+        seed(pid, 5u32);
+        seed(pid, 6u32);
+        let got = cached_or_fresh(pid, || -> Result<u32> { unreachable!() }, |v| Ok(*v));
+        assert_eq!(got.unwrap(), 6);
+        assert_eq!(reads.get(), 0);
+    }
+
+    #[test]
+    fn cached_or_fresh_reads_each_time_outside_a_oneshot() {
+        let pid = Pid::from(401);
+        let reads = Cell::new(0);
+        let read = || {
+            reads.set(reads.get() + 1);
+            Ok(3u32)
+        };
+        for _ in 0..2 {
+            assert_eq!(cached_or_fresh(pid, read, |v| Ok(*v + 1)).unwrap(), 4);
+        }
+        assert_eq!(reads.get(), 2);
+        let _g = OneshotGuard::enter(pid);
+        for _ in 0..2 {
+            assert_eq!(cached_or_fresh(pid, read, |v| Ok(*v)).unwrap(), 3);
+        }
+        assert_eq!(reads.get(), 3);
     }
 
     #[test]

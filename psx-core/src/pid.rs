@@ -108,6 +108,28 @@ impl<P> Target<'_, P> {
     }
 }
 
+/// When a process started, as its kernel records it (seconds and microseconds): the pin
+/// of a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) handle where the
+/// kernel offers no descriptor for a process (the BSDs, macOS). A pid is reused only
+/// after its process is reaped, and the newcomer starts later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StartTime {
+    /// Whole seconds.
+    pub sec: i64,
+    /// Microseconds past `sec`.
+    pub usec: i64,
+}
+
+impl StartTime {
+    /// Whether `other` is the same start, to within `tolerance_usec`: where the kernel
+    /// reports the start from the wall clock (boot time plus uptime), a clock step moves
+    /// it between reads; elsewhere pass 0.
+    pub fn matches(self, other: StartTime, tolerance_usec: i64) -> bool {
+        let micros = |t: StartTime| i128::from(t.sec) * 1_000_000 + i128::from(t.usec);
+        (micros(self) - micros(other)).abs() <= i128::from(tolerance_usec)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +148,16 @@ mod tests {
         assert!(!Pid::from(1i64 << 40).is_valid());
         assert_eq!(i32::try_from(Pid::from(7)), Ok(7));
         assert!(i32::try_from(big).is_err());
+    }
+
+    #[test]
+    fn start_times_match_within_the_tolerance() {
+        let t = |sec, usec| StartTime { sec, usec };
+        assert!(t(10, 5).matches(t(10, 5), 0));
+        assert!(!t(10, 5).matches(t(10, 6), 0));
+        assert!(t(10, 999_999).matches(t(11, 100), 200));
+        assert!(!t(10, 0).matches(t(12, 0), 1_000_000));
+        assert!(t(i64::MAX, 0).matches(t(i64::MAX, 0), 0));
+        assert!(!t(i64::MIN, 0).matches(t(i64::MAX, 0), i64::MAX));
     }
 }

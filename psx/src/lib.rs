@@ -442,6 +442,27 @@ pub fn available(attr: Attr) -> bool {
     Os::available(attr)
 }
 
+/// `attrs` of every process alive during the scan, one [`ProcInfo`] each as
+/// [`proc_info`] gives it (unreadable attributes `None`), ascending by pid; processes
+/// that exit during the scan are left out. psutil's `process_iter(attrs)`, in one call.
+///
+/// The error means the processes cannot be listed at all ([`pids`]'s errors), or an
+/// [`Error::Os`] from one of them.
+///
+/// Availability: Linux (the `/proc` walk, spread over the available cores). Elsewhere
+/// [`Error::Unsupported`] for now.
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// use psx::Attr;
+/// let all = psx::scan(&[Attr::Comm, Attr::Pgid]).unwrap();
+/// assert!(all.iter().any(|p| p.pid == psx::Pid::current()));
+/// # }
+/// ```
+pub fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+    Os::scan(attrs)
+}
+
 /// This platform's `RLIM_INFINITY`: a [`Limit::Value`] of this or more is unlimited to
 /// its kernel, and [`proc_rlimit`] treats it so ([`RLimit::normalized`]).
 pub const RLIM_INFINITY: u64 = <Os as Backend>::RLIM_INFINITY;
