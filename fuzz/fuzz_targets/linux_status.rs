@@ -20,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
         (groups.identity, &groups.groups),
         (all.identity, &all.groups)
     );
+    let name = decode::status_for(data, Field::Name);
+    assert_eq!((name.identity, &name.name), (all.identity, &all.name));
     let masks = decode::status_for(data, Field::Sigmasks);
     assert_eq!(
         (masks.identity, &masks.sigmasks),

@@ -131,6 +131,14 @@ pub fn cached<T: Any, R>(
     Some(result)
 }
 
+/// `read` of this thread's cached `T` for `pid`, if a oneshot holds one; never reads.
+pub fn peek<T: Any, R>(pid: Pid, read: impl FnOnce(&T) -> R) -> Option<R> {
+    ENTRIES.with_borrow(|entries| {
+        let entry = entries.iter().find(|e| e.pid == pid)?;
+        entry.values.iter().find_map(|v| v.downcast_ref::<T>()).map(read)
+    })
+}
+
 /// Puts `value` in the active oneshot for `pid` on this thread, replacing a `T` already
 /// there; does nothing outside a oneshot. A scan reads every process's bulk record in
 /// one call and seeds each process's oneshot with its own, so reading its attributes
@@ -228,6 +236,9 @@ mod tests {
         let got = cached_or_fresh(pid, || -> Result<u32> { unreachable!() }, |v| Ok(*v));
         assert_eq!(got.unwrap(), 6);
         assert_eq!(reads.get(), 0);
+        assert_eq!(peek(pid, |v: &u32| *v), Some(6));
+        assert_eq!(peek(pid, |v: &u64| *v), None);
+        assert_eq!(peek(Pid::from(402), |v: &u32| *v), None);
     }
 
     #[test]

@@ -99,6 +99,69 @@ impl Resource {
     }
 }
 
+impl Resource {
+    /// What the limit caps, in util-linux `prlimit`'s words for its resources
+    /// (`"max number of open files"`).
+    pub const fn description(self) -> &'static str {
+        match self {
+            Resource::Cpu => "CPU time",
+            Resource::Fsize => "max file size",
+            Resource::Data => "max data size",
+            Resource::Stack => "max stack size",
+            Resource::Core => "max core file size",
+            Resource::Rss => "max resident set size",
+            Resource::Nproc => "max number of processes",
+            Resource::Nofile => "max number of open files",
+            Resource::Memlock => "max locked-in-memory address space",
+            Resource::As => "address space limit",
+            Resource::Locks => "max number of file locks held",
+            Resource::Sigpending => "max number of pending signals",
+            Resource::Msgqueue => "max bytes in POSIX mqueues",
+            Resource::Nice => "max nice prio allowed to raise",
+            Resource::Rtprio => "max real-time priority",
+            Resource::Rttime => "timeout for real-time tasks",
+            Resource::Sbsize => "max socket buffer size",
+            Resource::Swap => "max swap space",
+            Resource::Npts => "max number of pseudo-terminals",
+            Resource::Kqueues => "max number of kqueues",
+            Resource::Umtxp => "max number of process-shared locks",
+            Resource::Pipebuf => "max pipe buffer size",
+            Resource::Vmm => "max number of virtual machines",
+            Resource::Posixlocks => "max number of POSIX locks",
+            Resource::Nthr => "max number of threads",
+        }
+    }
+
+    /// The unit its values count, as `prlimit` writes it (`"bytes"`, `"files"`), or
+    /// `None` for a bare number (nice, rtprio).
+    pub const fn units(self) -> Option<&'static str> {
+        match self {
+            Resource::Cpu => Some("seconds"),
+            Resource::Fsize
+            | Resource::Data
+            | Resource::Stack
+            | Resource::Core
+            | Resource::Rss
+            | Resource::Memlock
+            | Resource::As
+            | Resource::Msgqueue
+            | Resource::Sbsize
+            | Resource::Swap
+            | Resource::Pipebuf => Some("bytes"),
+            Resource::Nproc => Some("processes"),
+            Resource::Nofile => Some("files"),
+            Resource::Locks | Resource::Umtxp | Resource::Posixlocks => Some("locks"),
+            Resource::Sigpending => Some("signals"),
+            Resource::Rttime => Some("microsecs"),
+            Resource::Npts => Some("terminals"),
+            Resource::Kqueues => Some("kqueues"),
+            Resource::Vmm => Some("machines"),
+            Resource::Nthr => Some("threads"),
+            Resource::Nice | Resource::Rtprio => None,
+        }
+    }
+}
+
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -2,6 +2,8 @@
 //!
 //! The lines psx reads (format from `fs/proc/array.c`, `task_state`, `task_sig` and
 //! `proc_pid_status`; each is `Key:\tvalue\n`):
+//! - `Name:\tbash` (the command name, `proc_task_name` escaping `\n`, `\\` and the
+//!   other special and space characters as C escapes),
 //! - `Umask:\t0022` (octal; Linux 4.7+, and absent for a zombie, which has no fs_struct),
 //! - `State:\tZ (zombie)`,
 //! - `Tgid:\t4242` (the process a task belongs to: differs from the directory's number
@@ -41,6 +43,7 @@ impl std::error::Error for DecodeError {}
 /// The values (tabs and spaces trimmed) of the lines psx reads, found in one pass.
 #[derive(Debug, Default, Clone, Copy)]
 struct Lines<'a> {
+    name: Option<&'a [u8]>,
     umask: Option<&'a [u8]>,
     state: Option<&'a [u8]>,
     groups: Option<&'a [u8]>,
@@ -57,9 +60,10 @@ const MASK_KEYS: [&[u8]; 5] = [b"SigPnd", b"ShdPnd", b"SigBlk", b"SigIgn", b"Sig
 const MASKS: u16 = 0b1111_1000;
 const TGID: u16 = 1 << 8;
 const THREADS: u16 = 1 << 9;
+const NAME: u16 = 1 << 10;
 /// What every read also takes, to know which process (and in what state) it read.
 const IDENTITY: u16 = STATE | TGID | THREADS;
-const ALL: u16 = UMASK | GROUPS | MASKS | IDENTITY;
+const ALL: u16 = NAME | UMASK | GROUPS | MASKS | IDENTITY;
 
 impl<'a> Lines<'a> {
     /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
@@ -85,7 +89,7 @@ impl<'a> Lines<'a> {
             while hits != 0 {
                 let start = base + (hits.trailing_zeros() / 8) as usize + 1;
                 hits &= hits - 1;
-                if let Some(next @ [b'U' | b'S' | b'G' | b'T', ..]) = status.get(start..) {
+                if let Some(next @ [b'U' | b'S' | b'G' | b'T' | b'N', ..]) = status.get(start..) {
                     if lines.take(next, &mut found, wanted) {
                         return lines;
                     }
@@ -111,6 +115,10 @@ impl<'a> Lines<'a> {
         let (bit, slot, value) = match text.first() {
             Some(b'U') => match text.strip_prefix(b"Umask:") {
                 Some(v) => (UMASK, &mut self.umask, v),
+                None => return false,
+            },
+            Some(b'N') => match text.strip_prefix(b"Name:") {
+                Some(v) => (NAME, &mut self.name, v),
                 None => return false,
             },
             Some(b'G') => match text.strip_prefix(b"Groups:") {
@@ -186,6 +194,11 @@ impl<'a> Lines<'a> {
             groups.push(parse_gid(gid).ok_or(DecodeError::Malformed("Groups"))?);
         }
         Ok(groups)
+    }
+
+    fn name(&self) -> Result<String, DecodeError> {
+        let v = self.name.ok_or(DecodeError::Missing("Name"))?;
+        Ok(unescape_name(v))
     }
 
     fn number(value: Option<&[u8]>) -> Option<u32> {
@@ -280,6 +293,8 @@ impl Identity {
 /// The fields a read decodes ([`status_for`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// `Name:`.
+    Name,
     /// `Umask:`.
     Umask,
     /// `Groups:`.
@@ -298,6 +313,8 @@ pub enum Field {
 pub struct Status {
     /// Which process this is.
     pub identity: Identity,
+    /// `Name:`, unescaped.
+    pub name: Result<String, DecodeError>,
     /// `Umask:`, `Ok(None)` when absent.
     pub umask: Result<Option<u32>, DecodeError>,
     /// `Groups:`.
@@ -315,6 +332,7 @@ pub fn status(status: &[u8]) -> Status {
 pub fn status_for(status: &[u8], field: Field) -> Status {
     let wanted = IDENTITY
         | match field {
+            Field::Name => NAME,
             Field::Umask => UMASK,
             Field::Groups => GROUPS,
             Field::Sigmasks => MASKS,
@@ -326,6 +344,11 @@ pub fn status_for(status: &[u8], field: Field) -> Status {
             tgid: Lines::number(lines.tgid),
             threads: Lines::number(lines.threads),
             zombie: lines.is_zombie(),
+        },
+        name: if wanted & NAME != 0 {
+            lines.name()
+        } else {
+            Err(DecodeError::Missing("Name"))
         },
         umask: if wanted & UMASK != 0 {
             lines.umask()
@@ -373,6 +396,33 @@ fn newline_bits(word: [u8; 8]) -> u64 {
     const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
     let x = u64::from_le_bytes(word) ^ NEWLINES;
     !(((x & LOWS).wrapping_add(LOWS)) | x | LOWS)
+}
+
+/// The command name as the kernel wrote it, its C escapes (`\n`, `\t`, `\\`, `\"`,
+/// ...; `string_escape_mem` with `ESCAPE_SPACE | ESCAPE_SPECIAL`) undone. Bytes that are
+/// not UTF-8 are replaced.
+fn unescape_name(escaped: &[u8]) -> String {
+    let mut out = Vec::with_capacity(escaped.len());
+    let mut bytes = escaped.iter();
+    while let Some(&b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let plain = match bytes.next() {
+            Some(b'n') => b'\n',
+            Some(b't') => b'\t',
+            Some(b'r') => b'\r',
+            Some(b'f') => 0x0c,
+            Some(b'v') => 0x0b,
+            Some(b'a') => 0x07,
+            Some(b'e') => 0x1b,
+            Some(&other) => other,
+            None => b'\\',
+        };
+        out.push(plain);
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A gid as `%u` (Linux 4.x and later) or `%d` (before: 2^31 and above printed negative).
@@ -505,7 +555,11 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         for pad in 0..24 {
             let mut text = format!("Name:\t{}\n", "x".repeat(pad)).into_bytes();
             text.extend_from_slice(&BASH[BASH.iter().position(|&b| b == b'\n').unwrap() + 1..]);
-            assert_eq!(status(&text), status(BASH), "pad {pad}");
+            let expected = Status {
+                name: Ok("x".repeat(pad)),
+                ..status(BASH)
+            };
+            assert_eq!(status(&text), expected, "pad {pad}");
             let short = format!("Name:\t{}\nUmask:\t7", "x".repeat(pad));
             assert_eq!(umask(short.as_bytes()), Ok(Some(7)), "pad {pad}");
             let short = format!("Name:\t{}\nUmask:\t7\n", "x".repeat(pad));
@@ -553,6 +607,15 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         assert!(sigmasks(b"SigPnd:\tzz\n").is_err());
         assert!(sigmasks(b"SigPnd:\t000000000000000000000000000000000\n").is_err());
         assert!(status(b"Umask:").umask.is_err());
+    }
+
+    #[test]
+    fn names_are_unescaped() {
+        assert_eq!(status(BASH).name, Ok("bash".into()));
+        let s = status(b"Name:\tev\\nil\\\\x\\ty\nState:\tS\n");
+        assert_eq!(s.name, Ok("ev\nil\\x\ty".into()));
+        assert_eq!(status_for(b"Name:\tkworker/0:1\n", Field::Name).name, Ok("kworker/0:1".into()));
+        assert_eq!(status(b"State:\tS\n").name, Err(DecodeError::Missing("Name")));
     }
 
     #[test]

@@ -7,7 +7,10 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
-use psx_core::{oneshot, Attr, Backend, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
+use psx_core::{
+    oneshot, scan_each, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result,
+    SignalMasks, Target,
+};
 
 use crate::decode::{self, DecodeError, Field, Status, Verdict};
 
@@ -490,6 +493,10 @@ fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
     if target.pin.is_some() || pid == Pid::current() {
         return Ok(());
     }
+    // A status the oneshot holds was checked when read (its Tgid is the pid).
+    if oneshot::peek(pid, |_: &Status| ()).is_some() {
+        return Ok(());
+    }
     // Once per oneshot: a scan asks for pgid, sid and every limit of each process.
     match oneshot::cached(
         pid,
@@ -741,6 +748,43 @@ impl Backend for Linux {
             Some(pin) => Ok(pin.is_alive()),
             None => Ok(matches!(probe(target.pid), Probe::Exists)),
         }
+    }
+
+    /// Splits the pids over the available cores (std threads, each reading its share
+    /// in turn); every process is read as [`psx_core::info`] reads it.
+    fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+        let pids = Self::pids()?;
+        // Below a few dozen processes a thread costs more than it saves.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(pids.len().div_ceil(32))
+            .max(1);
+        if threads == 1 {
+            return scan_each::<Self>(pids, attrs);
+        }
+        let share = pids.len().div_ceil(threads);
+        let parts: Vec<Result<Vec<ProcInfo>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = pids
+                .chunks(share)
+                .map(|chunk| scope.spawn(move || scan_each::<Self>(chunk.to_vec(), attrs)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        });
+        // Each share is ascending and the shares are in order.
+        let mut infos = Vec::with_capacity(pids.len());
+        for part in parts {
+            infos.extend(part?);
+        }
+        Ok(infos)
+    }
+
+    fn comm(target: Target<'_, ProcPin>) -> Result<String> {
+        let pid = target.pid;
+        let name = |s: &Status| s.name.clone().map_err(|e| decode_error(pid, e));
+        from_status(target, Field::Name, name, |s| s.name.map_err(|e| decode_error(pid, e)))
     }
 
     fn umask(target: Target<'_, ProcPin>) -> Result<u32> {

@@ -52,7 +52,7 @@ proptest! {
 
     #[test]
     fn one_pass_and_single_field_decoders_agree(lines in proptest::collection::vec(
-        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name|Uid|Tgid|Threads)", "[ \t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
+        ("(Umask|Groups|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt|State|Name|Uid|Tgid|Threads|Ngid)", "[ \t0-9a-fA-FxZ-]{0,40}"), 0..20)) {
         let text: String = lines.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
         let bytes = text.as_bytes();
         let all = decode::status(bytes);
@@ -67,6 +67,9 @@ proptest! {
         let groups = decode::status_for(bytes, decode::Field::Groups);
         prop_assert_eq!(groups.identity, all.identity);
         prop_assert_eq!(&groups.groups, &all.groups);
+        let name = decode::status_for(bytes, decode::Field::Name);
+        prop_assert_eq!(name.identity, all.identity);
+        prop_assert_eq!(&name.name, &all.name);
         let masks = decode::status_for(bytes, decode::Field::Sigmasks);
         prop_assert_eq!(masks.identity, all.identity);
         prop_assert_eq!(&masks.sigmasks, &all.sigmasks);

@@ -241,12 +241,89 @@ mod linux {
     }
 
     fn every_pid() -> Vec<i32> {
+        psx::pids()
+            .expect("list processes")
+            .into_iter()
+            .map(|p| p.as_raw())
+            .collect()
+    }
+
+    /// The floor of a scan: list `/proc`, then for every process the bare calls psx
+    /// makes for the same attributes (one status read, getpgid, getsid), on `threads`
+    /// threads as `psx::scan` spreads them.
+    fn floor_scan(threads: usize) -> usize {
         let mut pids: Vec<i32> = std::fs::read_dir("/proc")
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .collect();
         pids.sort_unstable();
-        pids
+        scan(&pids, threads, |&p| {
+            floor_status(&status_path(p)) + floor_pgid(p) as usize + floor_sid(p) as usize
+        })
+    }
+
+    /// What a scan reads besides the limits: name, umask, groups, masks, pgid, sid.
+    const SCAN_ATTRS: &[psx::Attr] = &[
+        psx::Attr::Comm,
+        psx::Attr::Umask,
+        psx::Attr::Groups,
+        psx::Attr::Sigmasks,
+        psx::Attr::Pgid,
+        psx::Attr::Sid,
+    ];
+
+    /// The procfs crate reading the same fields of every process.
+    fn procfs_scan() -> usize {
+        procfs::process::all_processes()
+            .unwrap()
+            .filter_map(|p| p.ok())
+            .map(|p| {
+                let status = p.status().map_or(0, |s| {
+                    s.name.len()
+                        + s.umask.unwrap_or(0) as usize
+                        + s.groups.len()
+                        + s.sigcgt as usize
+                });
+                let stat = p.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
+                status + stat
+            })
+            .sum()
+    }
+
+    /// `psx::scan` of every process against the floor on the same number of threads,
+    /// and against procfs.
+    pub fn whole_scan(c: &mut Criterion) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut g = c.benchmark_group("scan");
+        g.bench_function("floor", |b| b.iter(|| floor_scan(cores)));
+        g.bench_function("psx", |b| b.iter(|| psx::scan(SCAN_ATTRS).unwrap().len()));
+        g.bench_function("procfs", |b| b.iter(procfs_scan));
+        g.finish();
+    }
+
+    /// `psx ps --signals` against procps `ps` asked for the same columns, as whole
+    /// commands; skipped when either binary is missing.
+    pub fn ps_command(c: &mut Criterion) {
+        let Some(psx_bin) = option_env!("CARGO_BIN_EXE_psx") else {
+            eprintln!("ps_command: skipped (build with --features cli)");
+            return;
+        };
+        let run = |program: &str, args: &[&str]| {
+            std::process::Command::new(program)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .map(|s| s.success())
+        };
+        let ps_args = ["-eo", "pid,pgid,sid,pending,blocked,ignored,caught,comm"];
+        if !matches!(run("ps", &ps_args), Ok(true)) {
+            eprintln!("ps_command: skipped (no procps ps)");
+            return;
+        }
+        let mut g = c.benchmark_group("ps_command");
+        g.bench_function("psx", |b| b.iter(|| run(psx_bin, &["ps", "--signals"])));
+        g.bench_function("procps", |b| b.iter(|| run("ps", &ps_args)));
+        g.finish();
     }
 
     /// Runs `work` over `items` split across `threads` threads.
@@ -390,7 +467,9 @@ criterion::criterion_group!(
     benches,
     linux::single_attributes,
     linux::all_attributes,
-    linux::full_scan
+    linux::full_scan,
+    linux::whole_scan,
+    linux::ps_command
 );
 #[cfg(target_os = "linux")]
 fn main() {

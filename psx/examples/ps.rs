@@ -1,30 +1,27 @@
-//! A `ps`-like listing of every process (Linux: walks /proc).
+//! A `ps`-like listing of every process, from one `psx::scan`.
 //! `cargo run -p psx --example ps`
 use psx::Attr;
 
 fn main() {
-    let attrs = [Attr::Pgid, Attr::Sid, Attr::Umask, Attr::Groups];
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return eprintln!("ps: /proc is not readable here");
+    let attrs = [Attr::Comm, Attr::Pgid, Attr::Sid, Attr::Umask, Attr::Groups];
+    let infos = match psx::scan(&attrs) {
+        Ok(infos) => infos,
+        Err(e) => return eprintln!("ps: cannot list processes: {e}"),
     };
-    let mut pids: Vec<i32> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    pids.sort_unstable();
     println!(
-        "{:>7} {:>7} {:>7} {:>5}  GROUPS",
-        "PID", "PGID", "SID", "UMASK"
+        "{:>7} {:>7} {:>7} {:>5}  {:<16} GROUPS",
+        "PID", "PGID", "SID", "UMASK", "COMMAND"
     );
-    for pid in pids {
-        // A process may exit while we walk: skip it.
-        let Ok(info) = psx::proc_info(pid, &attrs) else {
-            continue;
-        };
+    for info in infos {
         let show = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         let pgid = show(info.pgid.map(|p| p.to_string()));
         let sid = show(info.sid.map(|s| s.to_string()));
         let umask = show(info.umask.map(|m| format!("{m:04o}")));
+        let comm = show(info.comm);
         let groups = show(info.groups.map(|g| format!("{g:?}")));
-        println!("{pid:>7} {pgid:>7} {sid:>7} {umask:>5}  {groups}");
+        println!(
+            "{:>7} {pgid:>7} {sid:>7} {umask:>5}  {comm:<16} {groups}",
+            info.pid
+        );
     }
 }

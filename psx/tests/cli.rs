@@ -98,11 +98,18 @@ fn info_json_of_a_child_after_psx_rlimit_sets_its_limit() {
     // Each side on its own.
     let out = psx(&["rlimit", &pid, "nofile=50:"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = psx(&["rlimit", &pid, "nofile"]);
+    let out = psx(&[
+        "rlimit",
+        "--raw",
+        "-o",
+        "RESOURCE,SOFT,HARD",
+        &pid,
+        "nofile",
+    ]);
     assert!(
         stdout(&out)
             .lines()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["nofile", "50", "200"]),
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["NOFILE", "50", "200"]),
         "{}",
         stdout(&out)
     );
@@ -266,6 +273,7 @@ fn ps_lists_this_process() {
             "{header}"
         );
         assert_eq!(header.contains("BLOCKED"), args.len() == 2);
+        assert!(header.ends_with("COMMAND"), "{header}");
         assert!(
             text.lines()
                 .any(|l| l.split_whitespace().next() == Some(me.as_str())),
@@ -546,4 +554,147 @@ fn without_procfs_listing_fails_and_limits_still_work() {
     }
     assert!(s["rlimit"].starts_with("RESOURCE"), "{}", s["rlimit"]);
     assert!(s["rlimit"].ends_with("exit 0\n"), "{}", s["rlimit"]);
+}
+
+/// `psx ps PID...` shows those processes only; `--json` prints the `info --json`
+/// objects; PENDING is the process's pending set (`ps -o pending`), TPENDING the main
+/// thread's own.
+#[test]
+fn ps_of_given_pids_with_signals_and_json() {
+    use std::os::unix::process::CommandExt;
+    // A child with SIGUSR1 blocked (the mask survives exec), then sent SIGUSR1 as a
+    // process: it waits in the process's pending set, not the thread's.
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30");
+    // SAFETY: sigemptyset, sigaddset and sigprocmask are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR1);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let child = Sleeper(cmd.spawn().unwrap());
+    let pid = child.pid();
+    // SAFETY: kill with a valid signal.
+    assert_eq!(unsafe { libc::kill(child.0.id() as i32, libc::SIGUSR1) }, 0);
+    // Wait until the kernel shows it pending (ShdPnd).
+    let status_path = format!("/proc/{pid}/status");
+    for _ in 0..100 {
+        let status = std::fs::read_to_string(&status_path).unwrap();
+        if status.contains("ShdPnd:\t0000000000000200") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = psx(&["ps", "--signals", &pid]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    let header: Vec<&str> = rows[0].split_whitespace().collect();
+    let row: Vec<&str> = rows[1].split_whitespace().collect();
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("PID"), pid);
+    assert_eq!(col("PENDING"), "0000000000000200", "{text}");
+    assert_eq!(col("TPENDING"), "0000000000000000", "{text}");
+    assert_eq!(col("BLOCKED"), "0000000000000200", "{text}");
+    assert_eq!(*row.last().unwrap(), "sleep");
+
+    let me = std::process::id().to_string();
+    let out = psx(&["ps", "--json", &pid, &me, "-5"]);
+    assert_eq!(code(&out), 1, "a bad pid fails the run: {}", stderr(&out));
+    let items = json(&out);
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["comm"], "sleep");
+    assert_eq!(
+        items[0]["sigmasks"]["process_pending"],
+        serde_json::json!([10])
+    );
+    assert_eq!(items[1]["pid"], std::process::id());
+    assert_eq!(items[2]["kind"], "no_such_process");
+    // The whole table, as JSON.
+    let all = json(&psx(&["ps", "--json"]));
+    assert!(all
+        .iter()
+        .any(|i| i["pid"] == std::process::id() && i["comm"].is_string()));
+}
+
+/// `psx rlimit` as a drop-in for util-linux `prlimit`: the same table, byte for byte,
+/// in raw form, aligned form and with prlimit's own flags.
+#[test]
+fn rlimit_prints_what_prlimit_prints() {
+    let child = Sleeper::new();
+    let pid = child.pid();
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &[
+                "--raw",
+                "--noheadings",
+                "--output",
+                "RESOURCE,SOFT,HARD",
+                &pid,
+            ],
+            &[
+                "--raw",
+                "--noheadings",
+                "--output",
+                "RESOURCE,SOFT,HARD",
+                "--pid",
+                &pid,
+            ],
+        ),
+        (&[&pid], &["--pid", &pid]),
+        (&["--raw", "--pid", &pid], &["--raw", "--pid", &pid]),
+        (
+            &["--pid", &pid, "-n", "--core", "--stack"],
+            &["--pid", &pid, "-n", "--core", "--stack"],
+        ),
+    ];
+    for (ours, theirs) in cases {
+        let Ok(util) = Command::new("prlimit").args(theirs).output() else {
+            println!("skipped: no util-linux prlimit to compare with");
+            return;
+        };
+        let mine = psx(&[&["rlimit"][..], ours].concat());
+        assert_eq!(code(&mine), 0, "{}", stderr(&mine));
+        assert_eq!(stdout(&mine), stdout(&util), "psx rlimit {ours:?}");
+    }
+}
+
+/// prlimit's `--<resource>=SOFT:HARD` sets, in order; `--json` shows limits as objects.
+#[test]
+fn rlimit_takes_prlimit_flags_and_json() {
+    let child = Sleeper::new();
+    let pid = child.pid();
+    let out = psx(&[
+        "rlimit",
+        "--pid",
+        &pid,
+        "--core=0:100",
+        "-c50:",
+        "--nofile=64:",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let core = psx::proc_getrlimit(child.0.id(), psx::Resource::Core).unwrap();
+    assert_eq!(
+        core,
+        psx::RLimit::new(psx::Limit::Value(50), psx::Limit::Value(100))
+    );
+    let nofile = psx::proc_getrlimit(child.0.id(), psx::Resource::Nofile).unwrap();
+    assert_eq!(nofile.soft, psx::Limit::Value(64));
+    let out = psx(&["rlimit", "--json", &pid, "core", "as"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        items[0],
+        serde_json::json!({"resource": "core", "description": "max core file size",
+            "soft": 50, "hard": 100, "units": "bytes"})
+    );
+    assert_eq!(items[1]["resource"], "as");
+    // Bad columns and a missing pid are usage errors.
+    assert_eq!(code(&psx(&["rlimit", "-o", "BOGUS", &pid])), 2);
+    assert_eq!(code(&psx(&["rlimit", "--nofile"])), 2);
 }

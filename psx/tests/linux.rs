@@ -823,3 +823,59 @@ fn available_umask_follows_the_kernel() {
     );
     assert!(psx::available(psx::Attr::Rlimits));
 }
+
+/// `psx::pids` lists processes (not threads), ascending; `psx::scan` reads each as
+/// `proc_info` does, names included.
+#[test]
+fn pids_and_scan_list_processes_as_proc_info_reads_them() {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30");
+    // SAFETY: umask is async-signal-safe and cannot fail.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o037);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let pid = Pid::from(child.id());
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // SAFETY: gettid cannot fail.
+        tid_tx.send(unsafe { libc::gettid() }).unwrap();
+        let _ = done_rx.recv();
+    });
+    let tid = Pid::from(tid_rx.recv().unwrap());
+
+    let pids = psx::pids().unwrap();
+    assert!(pids.windows(2).all(|w| w[0] < w[1]));
+    assert!(pids.contains(&Pid::current()) && pids.contains(&pid));
+    assert!(!pids.contains(&tid), "a thread is not a process");
+
+    let all = psx::scan(psx::Attr::ALL).unwrap();
+    assert!(all.windows(2).all(|w| w[0].pid < w[1].pid));
+    let found = all.iter().find(|i| i.pid == pid).expect("the child");
+    assert_eq!(found.comm.as_deref(), Some("sleep"));
+    assert_eq!(found.umask, Some(0o037));
+    let by_pid = psx::proc_info(pid, psx::Attr::ALL).unwrap();
+    assert_eq!(found.groups, by_pid.groups);
+    assert_eq!(found.rlimits, by_pid.rlimits);
+    assert!(all.iter().all(|i| i.pid != tid));
+    let me = all.iter().find(|i| i.pid == Pid::current()).unwrap();
+    assert!(me.comm.is_some());
+    assert_eq!(
+        psx::Process::new(pid)
+            .unwrap()
+            .info(&[psx::Attr::Comm])
+            .unwrap()
+            .comm
+            .as_deref(),
+        Some("sleep")
+    );
+
+    done_tx.send(()).unwrap();
+    thread.join().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -188,16 +188,9 @@ fn hammer(child: &Child, tally: &mut Tally) {
     }
 }
 
-fn every_pid() -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect()
-}
-
 /// Every read, by pid and through a fresh handle, on every process of the machine.
 fn sweep_machine(tally: &mut Tally) {
-    for pid in every_pid() {
+    for pid in psx::pids().expect("list processes") {
         tally.record("machine info", &psx::proc_info(pid, psx::Attr::ALL));
         tally.record("machine sigmasks", &psx::proc_get_sigmask(pid));
         let handle = Process::new(pid);

@@ -158,6 +158,7 @@ pub fn write_info(out: &mut impl Write, info: &ProcInfo, names: &mut GroupNames)
     writeln!(out, "pid {}", info.pid)?;
     let row =
         |out: &mut dyn Write, label: &str, value: String| writeln!(out, "  {label:<17}{value}");
+    row(out, "command", or_unavailable(info.comm.clone(), |c| c))?;
     row(
         out,
         "umask",
@@ -221,11 +222,11 @@ pub fn write_ps_header(out: &mut impl Write, signals: bool) -> io::Result<()> {
     if signals {
         write!(
             out,
-            " {:>16} {:>16} {:>16} {:>16}",
-            "PENDING", "BLOCKED", "IGNORED", "CAUGHT"
+            " {:>16} {:>16} {:>16} {:>16} {:>16}",
+            "PENDING", "TPENDING", "BLOCKED", "IGNORED", "CAUGHT"
         )?;
     }
-    writeln!(out, " GROUPS")
+    writeln!(out, " {:<24} COMMAND", "GROUPS")
 }
 
 pub fn write_ps_row(
@@ -245,7 +246,14 @@ pub fn write_ps_row(
     )?;
     if signals {
         let masks = info.sigmasks.unwrap_or_default();
-        for set in [masks.pending, masks.blocked, masks.ignored, masks.caught] {
+        // `ps -o pending` is the process's set: where the OS keeps a separate
+        // process-wide set (Linux, Solaris) that one; elsewhere the one set there is,
+        // and no thread column.
+        let (process, thread) = match masks.process_pending {
+            Some(process) => (Some(process), masks.pending),
+            None => (masks.pending, None),
+        };
+        for set in [process, thread, masks.blocked, masks.ignored, masks.caught] {
             write!(
                 out,
                 " {:>16}",
@@ -263,7 +271,8 @@ pub fn write_ps_row(
                 .join(",")
         }
     }));
-    writeln!(out, " {groups}")
+    let comm = dash(info.comm.clone());
+    writeln!(out, " {groups:<24} {comm}")
 }
 
 #[cfg(test)]

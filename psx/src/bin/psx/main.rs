@@ -11,7 +11,7 @@ mod rlimit;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use psx::{Attr, Error, Pid, ProcInfo};
 
 #[derive(Parser)]
@@ -30,13 +30,13 @@ struct Cli {
 enum Command {
     /// Every attribute of each process, read in one oneshot.
     #[command(
-        after_help = "Examples:\n  psx info                 this psx process\n  psx info 1 $$            pid 1 and the shell\n  psx info --json $$       as JSON: limits are numbers or \"unlimited\", signal sets arrays\n  psx info --all --json    every process on the machine (Linux)"
+        after_help = "Examples:\n  psx info                 this psx process\n  psx info 1 $$            pid 1 and the shell\n  psx info --json $$       as JSON: limits are numbers or \"unlimited\", signal sets arrays\n  psx info --all --json    every process on the machine"
     )]
     Info {
         /// Print a JSON array, one object per process.
         #[arg(long)]
         json: bool,
-        /// Every process on the machine (Linux only).
+        /// Every process on the machine.
         #[arg(long, conflicts_with = "pids")]
         all: bool,
         /// Process ids (default: psx itself).
@@ -45,24 +45,23 @@ enum Command {
     },
     /// Show or set resource limits, like util-linux `prlimit --pid`.
     #[command(
-        after_help = "Each LIMIT is one of:\n  NAME              show that limit\n  NAME=SOFT:HARD    set both sides\n  NAME=SOFT:        set the soft limit, keep the hard one\n  NAME=:HARD        set the hard limit, keep the soft one\n  NAME=VALUE        set both sides to VALUE\nA value is a number or \"unlimited\". With no LIMIT, all limits are shown.\nNames: cpu fsize data stack core rss nproc nofile memlock as locks sigpending\n       msgqueue nice rtprio rttime (and the BSDs' own, where they exist).\nLIMITs are applied in the order given, each against the limits in force when its\nturn comes (so core=0:100 core=50: ends at 50:100). A refused LIMIT stops psx with\nexit status 1: the LIMITs before it stay set, the ones after it are not tried.\n\nExamples:\n  psx rlimit $$                   all limits of the shell\n  psx rlimit $$ nofile core       two of them\n  psx rlimit 1234 nofile=1024:4096\n  psx rlimit 1234 core=unlimited:"
+        after_help = "Each LIMIT (or prlimit-style --NAME[=LIMITS], -n, -c, ...) is one of:\n  NAME              show that limit\n  NAME=SOFT:HARD    set both sides\n  NAME=SOFT:        set the soft limit, keep the hard one\n  NAME=:HARD        set the hard limit, keep the soft one\n  NAME=VALUE        set both sides to VALUE\nA value is a number or \"unlimited\". With no LIMIT, all limits are shown.\nNames: cpu fsize data stack core rss nproc nofile memlock as locks sigpending\n       msgqueue nice rtprio rttime (and the BSDs' own, where they exist).\nLIMITs are applied in the order given, each against the limits in force when its\nturn comes (so core=0:100 core=50: ends at 50:100). A refused LIMIT stops psx with\nexit status 1: the LIMITs before it stay set, the ones after it are not tried.\nShown limits print as prlimit prints them (--output, --noheadings, --raw); each set\nprints one line, NAME: OLD -> NEW.\n\nColumns for --output: RESOURCE DESCRIPTION SOFT HARD UNITS (the default, in that order).\n\nExamples:\n  psx rlimit $$                   all limits of the shell\n  psx rlimit $$ nofile core       two of them\n  psx rlimit --pid 1234 --nofile=1024:4096\n  psx rlimit 1234 core=unlimited:\n  psx rlimit --raw --noheadings --output RESOURCE,SOFT,HARD $$"
     )]
-    Rlimit {
-        /// The process.
-        #[arg(value_name = "PID", allow_negative_numbers = true)]
-        pid: String,
-        /// Limits to show or set.
-        #[arg(value_name = "LIMIT")]
-        limits: Vec<String>,
-    },
-    /// A table of every process: PID PGID SID UMASK GROUPS (Linux).
+    Rlimit(rlimit::Args),
+    /// A table of every process (or the given ones): PID PGID SID UMASK GROUPS COMMAND.
     #[command(
-        after_help = "Examples:\n  psx ps\n  psx ps --signals     add the PENDING BLOCKED IGNORED CAUGHT masks (hex, like ps)"
+        after_help = "Columns with --signals, in hex as ps shows them:\n  PENDING   signals pending on the process (ps -o pending; Linux ShdPnd)\n  TPENDING  signals pending on its main thread alone (Linux SigPnd; - where the OS cannot tell)\n  BLOCKED IGNORED CAUGHT\n\nExamples:\n  psx ps\n  psx ps --signals\n  psx ps $$ 1\n  psx ps --json"
     )]
     Ps {
-        /// Add the signal masks, in hex as `ps -o pending,blocked,ignored,caught` shows them.
+        /// Add the signal masks.
         #[arg(long)]
         signals: bool,
+        /// Print a JSON array of the `info --json` objects.
+        #[arg(long)]
+        json: bool,
+        /// Process ids (default: every process).
+        #[arg(value_name = "PID", allow_negative_numbers = true)]
+        pids: Vec<String>,
     },
 }
 
@@ -105,12 +104,28 @@ fn parse_pid(arg: &str) -> Result<Pid, Status> {
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    // `psx rlimit` also takes prlimit's `--nofile[=SOFT:HARD]`, `-n`, ... one per
+    // resource of this platform, which clap's derive cannot list: added here.
+    let matches = Cli::command()
+        .mut_subcommand("rlimit", rlimit::with_resource_flags)
+        .get_matches_from(rlimit::attached_short_values(std::env::args_os()));
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    let flags = matches
+        .subcommand_matches("rlimit")
+        .map(rlimit::resource_flags)
+        .unwrap_or_default();
     let mut out = io::stdout().lock();
     let result = match cli.command {
         Command::Info { json, all, pids } => info(&mut out, json, all, &pids),
-        Command::Rlimit { pid, limits } => rlimit::run(&mut out, &pid, &limits),
-        Command::Ps { signals } => ps(&mut out, signals),
+        Command::Rlimit(args) => rlimit::run(&mut out, &args, &flags),
+        Command::Ps {
+            signals,
+            json,
+            pids,
+        } => ps(&mut out, signals, json, &pids),
     }
     .and_then(|status| out.flush().map(|()| status));
     let status = match result {
@@ -135,63 +150,65 @@ fn restore_sigpipe() {
     }
 }
 
-/// Every process on the machine, or why they cannot be listed.
-fn every_pid() -> Result<Vec<Pid>, Status> {
-    psx::pids().map_err(|err| {
-        complain(format_args!("cannot list processes: {}", err.reason()));
-        Status::SomeFailed
-    })
+/// The pid arguments, or bad usage.
+fn parse_pids(args: &[String]) -> Result<Vec<(String, Pid)>, Status> {
+    args.iter()
+        .map(|arg| parse_pid(arg).map(|pid| (arg.clone(), pid)))
+        .collect()
+}
+
+/// One process's attributes, or the pid and why they could not be read.
+type Read = Result<ProcInfo, (Pid, Error)>;
+
+/// What a command shows: every process (one scan), or the pids given (one read each,
+/// every failure reported).
+fn read_infos(
+    all: bool,
+    args: &[String],
+    attrs: &[Attr],
+    status: &mut Status,
+) -> Result<Vec<Read>, Status> {
+    if all {
+        return match psx::scan(attrs) {
+            Ok(infos) => Ok(infos.into_iter().map(Ok).collect()),
+            Err(err) => {
+                complain(format_args!("cannot list processes: {}", err.reason()));
+                Err(Status::SomeFailed)
+            }
+        };
+    }
+    let pids = if args.is_empty() {
+        vec![(Pid::current().to_string(), Pid::current())]
+    } else {
+        parse_pids(args)?
+    };
+    Ok(pids
+        .into_iter()
+        .map(|(arg, pid)| {
+            psx::proc_info(pid, attrs).map_err(|err| {
+                *status = (*status).max(failed(&arg, &err));
+                (pid, err)
+            })
+        })
+        .collect())
 }
 
 fn info(out: &mut impl Write, json: bool, all: bool, args: &[String]) -> io::Result<Status> {
-    let pids: Vec<(String, Pid)> = if all {
-        match every_pid() {
-            Ok(pids) => pids.into_iter().map(|p| (p.to_string(), p)).collect(),
-            Err(status) => return Ok(status),
-        }
-    } else if args.is_empty() {
-        vec![(Pid::current().to_string(), Pid::current())]
-    } else {
-        let mut pids = Vec::with_capacity(args.len());
-        for arg in args {
-            match parse_pid(arg) {
-                Ok(pid) => pids.push((arg.clone(), pid)),
-                Err(status) => return Ok(status),
-            }
-        }
-        pids
-    };
-
     let mut status = Status::Ok;
-    let mut json_items = Vec::new();
-    let mut names = display::GroupNames::default();
-    let mut blocks = 0;
-    for (arg, pid) in &pids {
-        match psx::proc_info(*pid, Attr::ALL) {
-            Ok(info) if json => json_items.push(JsonItem::Info(Box::new(info))),
-            Ok(info) => {
-                if blocks > 0 {
-                    writeln!(out)?;
-                }
-                blocks += 1;
-                display::write_info(out, &info, &mut names)?;
-            }
-            // Exited between the listing and the read: gone, as ps would not list it.
-            Err(Error::NoSuchProcess { .. }) if all => {}
-            Err(err) => {
-                status = status.max(failed(arg, &err));
-                if json {
-                    json_items.push(JsonItem::Error {
-                        pid: *pid,
-                        error: err.reason(),
-                        kind: err.kind(),
-                    });
-                }
-            }
-        }
-    }
+    let infos = match read_infos(all, args, Attr::ALL, &mut status) {
+        Ok(infos) => infos,
+        Err(status) => return Ok(status),
+    };
     if json {
-        write_json(out, &json_items)?;
+        write_json(out, &infos)?;
+        return Ok(status);
+    }
+    let mut names = display::GroupNames::default();
+    for (i, info) in infos.iter().filter_map(|r| r.as_ref().ok()).enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        display::write_info(out, info, &mut names)?;
     }
     Ok(status)
 }
@@ -199,8 +216,8 @@ fn info(out: &mut impl Write, json: bool, all: bool, args: &[String]) -> io::Res
 /// One element of `psx info --json`: the attributes, or why there are none.
 #[derive(serde::Serialize)]
 #[serde(untagged)]
-enum JsonItem {
-    Info(Box<ProcInfo>),
+enum JsonItem<'a> {
+    Info(&'a ProcInfo),
     Error {
         pid: Pid,
         error: String,
@@ -209,24 +226,29 @@ enum JsonItem {
 }
 
 /// A JSON array with one object per line: valid JSON, and still greppable.
-fn write_json(out: &mut impl Write, items: &[JsonItem]) -> io::Result<()> {
+fn write_json(out: &mut impl Write, infos: &[Read]) -> io::Result<()> {
     writeln!(out, "[")?;
-    for (i, item) in items.iter().enumerate() {
-        serde_json::to_writer(&mut *out, item).map_err(io::Error::other)?;
-        writeln!(out, "{}", if i + 1 < items.len() { "," } else { "" })?;
+    for (i, read) in infos.iter().enumerate() {
+        let item = match read {
+            Ok(info) => JsonItem::Info(info),
+            Err((pid, err)) => JsonItem::Error {
+                pid: *pid,
+                error: err.reason(),
+                kind: err.kind(),
+            },
+        };
+        serde_json::to_writer(&mut *out, &item).map_err(io::Error::other)?;
+        writeln!(out, "{}", if i + 1 < infos.len() { "," } else { "" })?;
     }
     writeln!(out, "]")
 }
 
-fn ps(out: &mut impl Write, signals: bool) -> io::Result<Status> {
-    let pids = match every_pid() {
-        Ok(pids) => pids,
-        Err(status) => return Ok(status),
-    };
-    let mut names = display::GroupNames::default();
-    display::write_ps_header(out, signals)?;
-    let attrs: &[Attr] = if signals {
+fn ps(out: &mut impl Write, signals: bool, json: bool, args: &[String]) -> io::Result<Status> {
+    let attrs: &[Attr] = if json {
+        Attr::ALL
+    } else if signals {
         &[
+            Attr::Comm,
             Attr::Pgid,
             Attr::Sid,
             Attr::Umask,
@@ -234,16 +256,21 @@ fn ps(out: &mut impl Write, signals: bool) -> io::Result<Status> {
             Attr::Sigmasks,
         ]
     } else {
-        &[Attr::Pgid, Attr::Sid, Attr::Umask, Attr::Groups]
+        &[Attr::Comm, Attr::Pgid, Attr::Sid, Attr::Umask, Attr::Groups]
     };
     let mut status = Status::Ok;
-    for pid in pids {
-        match psx::proc_info(pid, attrs) {
-            Ok(info) => display::write_ps_row(out, &info, signals, &mut names)?,
-            // Exited between the listing and the read: gone, as ps would not list it.
-            Err(Error::NoSuchProcess { .. }) => {}
-            Err(err) => status = status.max(failed(pid, &err)),
-        }
+    let infos = match read_infos(args.is_empty(), args, attrs, &mut status) {
+        Ok(infos) => infos,
+        Err(status) => return Ok(status),
+    };
+    if json {
+        write_json(out, &infos)?;
+        return Ok(status);
+    }
+    let mut names = display::GroupNames::default();
+    display::write_ps_header(out, signals)?;
+    for info in infos.iter().filter_map(|r| r.as_ref().ok()) {
+        display::write_ps_row(out, info, signals, &mut names)?;
     }
     Ok(status)
 }
