@@ -225,10 +225,69 @@ impl FromStr for Attr {
     }
 }
 
+/// Why an attribute a [`ProcInfo`] was asked for is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum Missing {
+    /// [`Error::AccessDenied`].
+    AccessDenied,
+    /// [`Error::Zombie`].
+    Zombie,
+    /// [`Error::Unsupported`].
+    Unsupported,
+}
+
+impl Missing {
+    /// The stable kind, as [`Error::kind`] writes it (`"access_denied"`, ...).
+    pub const fn kind(self) -> &'static str {
+        match self {
+            Missing::AccessDenied => "access_denied",
+            Missing::Zombie => "zombie",
+            Missing::Unsupported => "unsupported",
+        }
+    }
+
+    /// What a person reads: `"access denied"`, `"zombie"`, `"not supported on this OS"`.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Missing::AccessDenied => "access denied",
+            Missing::Zombie => "zombie",
+            Missing::Unsupported => "not supported on this OS",
+        }
+    }
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Attr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Attr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Several attributes of one process, read in one oneshot ([`info`]).
 ///
 /// A field is `None` when it was not asked for, when the platform lacks it, when access
-/// to it was denied, or when it died with a zombie, as psutil's `as_dict` leaves them.
+/// to it was denied, or when it died with a zombie, as psutil's `as_dict` leaves them;
+/// [`ProcInfo::missing`] says which of these it was for each one asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProcInfo {
@@ -248,6 +307,13 @@ pub struct ProcInfo {
     pub sigmasks: Option<SignalMasks>,
     /// Its limits, for every resource the platform has.
     pub rlimits: Option<BTreeMap<Resource, RLimit>>,
+    /// Why each attribute that was asked for is `None` (JSON `"errors"`, left out when
+    /// empty).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "errors", default, skip_serializing_if = "BTreeMap::is_empty")
+    )]
+    pub missing: BTreeMap<Attr, Missing>,
 }
 
 /// Reads `attrs` of `target` inside one oneshot.
@@ -266,16 +332,20 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
         sid: None,
         sigmasks: None,
         rlimits: None,
+        missing: BTreeMap::new(),
     };
-    for attr in attrs {
+    for &attr in attrs {
+        let missing = &mut info.missing;
         match attr {
-            Attr::Comm => info.comm = optional(B::comm(target))?,
-            Attr::Umask => info.umask = optional(B::umask(target))?,
-            Attr::Groups => info.groups = optional(B::groups(target))?,
-            Attr::Pgid => info.pgid = optional(B::pgid(target))?,
-            Attr::Sid => info.sid = optional(B::sid(target))?,
-            Attr::Sigmasks => info.sigmasks = optional(B::sigmasks(target))?,
-            Attr::Rlimits => info.rlimits = optional(all_rlimits::<B>(target))?,
+            Attr::Comm => info.comm = optional(attr, B::comm(target), missing)?,
+            Attr::Umask => info.umask = optional(attr, B::umask(target), missing)?,
+            Attr::Groups => info.groups = optional(attr, B::groups(target), missing)?,
+            Attr::Pgid => info.pgid = optional(attr, B::pgid(target), missing)?,
+            Attr::Sid => info.sid = optional(attr, B::sid(target), missing)?,
+            Attr::Sigmasks => info.sigmasks = optional(attr, B::sigmasks(target), missing)?,
+            Attr::Rlimits => {
+                info.rlimits = optional(attr, all_rlimits::<B>(target), missing)?;
+            }
         }
     }
     Ok(info)
@@ -332,15 +402,21 @@ fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resour
         .collect()
 }
 
-/// `Ok(None)` for the errors that leave an attribute out of a [`ProcInfo`].
-fn optional<T>(result: Result<T>) -> Result<Option<T>> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(Error::AccessDenied { .. } | Error::Zombie { .. } | Error::Unsupported { .. }) => {
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
+/// `Ok(None)` for the errors that leave an attribute out of a [`ProcInfo`], noting why.
+fn optional<T>(
+    attr: Attr,
+    result: Result<T>,
+    missing: &mut BTreeMap<Attr, Missing>,
+) -> Result<Option<T>> {
+    let why = match result {
+        Ok(v) => return Ok(Some(v)),
+        Err(Error::AccessDenied { .. }) => Missing::AccessDenied,
+        Err(Error::Zombie { .. }) => Missing::Zombie,
+        Err(Error::Unsupported { .. }) => Missing::Unsupported,
+        Err(e) => return Err(e),
+    };
+    missing.insert(attr, why);
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -453,6 +529,12 @@ mod tests {
         assert_eq!(read.groups, Some(vec![5]));
         assert_eq!(read.rlimits, None);
         assert_eq!(read.umask, None);
+        assert_eq!(
+            read.missing.get(&Attr::Rlimits),
+            Some(&Missing::Unsupported)
+        );
+        assert_eq!(read.missing.get(&Attr::Groups), None);
+        assert_eq!(Missing::AccessDenied.kind(), "access_denied");
         let read = super::info::<NoBackend>(target, Attr::ALL).unwrap();
         assert_eq!(read.rlimits, None);
     }

@@ -18,7 +18,7 @@ mod signal;
 #[cfg(unix)]
 pub mod unix;
 
-pub use backend::{info, scan_each, scan_seeded, Attr, Backend, NoBackend, ProcInfo};
+pub use backend::{info, scan_each, scan_seeded, Attr, Backend, Missing, NoBackend, ProcInfo};
 pub use error::{Error, Result};
 pub use oneshot::OneshotGuard;
 pub use pid::{Pid, StartTime, Target};

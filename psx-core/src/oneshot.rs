@@ -135,7 +135,11 @@ pub fn cached<T: Any, R>(
 pub fn peek<T: Any, R>(pid: Pid, read: impl FnOnce(&T) -> R) -> Option<R> {
     ENTRIES.with_borrow(|entries| {
         let entry = entries.iter().find(|e| e.pid == pid)?;
-        entry.values.iter().find_map(|v| v.downcast_ref::<T>()).map(read)
+        entry
+            .values
+            .iter()
+            .find_map(|v| v.downcast_ref::<T>())
+            .map(read)
     })
 }
 

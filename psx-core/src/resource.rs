@@ -316,6 +316,14 @@ impl RLimit {
     }
 }
 
+/// `soft:hard`, as `psx rlimit` and prlimit's `NAME=SOFT:HARD` write a pair
+/// (`1024:unlimited`).
+impl fmt::Display for RLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.soft, self.hard)
+    }
+}
+
 impl From<(Limit, Limit)> for RLimit {
     fn from((soft, hard): (Limit, Limit)) -> Self {
         RLimit { soft, hard }
@@ -418,6 +426,15 @@ mod tests {
             RLimit::new(v(bsd - 1), u).normalized(bsd),
             RLimit::new(v(bsd - 1), u)
         );
+    }
+
+    #[test]
+    fn pairs_display_as_soft_colon_hard() {
+        let pair = RLimit::new(Limit::Value(1024), Limit::Unlimited);
+        assert_eq!(pair.to_string(), "1024:unlimited");
+        assert_eq!(Resource::Nofile.description(), "max number of open files");
+        assert_eq!(Resource::Stack.units(), Some("bytes"));
+        assert_eq!(Resource::Nice.units(), None);
     }
 
     #[test]

@@ -109,11 +109,12 @@ impl FromIterator<i32> for SigSet {
 /// The signal masks of a process, as psutil-extra's `proc_get_sigmask` returns them.
 ///
 /// A field is `None` where the platform cannot tell it (macOS: `pending`, `blocked`;
-/// every OS but Linux: `process_pending`).
+/// every OS but Linux, Solaris and illumos: `process_pending`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SignalMasks {
-    /// Signals pending for the thread read (Linux `SigPnd`; the process elsewhere).
+    /// Signals pending for the thread read (Linux `SigPnd`; Solaris/illumos the
+    /// representative lwp's `pr_lwppend`; the process elsewhere).
     pub pending: Option<SigSet>,
     /// Signals the thread has blocked (Linux `SigBlk`).
     pub blocked: Option<SigSet>,
@@ -121,8 +122,52 @@ pub struct SignalMasks {
     pub ignored: Option<SigSet>,
     /// Signals with a handler installed (Linux `SigCgt`).
     pub caught: Option<SigSet>,
-    /// Signals pending for the whole process (Linux `ShdPnd`; Linux only).
+    /// Signals pending for the whole process (Linux `ShdPnd`; Solaris/illumos
+    /// `pr_sigpend`; `None` elsewhere).
     pub process_pending: Option<SigSet>,
+}
+
+/// `SIGINT(2) SIGTERM(15)`, signal names where the platform has them, `none` when empty.
+impl fmt::Display for SigSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, sig) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            match signal_name(sig) {
+                Some(name) => write!(f, "{name}({sig})")?,
+                None => write!(f, "{sig}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One `name: set` line per mask the platform knows (`blocked: SIGCHLD(17)`).
+impl fmt::Display for SignalMasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let masks = [
+            ("pending", self.pending),
+            ("blocked", self.blocked),
+            ("ignored", self.ignored),
+            ("caught", self.caught),
+            ("process pending", self.process_pending),
+        ];
+        let mut first = true;
+        for (name, set) in masks {
+            if let Some(set) = set {
+                if !first {
+                    f.write_str("\n")?;
+                }
+                first = false;
+                write!(f, "{name}: {set}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -312,6 +357,20 @@ mod names {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sets_and_masks_display_with_names() {
+        let set: SigSet = [2, 15, 33].into_iter().collect();
+        assert_eq!(set.to_string(), "SIGINT(2) SIGTERM(15) 33");
+        assert_eq!(SigSet::EMPTY.to_string(), "none");
+        let masks = SignalMasks {
+            blocked: Some([17].into_iter().collect()),
+            caught: Some(SigSet::EMPTY),
+            ..SignalMasks::default()
+        };
+        assert_eq!(masks.to_string(), "blocked: SIGCHLD(17)\ncaught: none");
+    }
 
     #[test]
     fn bit_n_minus_one_is_signal_n() {

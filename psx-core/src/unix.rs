@@ -78,13 +78,14 @@ mod bsd {
         };
         let (new_ptr, new_len) = new.map_or((std::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
         // SAFETY: the MIB, and the buffers with their lengths, are valid for the call.
+        // macOS's libc declares the MIB and `newp` as `*mut`; the kernel writes neither.
         let ret = unsafe {
             libc::sysctl(
-                mib.as_ptr(),
+                mib.as_ptr().cast_mut(),
                 mib.len() as libc::c_uint,
                 old_ptr.cast(),
                 &mut old_len,
-                new_ptr.cast(),
+                new_ptr.cast_mut().cast(),
                 new_len,
             )
         };

@@ -65,8 +65,8 @@ mod process;
 pub use os::Pin;
 pub use process::Process;
 pub use psx_core::{
-    oneshot, signal_name, Attr, Error, Limit, OneshotGuard, Pid, ProcInfo, RLimit, Resource,
-    Result, SigSet, SigSetIter, SignalMasks, Target,
+    oneshot, signal_name, Attr, Error, Limit, Missing, OneshotGuard, Pid, ProcInfo, RLimit,
+    Resource, Result, SigSet, SigSetIter, SignalMasks, Target,
 };
 
 use os::Os;

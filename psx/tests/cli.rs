@@ -488,6 +488,10 @@ fn hidden_processes_are_denied_not_gone() {
             item["umask"].is_null() && item["rlimits"].is_null(),
             "{item}"
         );
+        // And says why.
+        assert_eq!(item["errors"]["umask"], "access_denied", "{item}");
+        assert_eq!(item["errors"]["rlimits"], "access_denied", "{item}");
+        assert!(item["errors"].get("pgid").is_none(), "{item}");
         // SAFETY: getpgid takes an integer.
         assert_eq!(item["pgid"], unsafe { libc::getpgid(1) }, "{item}");
         assert_eq!(

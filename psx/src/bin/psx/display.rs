@@ -4,10 +4,15 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use psx::{signal_name, ProcInfo, SigSet};
+use psx::{Attr, Missing, ProcInfo};
 
-/// What a missing attribute (unsupported here, or access denied) prints as.
-const UNAVAILABLE: &str = "(unavailable)";
+/// What a missing attribute prints as: why it is missing, `(access denied)`.
+fn missing(info: &ProcInfo, attr: Attr) -> String {
+    format!(
+        "({})",
+        info.missing.get(&attr).map_or("not read", |m| m.reason())
+    )
+}
 
 /// Group names by gid, looked up once per gid per run, at bounded cost.
 ///
@@ -134,52 +139,41 @@ fn group_name(_gid: u32) -> Option<String> {
     None
 }
 
-/// `SIGINT(2) SIGTERM(15)`, `none` for an empty set.
-pub fn signals(set: SigSet) -> String {
-    if set.is_empty() {
-        return "none".into();
-    }
-    let names: Vec<String> = set
-        .iter()
-        .map(|sig| match signal_name(sig) {
-            Some(name) => format!("{name}({sig})"),
-            None => sig.to_string(),
-        })
-        .collect();
-    names.join(" ")
-}
-
-fn or_unavailable<T>(value: Option<T>, show: impl FnOnce(T) -> String) -> String {
-    value.map_or_else(|| UNAVAILABLE.to_string(), show)
-}
-
 /// One block per process.
 pub fn write_info(out: &mut impl Write, info: &ProcInfo, names: &mut GroupNames) -> io::Result<()> {
     writeln!(out, "pid {}", info.pid)?;
     let row =
         |out: &mut dyn Write, label: &str, value: String| writeln!(out, "  {label:<17}{value}");
-    row(out, "command", or_unavailable(info.comm.clone(), |c| c))?;
+    let show = |attr, value: Option<String>| value.unwrap_or_else(|| missing(info, attr));
+    row(out, "command", show(Attr::Comm, info.comm.clone()))?;
     row(
         out,
         "umask",
-        or_unavailable(info.umask, |m| format!("{m:04o}")),
+        show(Attr::Umask, info.umask.map(|m| format!("{m:04o}"))),
     )?;
     row(
         out,
         "groups",
-        or_unavailable(info.groups.as_ref(), |groups| {
-            if groups.is_empty() {
-                return "none".into();
-            }
-            groups
-                .iter()
-                .map(|&g| names.describe(g))
-                .collect::<Vec<_>>()
-                .join(" ")
-        }),
+        show(
+            Attr::Groups,
+            info.groups.as_ref().map(|groups| {
+                if groups.is_empty() {
+                    return "none".into();
+                }
+                groups
+                    .iter()
+                    .map(|&g| names.describe(g))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+        ),
     )?;
-    row(out, "pgid", or_unavailable(info.pgid, |p| p.to_string()))?;
-    row(out, "sid", or_unavailable(info.sid, |s| s.to_string()))?;
+    row(
+        out,
+        "pgid",
+        show(Attr::Pgid, info.pgid.map(|p| p.to_string())),
+    )?;
+    row(out, "sid", show(Attr::Sid, info.sid.map(|s| s.to_string())))?;
     let masks = info.sigmasks.unwrap_or_default();
     for (label, set) in [
         ("signals pending", masks.pending),
@@ -188,10 +182,16 @@ pub fn write_info(out: &mut impl Write, info: &ProcInfo, names: &mut GroupNames)
         ("signals caught", masks.caught),
         ("process pending", masks.process_pending),
     ] {
-        row(out, label, or_unavailable(set, signals))?;
+        let value = match (info.sigmasks, set) {
+            (Some(_), Some(set)) => set.to_string(),
+            // The platform keeps no such mask.
+            (Some(_), None) => format!("({})", Missing::Unsupported.reason()),
+            (None, _) => missing(info, Attr::Sigmasks),
+        };
+        row(out, label, value)?;
     }
     match &info.rlimits {
-        None => row(out, "limits", UNAVAILABLE.into())?,
+        None => row(out, "limits", missing(info, Attr::Rlimits))?,
         Some(limits) => {
             writeln!(
                 out,
