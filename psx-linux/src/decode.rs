@@ -614,8 +614,14 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         assert_eq!(status(BASH).name, Ok("bash".into()));
         let s = status(b"Name:\tev\\nil\\\\x\\ty\nState:\tS\n");
         assert_eq!(s.name, Ok("ev\nil\\x\ty".into()));
-        assert_eq!(status_for(b"Name:\tkworker/0:1\n", Field::Name).name, Ok("kworker/0:1".into()));
-        assert_eq!(status(b"State:\tS\n").name, Err(DecodeError::Missing("Name")));
+        assert_eq!(
+            status_for(b"Name:\tkworker/0:1\n", Field::Name).name,
+            Ok("kworker/0:1".into())
+        );
+        assert_eq!(
+            status(b"State:\tS\n").name,
+            Err(DecodeError::Missing("Name"))
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use psx_core::{
-    oneshot, scan_each, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result,
-    SignalMasks, Target,
+    oneshot, scan_each, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks,
+    Target,
 };
 
 use crate::decode::{self, DecodeError, Field, Status, Verdict};
@@ -770,7 +770,10 @@ impl Backend for Linux {
                 .collect();
             workers
                 .into_iter()
-                .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
                 .collect()
         });
         // Each share is ascending and the shares are in order.
@@ -784,7 +787,9 @@ impl Backend for Linux {
     fn comm(target: Target<'_, ProcPin>) -> Result<String> {
         let pid = target.pid;
         let name = |s: &Status| s.name.clone().map_err(|e| decode_error(pid, e));
-        from_status(target, Field::Name, name, |s| s.name.map_err(|e| decode_error(pid, e)))
+        from_status(target, Field::Name, name, |s| {
+            s.name.map_err(|e| decode_error(pid, e))
+        })
     }
 
     fn umask(target: Target<'_, ProcPin>) -> Result<u32> {
