@@ -1,4 +1,5 @@
-//! Arbitrary bytes into the macOS `kinfo_proc` decoder: never a panic.
+//! Arbitrary bytes into the macOS decoders (one `kinfo_proc`, the process table,
+//! `proc_uniqidentifierinfo`): never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -6,4 +7,6 @@ use psx_macos::decode;
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode::kinfo(data);
+    let _ = decode::table(data);
+    let _ = decode::unique_id(data);
 });

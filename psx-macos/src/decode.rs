@@ -1,5 +1,6 @@
-//! Pure decoding for macOS, tested on every host: `struct kinfo_proc` bytes to psx
-//! types, and the answers psx gives for a process the kernel is tearing down.
+//! Pure decoding for macOS, tested on every host: `struct kinfo_proc` bytes (one
+//! process's, or the whole process table's) and `struct proc_uniqidentifierinfo` bytes to
+//! psx types, and the answers psx gives for a process the kernel is tearing down.
 //!
 //! The libc crate has no `kinfo_proc` for Apple targets, so the structs are transcribed
 //! below from XNU: `struct extern_proc` (`bsd/sys/proc.h`), `struct eproc`, `struct
@@ -15,7 +16,8 @@
 
 use core::mem::{offset_of, size_of};
 
-use psx_core::{Error, Pid, Result, SigSet, SignalMasks};
+use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at, u64_at};
+use psx_core::{Error, Pid, Result, SigSet, SignalMasks, StartTime};
 
 /// A 64-bit field of an LP64 struct (a pointer, `long`, `time_t`, `u_quad_t`): 8 bytes,
 /// aligned to 8 whatever the host.
@@ -107,7 +109,7 @@ pub struct ExternProc {
     /// `char p_nice`.
     pub p_nice: i8,
     /// `char p_comm[MAXCOMLEN + 1]`.
-    pub p_comm: [u8; 17],
+    pub p_comm: [u8; layout::COMM_LEN],
     /// `struct pgrp *p_pgrp`.
     pub p_pgrp: Word64,
     /// `struct user *p_addr`.
@@ -210,6 +212,10 @@ pub mod layout {
     use super::*;
     /// `sizeof(struct kinfo_proc)`.
     pub const SIZE: usize = size_of::<KinfoProc>();
+    /// `kp_proc.p_starttime` (`p_un.__p_starttime`): `tv_sec`, then `tv_usec`.
+    pub const P_STARTTIME: usize = offset_of!(ExternProc, p_un);
+    /// `kp_proc.p_starttime.tv_usec`.
+    pub const P_STARTTIME_USEC: usize = P_STARTTIME + offset_of!(Timeval, tv_usec);
     /// `kp_proc.p_flag`.
     pub const P_FLAG: usize = offset_of!(ExternProc, p_flag);
     /// `kp_proc.p_stat`.
@@ -220,6 +226,10 @@ pub mod layout {
     pub const P_SIGIGNORE: usize = offset_of!(ExternProc, p_sigignore);
     /// `kp_proc.p_sigcatch`.
     pub const P_SIGCATCH: usize = offset_of!(ExternProc, p_sigcatch);
+    /// `kp_proc.p_comm`.
+    pub const P_COMM: usize = offset_of!(ExternProc, p_comm);
+    /// `MAXCOMLEN + 1` (`bsd/sys/param.h`: `MAXCOMLEN` 16), the length of `p_comm`.
+    pub const COMM_LEN: usize = 17;
     /// `kp_eproc.e_ucred.cr_ngroups`.
     pub const CR_NGROUPS: usize = offset_of!(KinfoProc, kp_eproc)
         + offset_of!(Eproc, e_ucred)
@@ -239,11 +249,13 @@ const _: () = {
     assert!(size_of::<ExternProc>() == 296);
     assert!(size_of::<Eproc>() == 352);
     assert!(layout::SIZE == 648);
+    assert!(layout::P_STARTTIME == 0 && layout::P_STARTTIME_USEC == 8);
     assert!(layout::P_FLAG == 32);
     assert!(layout::P_STAT == 36);
     assert!(layout::P_PID == 40);
     assert!(layout::P_SIGIGNORE == 232);
     assert!(layout::P_SIGCATCH == 236);
+    assert!(layout::P_COMM == 243 && layout::COMM_LEN == 17);
     assert!(layout::CR_NGROUPS == 424);
     assert!(layout::CR_GROUPS == 428);
     assert!(layout::E_PGID == 564);
@@ -265,7 +277,13 @@ pub fn kinfo_mib(pid: i32) -> [i32; 4] {
     [1, 14, 1, pid]
 }
 
-/// Why a buffer is not a `kinfo_proc`.
+/// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_ALL` (`bsd/sys/sysctl.h`): every process's
+/// `kinfo_proc`. `sysctl_prochandle` takes this node with no further element.
+pub fn table_mib() -> [i32; 3] {
+    [1, 14, 0]
+}
+
+/// Why a reply is not what the headers describe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// Shorter than the struct (a zero-length reply means no such process and is
@@ -273,6 +291,10 @@ pub enum DecodeError {
     Truncated(usize),
     /// `cr_ngroups` outside `0..=NGROUPS`.
     BadGroupCount(i16),
+    /// A process table whose length is not a whole number of `kinfo_proc` records.
+    Ragged(usize),
+    /// A `proc_uniqidentifierinfo` reply shorter than the struct.
+    ShortUniqueId(usize),
 }
 
 impl std::fmt::Display for DecodeError {
@@ -284,17 +306,33 @@ impl std::fmt::Display for DecodeError {
                 layout::SIZE
             ),
             DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
+            DecodeError::Ragged(len) => write!(
+                f,
+                "process table of {len} bytes, not a multiple of {}",
+                layout::SIZE
+            ),
+            DecodeError::ShortUniqueId(len) => write!(
+                f,
+                "proc_uniqidentifierinfo reply of {len} bytes, expected {}",
+                uniqid::SIZE
+            ),
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
 
-/// What psx takes from one `kinfo_proc`.
+/// What psx takes from one `kinfo_proc`: the record a oneshot keeps, and a scan seeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kinfo {
     /// `p_pid`.
     pub pid: i32,
+    /// `p_starttime`: the kernel's `p_start`, set once by `forkproc`
+    /// (`bsd/kern/kern_fork.c`) from the clock at fork, carried over unchanged by exec,
+    /// and kept by a zombie until it is reaped.
+    pub start: StartTime,
+    /// `p_comm`: the command name, at most `MAXCOMLEN` (16) bytes.
+    pub comm: String,
     /// `e_pgid`.
     pub pgid: i32,
     /// `cr_groups[..cr_ngroups]` (at most 16): the effective gid first (the kernel's
@@ -331,19 +369,6 @@ impl Kinfo {
     }
 }
 
-/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
-fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
-    buf.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
-    bytes(buf, at).map(u32::from_ne_bytes)
-}
-
-fn i32_at(buf: &[u8], at: usize) -> Option<i32> {
-    bytes(buf, at).map(i32::from_ne_bytes)
-}
-
 /// Decodes one `kinfo_proc`.
 ///
 /// `cr_ngroups` is at most `NGROUPS` (16): the kernel copies the credential's group
@@ -355,7 +380,7 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     if buf.len() < SIZE {
         return Err(truncated);
     }
-    let ngroups = bytes(buf, CR_NGROUPS)
+    let ngroups = array(buf, CR_NGROUPS)
         .map(i16::from_ne_bytes)
         .ok_or_else(|| truncated.clone())?;
     let count = usize::try_from(ngroups)
@@ -366,9 +391,20 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         .map(|i| u32_at(buf, CR_GROUPS + 4 * i))
         .collect::<Option<Vec<u32>>>();
     let set = |at| u32_at(buf, at).map(|w| SigSet::from_words(&[w & SIGNALS]));
-    let stat = bytes(buf, P_STAT).map(i8::from_ne_bytes);
+    let stat = array(buf, P_STAT).map(i8::from_ne_bytes);
+    // `fill_user64_externproc` (`bsd/kern/kern_sysctl.c`) copies `p_start` into the
+    // union's `__p_starttime`; `tv_usec` is an `__int32_t` (`struct user64_timeval`).
+    let start = i64_at(buf, P_STARTTIME)
+        .zip(i32_at(buf, P_STARTTIME_USEC))
+        .map(|(sec, usec)| StartTime {
+            sec,
+            usec: i64::from(usec),
+        });
+    // It copies `MAXCOMLEN` bytes of `p_comm` into a zeroed record: NUL-terminated.
+    let comm = c_string_at(buf, P_COMM, COMM_LEN);
     match (
         i32_at(buf, P_PID),
+        start.zip(comm),
         i32_at(buf, E_PGID),
         groups,
         i32_at(buf, P_FLAG),
@@ -378,6 +414,7 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     ) {
         (
             Some(pid),
+            Some((start, comm)),
             Some(pgid),
             Some(groups),
             Some(flag),
@@ -386,6 +423,8 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
             Some(caught),
         ) => Ok(Kinfo {
             pid,
+            start,
+            comm,
             pgid,
             groups,
             exiting: stat == SZOMB || flag & P_WEXIT != 0,
@@ -394,6 +433,78 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         }),
         _ => Err(truncated),
     }
+}
+
+/// Splits a `KERN_PROC_ALL` reply into its processes, ascending by pid.
+///
+/// `sysctl_prochandle` (`bsd/kern/kern_sysctl.c`) has `proc_iterate` (`bsd/kern/kern_proc.c`)
+/// collect the pids of `allproc` and then of `zombproc` under the list lock (skipping
+/// processes still being forked and exec's shadow copies), then copies out one whole
+/// `kinfo_proc` per pid it can still reference, zombies included: the reply is a whole
+/// number of records, each pid at most once, in no useful order. `allproc` holds the
+/// kernel's own task, pid 0, which names no process to psx and is left out.
+pub fn table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
+    if buf.len() % layout::SIZE != 0 {
+        return Err(DecodeError::Ragged(buf.len()));
+    }
+    let mut records = Vec::with_capacity(buf.len() / layout::SIZE);
+    for record in buf.chunks_exact(layout::SIZE) {
+        let record = kinfo(record)?;
+        if record.pid > 0 {
+            records.push(record);
+        }
+    }
+    records.sort_unstable_by_key(|k| k.pid);
+    Ok(records)
+}
+
+/// `PROC_PIDUNIQIDENTIFIERINFO`, the `proc_pidinfo` flavor (`bsd/sys/proc_info_private.h`,
+/// formerly `bsd/sys/proc_info.h`).
+pub const PROC_PIDUNIQIDENTIFIERINFO: i32 = 17;
+
+/// `struct proc_uniqidentifierinfo` (`bsd/sys/proc_info_private.h`, which asserts its
+/// size, 56, and calls it API).
+#[repr(C)]
+pub struct ProcUniqIdentifierInfo {
+    /// `uint8_t p_uuid[16]`: the main executable's UUID.
+    pub p_uuid: [u8; 16],
+    /// `uint64_t p_uniqueid`.
+    pub p_uniqueid: Word64,
+    /// `uint64_t p_puniqueid`: the parent's.
+    pub p_puniqueid: Word64,
+    /// `int32_t p_idversion`.
+    pub p_idversion: i32,
+    /// `int32_t p_orig_ppidversion`.
+    pub p_orig_ppidversion: i32,
+    /// `uint64_t p_reserve2`.
+    pub p_reserve2: Word64,
+    /// `uint64_t p_reserve3`.
+    pub p_reserve3: Word64,
+}
+
+/// The offsets of [`ProcUniqIdentifierInfo`] decoding reads.
+pub mod uniqid {
+    use super::*;
+    /// `sizeof(struct proc_uniqidentifierinfo)`.
+    pub const SIZE: usize = size_of::<ProcUniqIdentifierInfo>();
+    /// `p_uniqueid`.
+    pub const P_UNIQUEID: usize = offset_of!(ProcUniqIdentifierInfo, p_uniqueid);
+}
+
+const _: () = assert!(uniqid::SIZE == 56 && uniqid::P_UNIQUEID == 16);
+
+/// `p_uniqueid` from a `proc_pidinfo(PROC_PIDUNIQIDENTIFIERINFO)` reply (the bytes it
+/// says it copied).
+///
+/// `forkproc` (`bsd/kern/kern_fork.c`) hands each new process `++nextuniqueid`, a
+/// 64-bit counter, under the process list lock, and gives the process an exec makes
+/// its predecessor's: the id names one process for the whole boot, through exec, and
+/// never another after it is reaped.
+pub fn unique_id(buf: &[u8]) -> Result<u64, DecodeError> {
+    if buf.len() < uniqid::SIZE {
+        return Err(DecodeError::ShortUniqueId(buf.len()));
+    }
+    u64_at(buf, uniqid::P_UNIQUEID).ok_or(DecodeError::ShortUniqueId(buf.len()))
 }
 
 /// The id `getpgid(2)` or `getsid(2)` was asked for.
@@ -422,11 +533,11 @@ pub enum IdCall {
 pub fn process_id(
     pid: Pid,
     which: IdCall,
-    called: Result<i32>,
+    called: Result<Pid>,
     kinfo: impl FnOnce() -> Result<Kinfo>,
 ) -> Result<Pid> {
     match called {
-        Ok(id) => Ok(Pid::from(id)),
+        Ok(id) => Ok(id),
         Err(Error::NoSuchProcess { .. }) => match kinfo() {
             Ok(k) if k.exiting => match which {
                 IdCall::ProcessGroup => Ok(Pid::from(k.pgid)),
@@ -447,6 +558,9 @@ mod tests {
     /// What a fixture's process looks like.
     #[derive(Clone)]
     struct Proc {
+        pid: i32,
+        start: (i64, i32),
+        comm: &'static [u8],
         flag: i32,
         stat: i8,
         ngroups: i16,
@@ -458,6 +572,9 @@ mod tests {
     impl Default for Proc {
         fn default() -> Self {
             Proc {
+                pid: 321,
+                start: (1_700_000_000, 123_456),
+                comm: b"sleep",
                 flag: 0x0000_0004, // P_LP64, as a 64-bit process has
                 stat: 2,           // SRUN
                 ngroups: 2,
@@ -479,15 +596,25 @@ mod tests {
     /// Every other byte is 0x77, so a read at a wrong offset shows.
     fn fixture(p: &Proc) -> Vec<u8> {
         let mut buf = vec![0x77u8; 648];
+        // kp_proc.p_starttime (p_un.__p_starttime) at 0: tv_sec (time_t, 8 bytes), then
+        // tv_usec (__int32_t) at 8, the kernel's padding zeroed.
+        put(&mut buf, 0, &p.start.0.to_ne_bytes());
+        put(&mut buf, 8, &p.start.1.to_ne_bytes());
+        put(&mut buf, 12, &[0; 4]);
         // kp_proc.p_flag: after p_un (16 bytes), p_vmspace and p_sigacts (8 each).
         put(&mut buf, 32, &p.flag.to_ne_bytes());
         // kp_proc.p_stat: one char after p_flag.
         put(&mut buf, 36, &p.stat.to_ne_bytes());
         // kp_proc.p_pid: p_stat padded to the next int.
-        put(&mut buf, 40, &321i32.to_ne_bytes());
+        put(&mut buf, 40, &p.pid.to_ne_bytes());
         // kp_proc.p_sigignore and p_sigcatch: after p_holdcnt (224) and p_sigmask (228).
         put(&mut buf, 232, &p.ignored.to_ne_bytes());
         put(&mut buf, 236, &p.caught.to_ne_bytes());
+        // kp_proc.p_comm[17] at 243: after p_priority, p_usrpri, p_nice (240..243). The
+        // kernel copies MAXCOMLEN (16) bytes into a zeroed record.
+        let mut comm = [0u8; 17];
+        comm[..p.comm.len()].copy_from_slice(p.comm);
+        put(&mut buf, 243, &comm);
         // kp_eproc.e_ucred at 296 + 120 (e_paddr, e_sess 8 each, struct _pcred 104):
         // cr_ngroups (short) at +8, cr_groups[16] (gid_t) at +12.
         put(&mut buf, 424, &p.ngroups.to_ne_bytes());
@@ -526,6 +653,96 @@ mod tests {
         assert_eq!(signals(masks.ignored), vec![13]);
         assert_eq!(signals(masks.caught), vec![2, 30]);
         assert_eq!((masks.pending, masks.blocked), (None, None));
+    }
+
+    #[test]
+    fn decodes_the_start_time_and_name() {
+        let k = kinfo(&fixture(&Proc {
+            start: (1_712_345_678, 999_999),
+            comm: b"launchd",
+            ..Proc::default()
+        }))
+        .unwrap();
+        assert_eq!(
+            k.start,
+            StartTime {
+                sec: 1_712_345_678,
+                usec: 999_999
+            }
+        );
+        assert_eq!(k.comm, "launchd");
+        // A name of MAXCOMLEN bytes fills p_comm but for the kernel's NUL.
+        let full = kinfo(&fixture(&Proc {
+            comm: b"sixteen_bytes_xy",
+            ..Proc::default()
+        }))
+        .unwrap();
+        assert_eq!(full.comm, "sixteen_bytes_xy");
+    }
+
+    #[test]
+    fn a_table_splits_into_processes_ascending() {
+        // KERN_PROC_ALL: whole records back to back, in the kernel's order (allproc,
+        // newest first, then zombproc), the kernel's own task (pid 0) among them.
+        let procs = [
+            Proc {
+                pid: 740,
+                comm: b"zsh",
+                start: (1_700_000_740, 7),
+                ..Proc::default()
+            },
+            Proc {
+                pid: 0,
+                comm: b"kernel_task",
+                ..Proc::default()
+            },
+            Proc {
+                pid: 1,
+                comm: b"launchd",
+                start: (1_700_000_001, 1),
+                ..Proc::default()
+            },
+            Proc {
+                pid: 95,
+                comm: b"dead",
+                stat: 5, // SZOMB
+                ..Proc::default()
+            },
+        ];
+        let buf: Vec<u8> = procs.iter().flat_map(fixture).collect();
+        let records = table(&buf).unwrap();
+        let got: Vec<_> = records
+            .iter()
+            .map(|k| (k.pid, k.comm.as_str(), k.start.sec, k.exiting))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "launchd", 1_700_000_001, false),
+                (95, "dead", 1_700_000_000, true),
+                (740, "zsh", 1_700_000_740, false),
+            ]
+        );
+        assert_eq!(table(&[]), Ok(vec![]));
+        // A partial record: not the kernel's reply.
+        assert_eq!(table(&buf[..648 + 100]), Err(DecodeError::Ragged(748)));
+        // One bad record spoils the reply: the layout is not the one decoded.
+        let mut bad = buf.clone();
+        put(&mut bad, 648 * 2 + 424, &40i16.to_ne_bytes());
+        assert_eq!(table(&bad), Err(DecodeError::BadGroupCount(40)));
+    }
+
+    #[test]
+    fn decodes_the_unique_id() {
+        // struct proc_uniqidentifierinfo (bsd/sys/proc_info_private.h): p_uuid[16] at 0,
+        // p_uniqueid (uint64_t) at 16, p_puniqueid at 24, two int32_t at 32 and 36,
+        // p_reserve2 and p_reserve3 at 40 and 48; 56 bytes.
+        let mut buf = vec![0x77u8; 56];
+        put(&mut buf, 16, &0x0123_4567_89ab_cdefu64.to_ne_bytes());
+        put(&mut buf, 24, &5u64.to_ne_bytes());
+        assert_eq!(unique_id(&buf), Ok(0x0123_4567_89ab_cdef));
+        assert_eq!(unique_id(&buf[..24]), Err(DecodeError::ShortUniqueId(24)));
+        assert_eq!(unique_id(&buf[..55]), Err(DecodeError::ShortUniqueId(55)));
     }
 
     #[test]
@@ -644,9 +861,9 @@ mod tests {
 
     /// `getpgid`/`getsid` as `bsd/kern/kern_prot.c` answers: the id for a process
     /// `proc_find` can reference, ESRCH (`NoSuchProcess`) for any other.
-    fn id_call(pid: Pid, findable: bool, id: i32) -> Result<i32> {
+    fn id_call(pid: Pid, findable: bool, id: i32) -> Result<Pid> {
         if findable {
-            Ok(id)
+            Ok(Pid::from(id))
         } else {
             Err(Error::NoSuchProcess { pid })
         }
@@ -695,8 +912,10 @@ mod tests {
     proptest! {
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..700)) {
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1400)) {
             let _ = kinfo(&bytes);
+            let _ = table(&bytes);
+            let _ = unique_id(&bytes);
         }
 
         #[test]

@@ -2,11 +2,14 @@
 //!
 //! | attribute | source |
 //! |---|---|
-//! | groups | `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`): `kp_eproc.e_ucred.cr_groups[..cr_ngroups]`, the effective gid first |
+//! | name (`comm`) | `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`): `kp_proc.p_comm`, at most 16 bytes (`MAXCOMLEN`); a zombie keeps it |
+//! | groups | `kinfo_proc`: `kp_eproc.e_ucred.cr_groups[..cr_ngroups]`, the effective gid first |
 //! | signal masks | `kp_proc.p_sigignore`, `kp_proc.p_sigcatch` (signals 1 to 31); pending and blocked are `None` (the kernel leaves those fields empty); an exiting process or zombie: `Zombie` |
 //! | process group | `getpgid(2)`; in a oneshot, and for an exiting process or zombie, `kp_eproc.e_pgid` |
 //! | session | `getsid(2)`; an exiting process or zombie: `Zombie` |
 //! | umask, resource limits | no interface for another process: `Unsupported` |
+//! | listing (`pids`, `scan`) | `sysctl {CTL_KERN, KERN_PROC, KERN_PROC_ALL}`: every process's `kinfo_proc` in one read, zombies included |
+//! | pin (`Process`) | `p_uniqueid` from `proc_pidinfo(PROC_PIDUNIQIDENTIFIERINFO)` and `kp_proc.p_starttime` |
 //!
 //! Groups: the credential's list, whose first entry is the effective gid (the kernel
 //! keeps `cr_gid` in `cr_groups[0]`) and which holds at most 16 (`setgroups(2)`
@@ -22,27 +25,55 @@
 //! signal but SIGKILL and SIGSTOP. Signal 32 is not a macOS signal (`NSIG` is 32,
 //! counting signal 0): the sets keep signals 1 to 31.
 //!
-//! The libc crate lacks `kinfo_proc` for Apple targets, so [`decode`] transcribes it
-//! from XNU with compile-time size and offset checks. The `sysctl` crate is not used:
-//! `libc::sysctl` with the integer MIB is one call and no allocation; `mach2` offers no
-//! call that serves these attributes (task ports need privileges psx should not ask for).
+//! The libc crate lacks `kinfo_proc` and `proc_uniqidentifierinfo` for Apple targets,
+//! so [`decode`] transcribes them from XNU with compile-time size and offset checks. The
+//! `sysctl` crate is not used: `sysctl(3)` with the integer MIB is one call; `mach2`
+//! offers no call that serves these attributes (task ports need privileges psx should
+//! not ask for).
 //!
-//! Process handles: `Pin` is `()`. macOS has no process handle psx could hold without
-//! privileges (a task port needs them), so a `Process` does not detect a reused pid.
-//! `is_running` asks for the `kinfo_proc`: `kill(pid, 0)` semantics (another user's
-//! process counts), and a zombie, which `KERN_PROC_PID` still reports, counts as running.
+//! Listing: `pids` and `scan` read the whole process table with one `KERN_PROC_ALL`
+//! sysctl (sized first, read again if it grew meanwhile): every process, any user's,
+//! zombies included, ascending by pid. The kernel's own task (pid 0, `kernel_task`) is
+//! left out: psx names no process 0. `scan` seeds each process's oneshot with its own
+//! record, so its name, groups, signal masks and process group cost no further call;
+//! only the session is one `getsid(2)` per process. A process gone before its
+//! `getsid(2)` is left out of the scan.
 //!
-//! Oneshot: one `kinfo_proc` serves groups, signal masks and the process group, as in
-//! psutil-extra (whose macOS `proc_getpgid` also takes `e_pgid` only from a cached
-//! `kinfo_proc`). The session is always `getsid(2)` (with the `kinfo_proc` consulted on
-//! ESRCH, as above). A zero-length reply (the kernel's answer for a pid that names no
-//! process) is `NoSuchProcess`.
+//! Process handles ([`MacPin`]): a `Process` pins its process by the kernel's 64-bit
+//! `p_uniqueid`, handed out once per boot by `forkproc` and kept through exec, and by
+//! its start time `p_starttime` (`p_start`, stored once at fork and kept through exec),
+//! read between two reads of the id so that both are the same process's.
+//! `proc_pidinfo` gives the id for any user's process without privileges; where it is
+//! refused (a sandbox's policy), the start time alone pins. Every read through a handle
+//! checks that the `kinfo_proc` it serves (fresh, or kept by a oneshot) carries the
+//! pinned start time (the record has no unique id; a later process with the pid started
+//! later, so this fails only if the wall clock was set back to the very microsecond);
+//! `getpgid(2)` and `getsid(2)`, which ask by pid, are believed (answer or error) only
+//! once the unique id (or start time) read after them is still the pinned one. A reused
+//! pid is then `NoSuchProcess`, never the newcomer's data or refusal. `is_running` is
+//! the same check: true while the pinned process exists, zombie included.
+//!
+//! Zombies: the kernel keeps a zombie's `struct proc` until it is reaped, so a zombie
+//! keeps its start time and unique id (`proc_pidinfo` finds zombies when asked to):
+//! a handle can be made to a zombie, is running until the zombie is reaped, and reads
+//! what a zombie has (name, groups, process group; session and masks `Zombie`).
+//!
+//! Oneshot: one `kinfo_proc` serves the name, groups, signal masks and the process
+//! group, as in psutil-extra (whose macOS `proc_getpgid` also takes `e_pgid` only from a
+//! cached `kinfo_proc`). The session is always `getsid(2)` (with the `kinfo_proc`
+//! consulted on ESRCH, as above). A zero-length reply (the kernel's answer for a pid
+//! that names no process) is `NoSuchProcess`.
+//!
+//! The logic lives in [`backend`], over the [`Kernel`] trait, so that it is tested on
+//! every host against a fake kernel; on macOS, `MacOs` runs it over the real calls.
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod decode;
 
 #[cfg(target_os = "macos")]
 mod sys;
 
+pub use backend::{Darwin, Kernel, MacPin};
 #[cfg(target_os = "macos")]
-pub use sys::MacOs;
+pub use sys::{MacOs, Syscalls};

@@ -1,0 +1,501 @@
+//! The backend's logic over the calls it makes ([`Kernel`]), pure so that the host tests
+//! run it against a fake kernel; `sys` makes the real calls on macOS.
+
+use std::convert::Infallible;
+use std::marker::PhantomData;
+
+use psx_core::{
+    oneshot, scan_seeded, Attr, Backend, Error, Pid, ProcInfo, Result, SignalMasks, StartTime,
+    Target,
+};
+
+use crate::decode::{self, IdCall, Kinfo};
+
+/// The calls the backend makes, one method each.
+pub trait Kernel {
+    /// `pid`'s `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`), zombies
+    /// included; `NoSuchProcess` for the empty reply.
+    fn kinfo(pid: Pid) -> Result<Kinfo>;
+    /// Every process's `kinfo_proc` in one read (`{CTL_KERN, KERN_PROC, KERN_PROC_ALL}`),
+    /// as [`decode::table`] gives them.
+    fn table() -> Result<Vec<Kinfo>>;
+    /// `p_uniqueid` (`proc_pidinfo(pid, PROC_PIDUNIQIDENTIFIERINFO, 1, ..)`, zombies
+    /// included).
+    fn unique_id(pid: Pid) -> Result<u64>;
+    /// `getpgid(2)` or `getsid(2)`.
+    fn process_id(pid: Pid, which: IdCall) -> Result<Pid>;
+}
+
+/// What a `Process` handle holds on macOS to tell its process from a later one with
+/// the same pid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MacPin {
+    /// The process's `p_starttime`, which every `kinfo_proc` record read through the
+    /// handle must carry.
+    pub start: StartTime,
+    /// The process's `p_uniqueid`; `None` where `proc_pidinfo` refused it (a sandbox),
+    /// and the start time alone then decides.
+    pub unique_id: Option<u64>,
+}
+
+/// The macOS backend over the kernel `K` (on macOS, `MacOs` is it over the real calls).
+#[derive(Debug)]
+pub struct Darwin<K>(Infallible, PhantomData<K>);
+
+/// Whether `record` (read by pid, or kept by a oneshot) is the pinned process's.
+///
+/// It is when it carries the pin's start time: `p_start` is stored once, at fork, and
+/// a later process with the pid was forked after this one was reaped, so its start
+/// differs unless the wall clock was set back to the very microsecond. The record has
+/// no unique id to compare, so this holds for every pin, an id pin included (whose start
+/// time was read while the id stood for the pid).
+fn belongs(target: Target<'_, MacPin>, record: &Kinfo) -> Result<()> {
+    match target.pin {
+        Some(pin) if record.pid != target.pid.as_raw() || !pin.start.matches(record.start, 0) => {
+            Err(Error::NoSuchProcess { pid: target.pid })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// After a call by pid through a handle: whether the pinned process is still there,
+/// so that the call reached it. A zombie still is, until reaped.
+fn still_pinned<K: Kernel>(target: Target<'_, MacPin>) -> Result<()> {
+    let Some(pin) = target.pin else {
+        return Ok(());
+    };
+    let pid = target.pid;
+    if let Some(id) = pin.unique_id {
+        match K::unique_id(pid) {
+            Ok(now) if now == id => return Ok(()),
+            Ok(_) | Err(Error::NoSuchProcess { .. }) => return Err(Error::NoSuchProcess { pid }),
+            // Answered when pinned, refused now: the start time decides.
+            Err(_) => {}
+        }
+    }
+    belongs(target, &K::kinfo(pid)?)
+}
+
+/// `pid`'s `kinfo_proc` read now. Through a handle a refusal is believed only once the
+/// pin holds: a refusal about a newcomer is `NoSuchProcess`.
+fn fresh<K: Kernel>(target: Target<'_, MacPin>) -> Result<Kinfo> {
+    K::kinfo(target.pid).map_err(|e| match e {
+        Error::NoSuchProcess { .. } => e,
+        e => match still_pinned::<K>(target) {
+            Err(gone @ Error::NoSuchProcess { .. }) => gone,
+            _ => e,
+        },
+    })
+}
+
+/// `pick` from `target`'s `kinfo_proc`: the oneshot's (as a scan seeded it, or read
+/// once), or a fresh one; through a handle, only a record of the pinned process.
+fn with_kinfo<K: Kernel, R>(
+    target: Target<'_, MacPin>,
+    pick: impl Fn(&Kinfo) -> Result<R>,
+) -> Result<R> {
+    oneshot::cached_or_fresh(
+        target.pid,
+        || fresh::<K>(target),
+        |record| {
+            belongs(target, record)?;
+            pick(record)
+        },
+    )
+}
+
+/// `getpgid(2)` or `getsid(2)`, whose answer or error is believed only once the pin
+/// has been checked after it; on ESRCH, the `kinfo_proc` ([`decode::process_id`]).
+fn process_id<K: Kernel>(target: Target<'_, MacPin>, which: IdCall) -> Result<Pid> {
+    let called = K::process_id(target.pid, which);
+    still_pinned::<K>(target)?;
+    decode::process_id(target.pid, which, called, || {
+        with_kinfo::<K, _>(target, |k| Ok(k.clone()))
+    })
+}
+
+impl<K: Kernel> Backend for Darwin<K> {
+    type Pin = MacPin;
+
+    fn available(attr: Attr) -> bool {
+        !matches!(attr, Attr::Umask | Attr::Rlimits)
+    }
+
+    fn pids() -> Result<Vec<Pid>> {
+        Ok(K::table()?.iter().map(|k| Pid::from(k.pid)).collect())
+    }
+
+    /// One table read; each process's oneshot is seeded with its record, so only the
+    /// session (`getsid(2)`, which `kinfo_proc` lacks) costs a call per process.
+    fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+        let records = K::table()?;
+        scan_seeded::<Self, Kinfo>(records.into_iter().map(|k| (Pid::from(k.pid), k)), attrs)
+    }
+
+    /// The unique id, read on both sides of the `kinfo_proc` that gives the start time:
+    /// the same id both times means the pid named one process throughout, so the start
+    /// time is that process's. A process that exits meanwhile is `NoSuchProcess`.
+    ///
+    /// `proc_pidinfo` (`bsd/kern/proc_info.c`) serves this flavor without the same-user
+    /// check (`NO_CHECK_SAME_USER`), only the MAC policy's (`proc_security_policy`),
+    /// and with a non-zero `arg` finds a zombie (`proc_find_zombref`): it is refused only
+    /// by a sandbox, and then the start time alone pins.
+    fn pin(pid: Pid) -> Result<MacPin> {
+        let before = K::unique_id(pid);
+        if let Err(Error::NoSuchProcess { .. }) = before {
+            return Err(Error::NoSuchProcess { pid });
+        }
+        let start = K::kinfo(pid)?.start;
+        let unique_id = match before {
+            Ok(id) => match K::unique_id(pid) {
+                Ok(after) if after == id => Some(id),
+                Ok(_) | Err(Error::NoSuchProcess { .. }) => {
+                    return Err(Error::NoSuchProcess { pid })
+                }
+                Err(_) => None,
+            },
+            Err(_) => None,
+        };
+        Ok(MacPin { start, unique_id })
+    }
+
+    fn is_running(target: Target<'_, MacPin>) -> Result<bool> {
+        let alive = match target.pin {
+            Some(_) => still_pinned::<K>(target),
+            None => K::kinfo(target.pid).map(drop),
+        };
+        match alive {
+            Ok(()) => Ok(true),
+            Err(Error::NoSuchProcess { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn comm(target: Target<'_, MacPin>) -> Result<String> {
+        with_kinfo::<K, _>(target, |k| Ok(k.comm.clone()))
+    }
+
+    fn groups(target: Target<'_, MacPin>) -> Result<Vec<u32>> {
+        with_kinfo::<K, _>(target, |k| Ok(k.groups.clone()))
+    }
+
+    fn sigmasks(target: Target<'_, MacPin>) -> Result<SignalMasks> {
+        with_kinfo::<K, _>(target, |k| k.sigmasks(target.pid))
+    }
+
+    /// `e_pgid` inside a oneshot, as psutil-extra takes it; `getpgid(2)` outside.
+    fn pgid(target: Target<'_, MacPin>) -> Result<Pid> {
+        if oneshot::is_active(target.pid) {
+            return with_kinfo::<K, _>(target, |k| Ok(Pid::from(k.pgid)));
+        }
+        process_id::<K>(target, IdCall::ProcessGroup)
+    }
+
+    fn sid(target: Target<'_, MacPin>) -> Result<Pid> {
+        process_id::<K>(target, IdCall::Session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use psx_core::{OneshotGuard, SigSet};
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    /// One process of the fake kernel.
+    #[derive(Clone)]
+    struct Proc {
+        kinfo: Kinfo,
+        unique_id: u64,
+        sid: i32,
+        /// Its `kinfo_proc` is refused (a sandbox's MAC policy).
+        kinfo_refused: bool,
+    }
+
+    /// What the fake kernel was asked, call by call.
+    #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+    struct Calls {
+        kinfo: u32,
+        table: u32,
+        unique_id: u32,
+        process_id: u32,
+    }
+
+    impl Calls {
+        fn total(self) -> u32 {
+            self.kinfo + self.table + self.unique_id + self.process_id
+        }
+    }
+
+    type Hook = fn(&mut State);
+
+    #[derive(Default)]
+    struct State {
+        procs: BTreeMap<i32, Proc>,
+        /// `proc_pidinfo` refuses every unique id (a sandbox).
+        unique_ids_refused: bool,
+        calls: Calls,
+        /// Runs just before call number `.0` (counting from 1) reaches the kernel.
+        hook: Option<(u32, Hook)>,
+    }
+
+    thread_local! {
+        static STATE: RefCell<State> = RefCell::new(State::default());
+    }
+
+    /// A kernel as `bsd/kern` answers: zombies and exiting processes listed and given a
+    /// unique id, but not found by `getpgid`/`getsid` (`proc_find`: ESRCH).
+    #[derive(Debug)]
+    enum Fake {}
+
+    type Mac = Darwin<Fake>;
+
+    fn call<R>(count: fn(&mut Calls), answer: impl FnOnce(&State) -> R) -> R {
+        STATE.with_borrow_mut(|s| {
+            count(&mut s.calls);
+            if let Some((at, hook)) = s.hook {
+                if s.calls.total() == at {
+                    s.hook = None;
+                    hook(s);
+                }
+            }
+            answer(s)
+        })
+    }
+
+    fn find(s: &State, pid: Pid) -> Result<&Proc> {
+        s.procs
+            .get(&pid.as_raw())
+            .ok_or(Error::NoSuchProcess { pid })
+    }
+
+    impl Kernel for Fake {
+        fn kinfo(pid: Pid) -> Result<Kinfo> {
+            call(
+                |c| c.kinfo += 1,
+                |s| match find(s, pid)? {
+                    p if p.kinfo_refused => Err(Error::AccessDenied { pid }),
+                    p => Ok(p.kinfo.clone()),
+                },
+            )
+        }
+
+        fn table() -> Result<Vec<Kinfo>> {
+            call(
+                |c| c.table += 1,
+                |s| Ok(s.procs.values().map(|p| p.kinfo.clone()).collect()),
+            )
+        }
+
+        fn unique_id(pid: Pid) -> Result<u64> {
+            call(
+                |c| c.unique_id += 1,
+                |s| match s.unique_ids_refused {
+                    true => Err(Error::AccessDenied { pid }),
+                    false => find(s, pid).map(|p| p.unique_id),
+                },
+            )
+        }
+
+        fn process_id(pid: Pid, which: IdCall) -> Result<Pid> {
+            call(
+                |c| c.process_id += 1,
+                |s| match find(s, pid)? {
+                    p if p.kinfo.exiting => Err(Error::NoSuchProcess { pid }),
+                    p => Ok(Pid::from(match which {
+                        IdCall::ProcessGroup => p.kinfo.pgid,
+                        IdCall::Session => p.sid,
+                    })),
+                },
+            )
+        }
+    }
+
+    /// A process `pid`, started at second `start`, with unique id `id`; its name,
+    /// groups, group and session tell one process from another.
+    fn proc(pid: i32, start: i64, id: u64) -> Proc {
+        Proc {
+            kinfo: Kinfo {
+                pid,
+                start: StartTime {
+                    sec: start,
+                    usec: 250,
+                },
+                comm: format!("p{id}"),
+                pgid: pid - 1,
+                groups: vec![20, id as u32],
+                exiting: false,
+                ignored: SigSet::from_words(&[1 << 12]),
+                caught: SigSet::from_words(&[1 << 1]),
+            },
+            unique_id: id,
+            sid: pid - 2,
+            kinfo_refused: false,
+        }
+    }
+
+    /// A fresh kernel holding `procs`.
+    fn boot(procs: impl IntoIterator<Item = Proc>) {
+        STATE.set(State {
+            procs: procs.into_iter().map(|p| (p.kinfo.pid, p)).collect(),
+            ..State::default()
+        });
+    }
+
+    fn calls() -> Calls {
+        STATE.with_borrow(|s| s.calls)
+    }
+
+    /// `pid` exits, is reaped, and a later process (`start`, `id`) gets its number.
+    fn reuse(pid: i32, start: i64, id: u64) {
+        STATE.with_borrow_mut(|s| s.procs.insert(pid, proc(pid, start, id)));
+    }
+
+    fn pinned(pin: &MacPin, pid: i32) -> Target<'_, MacPin> {
+        Target {
+            pid: Pid::from(pid),
+            pin: Some(pin),
+        }
+    }
+
+    fn gone<T: std::fmt::Debug>(result: Result<T>) -> bool {
+        matches!(result, Err(Error::NoSuchProcess { .. }))
+    }
+
+    #[test]
+    fn a_scan_reads_the_table_once_whatever_the_number_of_processes() {
+        for n in [3, 60] {
+            boot((0..n).map(|i| proc(1000 - i, 1_700_000_000 + i64::from(i), i as u64)));
+            let infos = Mac::scan(Attr::ALL).unwrap();
+            assert_eq!(infos.len(), n as usize);
+            // The record's attributes came from the table; the session (which kinfo_proc
+            // lacks) is the one call per process; umask and limits cost nothing.
+            let want = Calls {
+                table: 1,
+                process_id: n as u32,
+                ..Calls::default()
+            };
+            assert_eq!(calls(), want, "{n} processes");
+            let first = &infos[0];
+            assert_eq!(first.pid, Pid::from(1001 - n));
+            let id = n - 1;
+            assert_eq!(first.comm.as_deref(), Some(format!("p{id}").as_str()));
+            assert_eq!(first.groups, Some(vec![20, id as u32]));
+            assert_eq!(first.pgid, Some(Pid::from(1000 - n)));
+            assert_eq!(first.sid, Some(Pid::from(999 - n)));
+            assert!(first.sigmasks.is_some());
+            assert_eq!((first.umask, first.rlimits.as_ref()), (None, None));
+
+            let pids = Mac::pids().unwrap();
+            assert_eq!(pids.len(), n as usize);
+            assert!(pids.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(calls().table, 2);
+        }
+    }
+
+    #[test]
+    fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
+        boot([proc(500, 100, 7)]);
+        let pin = Mac::pin(Pid::from(500)).unwrap();
+        assert_eq!(pin.unique_id, Some(7));
+        let handle = pinned(&pin, 500);
+        assert_eq!(Mac::comm(handle).unwrap(), "p7");
+        assert_eq!(Mac::sid(handle).unwrap(), Pid::from(498));
+        assert!(Mac::is_running(handle).unwrap());
+
+        reuse(500, 200, 8);
+        assert!(gone(Mac::comm(handle)));
+        assert!(gone(Mac::groups(handle)));
+        assert!(gone(Mac::sigmasks(handle)));
+        assert!(gone(Mac::pgid(handle)));
+        assert!(gone(Mac::sid(handle)));
+        assert!(!Mac::is_running(handle).unwrap());
+        // By pid, the newcomer.
+        assert_eq!(Mac::comm(Target::unpinned(Pid::from(500))).unwrap(), "p8");
+        // A oneshot holding the newcomer's record (read by pid) serves no handle.
+        let _oneshot = OneshotGuard::enter(Pid::from(500));
+        assert!(Mac::groups(Target::unpinned(Pid::from(500))).is_ok());
+        let before = calls();
+        assert!(gone(Mac::groups(handle)));
+        assert!(gone(Mac::pgid(handle)));
+        assert_eq!(calls(), before, "served from the oneshot, and refused");
+    }
+
+    #[test]
+    fn a_pin_without_the_unique_id_falls_back_to_the_start_time() {
+        boot([proc(600, 100, 9)]);
+        STATE.with_borrow_mut(|s| s.unique_ids_refused = true);
+        let pin = Mac::pin(Pid::from(600)).unwrap();
+        assert_eq!(pin.unique_id, None);
+        let handle = pinned(&pin, 600);
+        assert_eq!(Mac::groups(handle).unwrap(), vec![20, 9]);
+        assert_eq!(Mac::sid(handle).unwrap(), Pid::from(598));
+        assert!(Mac::is_running(handle).unwrap());
+        reuse(600, 101, 10);
+        assert!(gone(Mac::groups(handle)));
+        assert!(gone(Mac::sid(handle)));
+        assert!(!Mac::is_running(handle).unwrap());
+    }
+
+    #[test]
+    fn a_call_by_pid_is_believed_only_after_the_pin_holds() {
+        // The pid is reused just before getsid reaches the kernel: its answer is the
+        // newcomer's session.
+        boot([proc(700, 100, 11)]);
+        let pin = Mac::pin(Pid::from(700)).unwrap();
+        let at = calls().total() + 1;
+        STATE.with_borrow_mut(|s| s.hook = Some((at, |s| reuse_in(s, 700))));
+        assert!(gone(Mac::sid(pinned(&pin, 700))));
+
+        // The newcomer refuses: its refusal is not the pinned process's.
+        boot([proc(700, 100, 11)]);
+        let pin = Mac::pin(Pid::from(700)).unwrap();
+        STATE.with_borrow_mut(|s| {
+            reuse_in(s, 700);
+            s.procs.get_mut(&700).unwrap().kinfo_refused = true;
+        });
+        assert!(gone(Mac::groups(pinned(&pin, 700))));
+        assert!(gone(Mac::pgid(pinned(&pin, 700))));
+        // By pid, the refusal stands.
+        let by_pid = Mac::groups(Target::unpinned(Pid::from(700)));
+        assert!(matches!(by_pid, Err(Error::AccessDenied { .. })));
+    }
+
+    fn reuse_in(s: &mut State, pid: i32) {
+        s.procs.insert(pid, proc(pid, 300, 12));
+    }
+
+    #[test]
+    fn pinning_a_pid_reused_meanwhile_is_no_such_process() {
+        boot([proc(800, 100, 13)]);
+        // Between the first unique id and the kinfo_proc.
+        STATE.with_borrow_mut(|s| s.hook = Some((2, |s| reuse_in(s, 800))));
+        assert!(gone(Mac::pin(Pid::from(800))));
+        // Undisturbed, the pin is the process's.
+        boot([proc(800, 100, 13)]);
+        let pin = Mac::pin(Pid::from(800)).unwrap();
+        assert_eq!(pin.unique_id, Some(13));
+        assert_eq!(pin.start.sec, 100);
+    }
+
+    #[test]
+    fn a_handle_to_a_zombie_reads_what_it_kept_until_reaped() {
+        let mut zombie = proc(900, 100, 14);
+        zombie.kinfo.exiting = true;
+        boot([zombie]);
+        let pin = Mac::pin(Pid::from(900)).unwrap();
+        let handle = pinned(&pin, 900);
+        assert!(Mac::is_running(handle).unwrap());
+        assert_eq!(Mac::comm(handle).unwrap(), "p14");
+        assert_eq!(Mac::groups(handle).unwrap(), vec![20, 14]);
+        assert_eq!(Mac::pgid(handle).unwrap(), Pid::from(899));
+        assert!(matches!(Mac::sid(handle), Err(Error::Zombie { .. })));
+        assert!(matches!(Mac::sigmasks(handle), Err(Error::Zombie { .. })));
+        // Reaped, and the pid given to a newcomer.
+        reuse(900, 200, 15);
+        assert!(!Mac::is_running(handle).unwrap());
+        assert!(gone(Mac::pgid(handle)));
+        assert!(gone(Mac::groups(handle)));
+    }
+}
