@@ -702,3 +702,24 @@ fn rlimit_takes_prlimit_flags_and_json() {
     assert_eq!(code(&psx(&["rlimit", "-o", "BOGUS", &pid])), 2);
     assert_eq!(code(&psx(&["rlimit", "--nofile"])), 2);
 }
+
+/// Completions and the manual page come from the same definitions as the parser,
+/// prlimit's per-resource flags included; the exit codes are in `--help`.
+#[test]
+fn completions_manpage_and_exit_codes_in_help() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = psx(&["completions", shell]);
+        assert_eq!(code(&out), 0, "{shell}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains("rlimit") && text.contains("nofile"),
+            "{shell}"
+        );
+    }
+    assert_eq!(code(&psx(&["completions", "tcsh"])), 2);
+    let man = psx(&["manpage"]);
+    assert_eq!(code(&man), 0);
+    assert!(stdout(&man).contains(".TH psx 1"), "{}", stdout(&man));
+    let help = stdout(&psx(&["--help"]));
+    assert!(help.contains("Exit status: 0"), "{help}");
+}

@@ -48,6 +48,17 @@ enum Command {
         after_help = "Each LIMIT (or prlimit-style --NAME[=LIMITS], -n, -c, ...) is one of:\n  NAME              show that limit\n  NAME=SOFT:HARD    set both sides\n  NAME=SOFT:        set the soft limit, keep the hard one\n  NAME=:HARD        set the hard limit, keep the soft one\n  NAME=VALUE        set both sides to VALUE\nA value is a number or \"unlimited\". With no LIMIT, all limits are shown.\nNames: cpu fsize data stack core rss nproc nofile memlock as locks sigpending\n       msgqueue nice rtprio rttime (and the BSDs' own, where they exist).\nLIMITs are applied in the order given, each against the limits in force when its\nturn comes (so core=0:100 core=50: ends at 50:100). A refused LIMIT stops psx with\nexit status 1: the LIMITs before it stay set, the ones after it are not tried.\nShown limits print as prlimit prints them (--output, --noheadings, --raw); each set\nprints one line, NAME: OLD -> NEW.\n\nColumns for --output: RESOURCE DESCRIPTION SOFT HARD UNITS (the default, in that order).\n\nExamples:\n  psx rlimit $$                   all limits of the shell\n  psx rlimit $$ nofile core       two of them\n  psx rlimit --pid 1234 --nofile=1024:4096\n  psx rlimit 1234 core=unlimited:\n  psx rlimit --raw --noheadings --output RESOURCE,SOFT,HARD $$"
     )]
     Rlimit(rlimit::Args),
+    /// Print a shell completion script: `psx completions bash > /etc/bash_completion.d/psx`.
+    #[command(
+        after_help = "Examples:\n  psx completions bash > ~/.local/share/bash-completion/completions/psx\n  psx completions zsh > ~/.zfunc/_psx\n  psx completions fish > ~/.config/fish/completions/psx.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `psx manpage > psx.1; man ./psx.1`.
+    #[command(after_help = "Examples:\n  psx manpage > /usr/local/share/man/man1/psx.1")]
+    Manpage,
     /// A table of every process (or the given ones): PID PGID SID UMASK GROUPS COMMAND.
     #[command(
         after_help = "Columns with --signals, in hex as ps shows them:\n  PENDING   signals pending on the process (ps -o pending; Linux ShdPnd)\n  TPENDING  signals pending on its main thread alone (Linux SigPnd; - where the OS cannot tell)\n  BLOCKED IGNORED CAUGHT\n\nExamples:\n  psx ps\n  psx ps --signals\n  psx ps $$ 1\n  psx ps --json"
@@ -106,9 +117,8 @@ fn main() -> ExitCode {
     restore_sigpipe();
     // `psx rlimit` also takes prlimit's `--nofile[=SOFT:HARD]`, `-n`, ... one per
     // resource of this platform, which clap's derive cannot list: added here.
-    let matches = Cli::command()
-        .mut_subcommand("rlimit", rlimit::with_resource_flags)
-        .get_matches_from(rlimit::attached_short_values(std::env::args_os()));
+    let matches =
+        full_command().get_matches_from(rlimit::attached_short_values(std::env::args_os()));
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -126,6 +136,13 @@ fn main() -> ExitCode {
             json,
             pids,
         } => ps(&mut out, signals, json, &pids),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut full_command(), "psx", &mut out);
+            Ok(Status::Ok)
+        }
+        Command::Manpage => clap_mangen::Man::new(full_command())
+            .render(&mut out)
+            .map(|()| Status::Ok),
     }
     .and_then(|status| out.flush().map(|()| status));
     let status = match result {
@@ -138,6 +155,12 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(status as u8)
+}
+
+/// The whole command line, the per-resource flags of `psx rlimit` included: what is
+/// parsed, completed and documented.
+fn full_command() -> clap::Command {
+    Cli::command().mut_subcommand("rlimit", rlimit::with_resource_flags)
 }
 
 /// Dies quietly of SIGPIPE, like other Unix tools, when the reader goes away
