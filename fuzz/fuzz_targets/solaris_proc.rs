@@ -8,6 +8,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::cred_groups(data);
     let _ = decode::status_masks(data);
     let _ = decode::sigact(data);
+    let _ = decode::psinfo(data);
+    // The same bytes as `/proc`'s entry names, split at newlines.
+    if let Ok(text) = std::str::from_utf8(data) {
+        let names: Vec<&str> = text.split('\n').collect();
+        let _ = decode::pids_from_names(&names);
+    }
     // The two files `sigmasks` reads, split at a point the first byte chooses.
     if let Some((&cut, rest)) = data.split_first() {
         let cut = (usize::from(cut) * 8).min(rest.len());

@@ -1,10 +1,11 @@
 //! Pure decoding for Solaris and illumos, tested on every host: the binary files of
-//! `/proc/<pid>`, and what a failed `getpgid`/`getsid` means.
+//! `/proc/<pid>`, the names in `/proc`, and what a failed `getpgid`/`getsid` means.
 //!
 //! Layouts: `usr/src/uts/common/sys/procfs.h` (illumos; Solaris 11 keeps the same
 //! offsets for these fields, its `lwpstatus_t` naming the byte after `pr_cursig`
-//! `pr_adi` where illumos has `pr_pad1`): `prcred_t`, the head of `pstatus_t` and of its
-//! `lwpstatus_t`, and `struct sigaction` (`sys/signal.h`), for the LP64 data model. The
+//! `pr_adi` where illumos has `pr_pad1`): `prcred_t`, `psinfo_t` up to its `pr_lwp`'s
+//! `pr_sname`, the head of `pstatus_t` and of its `lwpstatus_t`, and `struct sigaction`
+//! (`sys/signal.h`), for the LP64 data model. The
 //! kernel serves each reader the layout of the reader's own data model (`prread` in
 //! `usr/src/uts/common/fs/proc/prvnops.c` chooses by the caller's `p_model`), and
 //! psx's Solaris and illumos targets are 64-bit.
@@ -16,9 +17,8 @@
 //! tests write their fixtures at those literal offsets; `sys.rs` checks them again on
 //! the target against structs laid out by the compiler from the libc crate's C types.
 
-use std::io;
-
-use psx_core::{Error, Pid, Result, SigSet, SignalMasks};
+use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at};
+use psx_core::{Error, Pid, Result, SigSet, SignalMasks, StartTime};
 
 /// Byte offsets and sizes in the LP64 structs, each field placed after the one before
 /// it as the C compiler places it.
@@ -89,6 +89,47 @@ pub mod layout {
     pub const SA_MASK: usize = SA_HANDLER + LONG;
     /// `sizeof(struct sigaction)`: LP64 has no `sa_resv[2]`.
     pub const SIGACTION_SIZE: usize = long_aligned(SA_MASK + SIGSET_SIZE);
+
+    /// `psinfo_t.pr_pgid`: after `int pr_flag, pr_nlwp; pid_t pr_pid, pr_ppid`.
+    pub const PS_PGID: usize = 4 * INT;
+    /// `psinfo_t.pr_sid`.
+    pub const PS_SID: usize = PS_PGID + INT;
+    /// `pr_addr`, then `size_t pr_size, pr_rssize, pr_pad1`: after `pr_sid` and the four
+    /// ids `pr_uid, pr_euid, pr_gid, pr_egid`.
+    const PS_ADDR: usize = long_aligned(PS_SID + INT + 4 * INT);
+    /// `dev_t pr_ttydev` (a `long` in LP64), then `ushort_t pr_pctcpu, pr_pctmem`.
+    const PS_TTYDEV: usize = PS_ADDR + 4 * LONG;
+    /// `psinfo_t.pr_start`, a long-aligned `timestruc_t`, then `pr_time` and `pr_ctime`.
+    pub const PS_START: usize = long_aligned(PS_TTYDEV + LONG + 2 * SHORT);
+    /// `psinfo_t.pr_fname`: `char[PRFNSZ]`.
+    pub const PS_FNAME: usize = PS_START + 3 * TIMESTRUC_SIZE;
+    /// `PRFNSZ`.
+    pub const PRFNSZ: usize = 16;
+    /// `int pr_wstat, pr_argc`: after `char pr_psargs[PRARGSZ]` (80).
+    const PS_WSTAT: usize = PS_FNAME + PRFNSZ + 80;
+    /// `uintptr_t pr_argv, pr_envp`, then `char pr_dmodel, pr_pad2[3]`.
+    const PS_ARGV: usize = long_aligned(PS_WSTAT + 2 * INT);
+    /// `taskid_t pr_taskid; projid_t pr_projid; int pr_nzomb; poolid_t pr_poolid;
+    /// zoneid_t pr_zoneid; id_t pr_contract; int pr_filler[1]`, then `pr_lwp`.
+    const PS_TASKID: usize = PS_ARGV + 2 * LONG + 4;
+    /// `psinfo_t.pr_lwp`, the representative lwp's `lwpsinfo_t` (long-aligned).
+    pub const PS_LWP: usize = long_aligned(PS_TASKID + 7 * INT);
+    /// `lwpsinfo_t.pr_sname`: after `int pr_flag; id_t pr_lwpid; uintptr_t pr_addr,
+    /// pr_wchan; char pr_stype, pr_state`.
+    pub const LWPS_SNAME: usize = 2 * INT + 2 * LONG + 2;
+    /// `psinfo_t.pr_lwp.pr_sname`: `'Z'` for a zombie.
+    pub const PS_LWP_SNAME: usize = PS_LWP + LWPS_SNAME;
+    /// The bytes of `psinfo_t` psx reads: up to `pr_lwp.pr_sname`.
+    pub const PSINFO_NEEDED: usize = PS_LWP_SNAME + 1;
+    /// `lwpsinfo_t.pr_start`: after `pr_sname` and `char pr_nice; short pr_syscall;
+    /// char pr_oldpri, pr_cpu; int pr_pri; ushort_t pr_pctcpu, pr_pad`.
+    const LWPS_START: usize = long_aligned(LWPS_SNAME + 1 + 1 + SHORT + 2 + INT + 2 * SHORT);
+    /// `sizeof(lwpsinfo_t)`: `pr_start, pr_time`, `char pr_clname[8], pr_name[16]`,
+    /// `pr_onpro, pr_bindpro, pr_bindpset, pr_lgrp` and `int pr_filler[4]`.
+    const LWPSINFO_SIZE: usize =
+        long_aligned(LWPS_START + 2 * TIMESTRUC_SIZE + 8 + PRFNSZ + 8 * INT);
+    /// `sizeof(psinfo_t)`: what `pr_read_psinfo` writes for an LP64 reader.
+    pub const PSINFO_SIZE: usize = PS_LWP + LWPSINFO_SIZE;
 }
 
 // The LP64 offsets worked out by hand from the headers: a slip in the arithmetic above
@@ -101,6 +142,9 @@ const _: () = {
     assert!(layout::PSTATUS_NEEDED == 688);
     assert!(layout::PR_NGROUPS == 24 && layout::PR_GROUPS == 28 && layout::PRCRED_SIZE == 32);
     assert!(layout::SA_HANDLER == 8 && layout::SA_MASK == 16 && layout::SIGACTION_SIZE == 32);
+    assert!(layout::PS_PGID == 16 && layout::PS_SID == 20 && layout::PS_START == 88);
+    assert!(layout::PS_FNAME == 136 && layout::PS_LWP == 288 && layout::PS_LWP_SNAME == 314);
+    assert!(layout::PSINFO_NEEDED == 315 && layout::PSINFO_SIZE == 416);
 };
 
 /// `SIG_DFL` and `SIG_IGN` (`sys/iso/signal_iso.h`).
@@ -110,12 +154,6 @@ const SIG_IGN: u64 = 1;
 /// The `errno` values this crate tells apart (`sys/errno.h`: the same numbers on
 /// Solaris, illumos and Linux).
 pub mod errno {
-    /// Not owner.
-    pub const EPERM: i32 = 1;
-    /// No such process.
-    pub const ESRCH: i32 = 3;
-    /// Permission denied.
-    pub const EACCES: i32 = 13;
     /// Invalid argument.
     pub const EINVAL: i32 = 22;
 }
@@ -153,19 +191,6 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
-fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
-    buf.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
-    bytes(buf, at).map(u32::from_ne_bytes)
-}
-
-fn i32_at(buf: &[u8], at: usize) -> Option<i32> {
-    bytes(buf, at).map(i32::from_ne_bytes)
-}
-
 /// A `sigset_t` (4 x `uint32_t`) at `at`.
 fn set_at(buf: &[u8], at: usize) -> Option<SigSet> {
     let mut words = [0u32; 4];
@@ -195,6 +220,93 @@ pub fn cred_groups(buf: &[u8]) -> Result<Vec<u32>, DecodeError> {
     (0..count)
         .map(|i| u32_at(buf, PR_GROUPS + 4 * i).ok_or(DecodeError::BadGroupCount(n)))
         .collect()
+}
+
+/// What psx reads of `/proc/<pid>/psinfo` (`psinfo_t`), the one file the kernel serves
+/// for every process to every reader (`praccess` in
+/// `usr/src/uts/common/fs/proc/prvnops.c` asks no credential for it, its mode is 0644)
+/// and for a zombie too (`pr_lookup_piddir` still finds it under a process marked
+/// `PRC_DESTROY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psinfo {
+    /// `pr_pgid`: `p_pgrp`, what `getpgid` answers.
+    pub pgid: i32,
+    /// `pr_sid`: `p_sessp->s_sid`, what `getsid` answers.
+    pub sid: i32,
+    /// The name and start time, `None` for a zombie (see [`psinfo`]).
+    pub alive: Option<Alive>,
+}
+
+/// What `psinfo_t` holds only while the process has an lwp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alive {
+    /// `pr_fname` (`ps -o fname`): the first 15 bytes of `u_comm`, the name of the file
+    /// the process last executed, unless its owner rewrote it through `psinfo`
+    /// (`pr_write_psinfo_fname`).
+    pub name: String,
+    /// `pr_start`: `u_start`, the wall-clock time `getproc` (`os/fork.c`) stamped at
+    /// fork, which stays with the process until it is freed.
+    pub start: StartTime,
+}
+
+impl Psinfo {
+    /// When the process started, if the file says (it does not for a zombie).
+    pub fn start(&self) -> Option<StartTime> {
+        self.alive.as_ref().map(|a| a.start)
+    }
+}
+
+/// Decodes `/proc/<pid>/psinfo`.
+///
+/// `prgetpsinfo` (`usr/src/uts/common/fs/proc/prsubr.c`) fills `pr_pgid` and `pr_sid`
+/// for every process, but when `prchoose` finds no lwp (a zombie) it zeroes the struct,
+/// fills the ids and counters but neither `pr_fname` nor `pr_start`, and gives `pr_lwp`
+/// the `pr_sname` `'Z'`. A live process's `pr_start` is its fork time, never 0, so
+/// `'Z'` with a zero start is the zombie.
+pub fn psinfo(buf: &[u8]) -> Result<Psinfo, DecodeError> {
+    use layout::*;
+    let truncated = || DecodeError::Truncated {
+        what: "psinfo",
+        len: buf.len(),
+    };
+    if buf.len() < PSINFO_NEEDED {
+        return Err(truncated());
+    }
+    let pgid = i32_at(buf, PS_PGID).ok_or_else(truncated)?;
+    let sid = i32_at(buf, PS_SID).ok_or_else(truncated)?;
+    let sec = i64_at(buf, PS_START).ok_or_else(truncated)?;
+    let nsec = i64_at(buf, PS_START + LONG).ok_or_else(truncated)?;
+    let sname = buf.get(PS_LWP_SNAME).copied().ok_or_else(truncated)?;
+    let alive = if sname == b'Z' && sec == 0 && nsec == 0 {
+        None
+    } else {
+        Some(Alive {
+            name: c_string_at(buf, PS_FNAME, PRFNSZ).ok_or_else(truncated)?,
+            start: StartTime {
+                sec,
+                usec: nsec / 1000,
+            },
+        })
+    };
+    Ok(Psinfo { pgid, sid, alive })
+}
+
+/// The processes `/proc` lists, ascending: its entries whose names are decimal
+/// numbers that can name a process (`pr_readdir_procdir` writes one per process of
+/// the zone `/proc` was mounted for that the reader may see, `sched`'s pid 0 included;
+/// `self` is a link to the reader).
+pub fn pids_from_names<S: AsRef<str>>(names: &[S]) -> Vec<Pid> {
+    let mut pids: Vec<Pid> = names
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|name| name.parse::<i64>().ok())
+        .map(Pid::from)
+        .filter(|pid| pid.is_valid())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
 }
 
 /// The signal sets of `/proc/<pid>/status` (`pstatus_t`), as `prgetstatus` and
@@ -239,7 +351,7 @@ pub fn sigact(buf: &[u8]) -> Result<(SigSet, SigSet), DecodeError> {
     }
     let (mut ignored, mut caught) = (SigSet::EMPTY, SigSet::EMPTY);
     for (sig, entry) in (1..=128).zip(buf.chunks_exact(SIGACTION_SIZE)) {
-        let handler = bytes(entry, SA_HANDLER)
+        let handler = array(entry, SA_HANDLER)
             .map(u64::from_ne_bytes)
             .ok_or(DecodeError::Sigact(buf.len()))?;
         match handler {
@@ -266,33 +378,26 @@ pub fn sigmasks(status: &[u8], sigact_bytes: &[u8]) -> Result<SignalMasks, Decod
     })
 }
 
-/// The answer of `getpgid(2)` or `getsid(2)` for `pid`: `ret` is what the call
-/// returned, `errnum` the thread's errno after it (looked at only when `ret` is
-/// negative).
+/// What `getpgid(2)` or `getsid(2)` answered, read as illumos means it.
 ///
-/// illumos `pgrpsys` (`usr/src/uts/common/syscall/pgrpsys.c`, flags 2 and 4) fails
-/// in two ways only, and never for permission: `EINVAL` for a pid below 0 or at or
-/// above `maxpid`, which no process can have (`/proc` has no entry for it either), and
-/// `ESRCH` when `prfind` finds no process in the caller's zone (or one still being
-/// created). Both are [`Error::NoSuchProcess`]. `prfind` still finds a zombie
-/// (`pid_prinactive` is set only when it is reaped, by `pid_exit` in
-/// `usr/src/uts/common/os/pid.c`), so a zombie's group and session are answered.
-pub fn pgrpsys_result(pid: Pid, ret: i32, errnum: i32) -> Result<Pid> {
-    if ret >= 0 {
-        return Ok(Pid::from(ret));
+/// `pgrpsys` (`usr/src/uts/common/syscall/pgrpsys.c`, flags 2 and 4) fails in two ways
+/// only, and never for permission: `EINVAL` for a pid below 0 or at or above `maxpid`,
+/// which no process can have (`/proc` has no entry for it either), and `ESRCH` when
+/// `prfind` finds no process in the caller's zone (or one still being created). Both
+/// are [`Error::NoSuchProcess`]. `prfind` still finds a zombie (`pid_prinactive` is set
+/// only when it is reaped, by `pid_exit` in `usr/src/uts/common/os/pid.c`), so a
+/// zombie's group and session are answered.
+pub fn pgrpsys(answer: Result<Pid>) -> Result<Pid> {
+    match answer {
+        Err(Error::Os { pid, source }) if source.raw_os_error() == Some(errno::EINVAL) => {
+            Err(Error::NoSuchProcess { pid })
+        }
+        other => other,
     }
-    Err(match errnum {
-        errno::ESRCH | errno::EINVAL => Error::NoSuchProcess { pid },
-        errno::EPERM | errno::EACCES => Error::AccessDenied { pid },
-        other => Error::Os {
-            pid,
-            source: io::Error::from_raw_os_error(other),
-        },
-    })
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -315,7 +420,7 @@ mod tests {
     /// writes it: a `prcred_t` (`sys/procfs.h`, LP64: six 4-byte ids at 0..24,
     /// `int pr_ngroups` at 24, `gid_t pr_groups[1]` at 28, 32 bytes in all), the
     /// groups running on past it; `sizeof(prcred_t)` even with no groups.
-    fn cred(groups: &[u32], claimed: i32) -> Vec<u8> {
+    pub(crate) fn cred(groups: &[u32], claimed: i32) -> Vec<u8> {
         let mut buf = vec![0u8; 28 + 4 * groups.len().max(1)];
         for (i, id) in [100u32, 101, 102, 10, 11, 12].into_iter().enumerate() {
             put_u32(&mut buf, 4 * i, id); // pr_euid, pr_ruid, pr_suid, pr_egid, pr_rgid, pr_sgid
@@ -332,7 +437,7 @@ mod tests {
     /// `lwpstatus_t`: `pr_info` at 16 in it is a 256-byte `siginfo_t`), `pr_lwppend`
     /// at 384 + 272 = 656 and `pr_lwphold` at 384 + 288 = 672: 688 bytes at least.
     /// Every other byte is 0xCC filler, so a read at a wrong offset sees filler.
-    fn pstatus(sigpend: [u32; 4], lwppend: [u32; 4], lwphold: [u32; 4]) -> Vec<u8> {
+    pub(crate) fn pstatus(sigpend: [u32; 4], lwppend: [u32; 4], lwphold: [u32; 4]) -> Vec<u8> {
         let mut buf = vec![0xCCu8; 1000];
         put_set(&mut buf, 32, sigpend); // pstatus_t.pr_sigpend
         put_set(&mut buf, 656, lwppend); // pr_lwp (384) + lwpstatus_t.pr_lwppend (272)
@@ -345,7 +450,7 @@ mod tests {
     /// union at 8, `sigset_t sa_mask` at 16, 32 bytes in all) per signal 1..=n. The
     /// flags, padding and mask are set to non-zero values, as a real entry's can be,
     /// so a handler read at a wrong offset is wrong.
-    fn sigact_file(handlers: &[u64]) -> Vec<u8> {
+    pub(crate) fn sigact_file(handlers: &[u64]) -> Vec<u8> {
         let mut buf = vec![0u8; 32 * handlers.len()];
         for (i, &h) in handlers.iter().enumerate() {
             let entry = &mut buf[32 * i..32 * (i + 1)];
@@ -355,6 +460,97 @@ mod tests {
             put_set(entry, 16, [u32::MAX; 4]); // sa_mask
         }
         buf
+    }
+
+    /// `/proc/<pid>/psinfo` as `prgetpsinfo` fills it: a `psinfo_t` (`sys/procfs.h`,
+    /// LP64, 416 bytes), of which psx reads `pr_pgid` at 16, `pr_sid` at 20, `pr_start`
+    /// at 88 (`tv_sec`) and 96 (`tv_nsec`), `pr_fname` at 136 (`char[16]`) and, in
+    /// `pr_lwp` at 288 (an `lwpsinfo_t`: `pr_sname` at 26 in it), `pr_sname` at 314.
+    /// A live process's file has 0xCC filler in every other byte, so a read at a wrong
+    /// offset sees filler; a zombie's is what `prgetpsinfo` writes when `prchoose` finds
+    /// no lwp: all zero but the ids and `pr_lwp.pr_sname` `'Z'`.
+    pub(crate) fn psinfo_file(pgid: i32, sid: i32, alive: Option<(&str, i64, i64)>) -> Vec<u8> {
+        let mut buf = vec![if alive.is_some() { 0xCC } else { 0 }; 416];
+        put_u32(&mut buf, 16, pgid as u32); // pr_pgid
+        put_u32(&mut buf, 20, sid as u32); // pr_sid
+        match alive {
+            Some((name, sec, nsec)) => {
+                put_u64(&mut buf, 88, sec as u64); // pr_start.tv_sec
+                put_u64(&mut buf, 96, nsec as u64); // pr_start.tv_nsec
+                buf[136..152].fill(0); // pr_fname, NUL-padded
+                buf[136..136 + name.len()].copy_from_slice(name.as_bytes());
+                buf[314] = b'S'; // pr_lwp.pr_sname: sleeping
+            }
+            None => buf[314] = b'Z', // pr_lwp.pr_sname
+        }
+        buf
+    }
+
+    #[test]
+    fn psinfo_is_read_at_the_headers_offsets() {
+        let file = psinfo_file(690, 600, Some(("sshd", 1_700_000_000, 123_456_789)));
+        let read = psinfo(&file).unwrap();
+        assert_eq!((read.pgid, read.sid), (690, 600));
+        let alive = read.alive.unwrap();
+        assert_eq!(alive.name, "sshd");
+        assert_eq!(
+            alive.start,
+            StartTime {
+                sec: 1_700_000_000,
+                usec: 123_456
+            }
+        );
+        // A full pr_fname with no NUL stays within its 16 bytes.
+        let long = psinfo_file(1, 1, Some(("abcdefghijklmnop", 5, 0)));
+        assert_eq!(
+            psinfo(&long).unwrap().alive.unwrap().name,
+            "abcdefghijklmnop"
+        );
+        // Up to pr_lwp.pr_sname (315 bytes) suffices; one fewer does not.
+        assert!(psinfo(&file[..315]).is_ok());
+        assert_eq!(
+            psinfo(&file[..314]),
+            Err(DecodeError::Truncated {
+                what: "psinfo",
+                len: 314
+            })
+        );
+    }
+
+    #[test]
+    fn a_zombies_psinfo_has_ids_but_no_name_or_start() {
+        let zombie = psinfo(&psinfo_file(690, 600, None)).unwrap();
+        assert_eq!((zombie.pgid, zombie.sid, zombie.alive), (690, 600, None));
+        // A live process whose chosen lwp is itself exiting (`TS_ZOMB`) still has its
+        // fork time and name: not a zombie.
+        let mut exiting = psinfo_file(7, 7, Some(("init", 9, 0)));
+        exiting[314] = b'Z';
+        assert_eq!(psinfo(&exiting).unwrap().alive.unwrap().name, "init");
+    }
+
+    #[test]
+    fn proc_names_give_ascending_pids() {
+        let names = [
+            ".",
+            "..",
+            "self",
+            "0",
+            "27",
+            "1",
+            "3",
+            "12a",
+            "",
+            "+5",
+            "-1",
+            "03",
+            "2147483647",
+            "2147483648",
+            "99999999999999999999",
+        ];
+        let pids: Vec<i64> = pids_from_names(&names).iter().map(|p| p.get()).collect();
+        // pid 0 (sched) can name no process psx asks about; "03" is 3 again.
+        assert_eq!(pids, [1, 3, 27, 2147483647]);
+        assert!(pids_from_names::<&str>(&[]).is_empty());
     }
 
     #[test]
@@ -463,36 +659,39 @@ mod tests {
 
     /// `getpgid`/`getsid` as illumos `pgrpsys` answers them (flags 4 and 2): `EINVAL`
     /// for `pid < 0 || pid >= maxpid`, `ESRCH` when `prfind` finds no process, else
-    /// the process group or session. Returns the call's result and errno.
+    /// the process group or session; the errno read as `psx_core::unix::process_id`
+    /// reads it (which needs the Unix errno numbers: 3 is `ESRCH` there).
+    #[cfg(unix)]
     struct FakePgrpsys {
         maxpid: i32,
         /// `(pid, pgid, sid)` of every process `prfind` finds, zombies included.
         procs: Vec<(i32, i32, i32)>,
     }
 
+    #[cfg(unix)]
     impl FakePgrpsys {
-        fn call(&self, pid: i32, want_sid: bool) -> (i32, i32) {
+        fn call(&self, pid: i32, want_sid: bool) -> Result<Pid> {
+            let asked = Pid::from(pid);
             if pid < 0 || pid >= self.maxpid {
-                return (-1, errno::EINVAL);
+                return Err(Error::from_errno(asked, errno::EINVAL));
             }
             match self.procs.iter().find(|p| p.0 == pid) {
-                None => (-1, errno::ESRCH),
-                Some(&(_, pgid, sid)) => (if want_sid { sid } else { pgid }, 0),
+                None => Err(Error::from_errno(asked, 3)),
+                Some(&(_, pgid, sid)) => Ok(Pid::from(if want_sid { sid } else { pgid })),
             }
         }
 
         fn getpgid(&self, pid: i32) -> Result<Pid> {
-            let (ret, err) = self.call(pid, false);
-            pgrpsys_result(Pid::from(pid), ret, err)
+            pgrpsys(self.call(pid, false))
         }
 
         fn getsid(&self, pid: i32) -> Result<Pid> {
-            let (ret, err) = self.call(pid, true);
-            pgrpsys_result(Pid::from(pid), ret, err)
+            pgrpsys(self.call(pid, true))
         }
     }
 
     #[test]
+    #[cfg(unix)]
     fn pgrpsys_answers() {
         // illumos's default maxpid is 30000 (the `pidmax` tunable raises it).
         let kernel = FakePgrpsys {
@@ -516,25 +715,30 @@ mod tests {
     #[test]
     fn pgrpsys_errnos_map_to_kinds() {
         let pid = Pid::from(42);
+        let os = |errno| Error::Os {
+            pid,
+            source: std::io::Error::from_raw_os_error(errno),
+        };
         assert!(matches!(
-            pgrpsys_result(pid, -1, errno::EINVAL),
+            pgrpsys(Err(os(errno::EINVAL))),
+            Err(Error::NoSuchProcess { pid: p }) if p == pid
+        ));
+        // Every other answer is left as the errno mapping made it.
+        assert!(matches!(
+            pgrpsys(Err(Error::NoSuchProcess { pid })),
             Err(Error::NoSuchProcess { .. })
         ));
         assert!(matches!(
-            pgrpsys_result(pid, -1, errno::ESRCH),
-            Err(Error::NoSuchProcess { .. })
-        ));
-        assert!(matches!(
-            pgrpsys_result(pid, -1, errno::EPERM),
+            pgrpsys(Err(Error::AccessDenied { pid })),
             Err(Error::AccessDenied { .. })
         ));
-        match pgrpsys_result(pid, -1, 14) {
+        match pgrpsys(Err(os(14))) {
             Err(Error::Os { pid: p, source }) => {
                 assert_eq!((p, source.raw_os_error()), (pid, Some(14)));
             }
             other => panic!("EFAULT: {other:?}"),
         }
-        assert_eq!(pgrpsys_result(pid, 0, errno::EINVAL).unwrap(), Pid::from(0));
+        assert_eq!(pgrpsys(Ok(Pid::from(0))).unwrap(), Pid::from(0));
     }
 
     proptest! {
@@ -544,6 +748,7 @@ mod tests {
             let _ = cred_groups(&bytes);
             let _ = status_masks(&bytes);
             let _ = sigact(&bytes);
+            let _ = psinfo(&bytes);
         }
 
         #[test]

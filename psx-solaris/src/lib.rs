@@ -2,48 +2,67 @@
 //!
 //! | attribute | source |
 //! |---|---|
+//! | name (`comm`) | `/proc/<pid>/psinfo`: `pr_fname`, the first 15 bytes of the name of the file last executed |
 //! | groups | `/proc/<pid>/cred`: `prcred_t.pr_groups[..pr_ngroups]`, the array running on past the struct |
-//! | process group, session | `getpgid(2)`/`getsid(2)` |
+//! | process group, session | `getpgid(2)`/`getsid(2)`; inside a oneshot, `psinfo`'s `pr_pgid`/`pr_sid` (the same fields of the process) |
 //! | signal masks | all five, from `/proc/<pid>/status` (`pstatus_t`) and `/proc/<pid>/sigact`: pending is the representative lwp's `pr_lwp.pr_lwppend`, process pending the process's `pr_sigpend`, blocked the lwp's `pr_lwp.pr_lwphold`; ignored and caught come from `sigact` (`SIG_IGN`, or a handler) — psutil-extra has none here |
 //! | umask, resource limits | no interface for another process: `Unsupported` |
+//! | listing ([`Backend::pids`](psx_core::Backend::pids)) | the numeric entries of `/proc`, which must list the caller (else an error: no procfs there) |
 //!
 //! The representative lwp is the one the kernel's `prchoose` picks for `pstatus_t`: the
 //! `/proc` agent lwp if there is one, else one chosen by its state, not necessarily
 //! lwp 1. `pending` and `process_pending` keep Linux's meaning (`SigPnd`, `ShdPnd`):
 //! signals sent to that lwp, and signals sent to the process as a whole.
 //!
-//! Zombies: the kernel refuses `cred`, `status` and `sigact` of a zombie with `ENOENT`,
-//! as if it were gone; `psinfo` stays until the zombie is reaped, so groups and signal
-//! masks of a zombie are `Error::Zombie`, and `NoSuchProcess` only once it is reaped.
-//! `getpgid`/`getsid` still answer for a zombie.
+//! Zombies: the kernel refuses `cred`, `status` and `sigact` of a zombie (or of a
+//! process already exiting) with `ENOENT`, as if it were gone, and its `psinfo` loses
+//! the name; `psinfo` itself stays until the zombie is reaped. So the name, groups and
+//! signal masks of a zombie are `Error::Zombie`, its group and session are answered,
+//! and it is `NoSuchProcess` only once reaped.
 //!
 //! Process group and session: illumos's `getpgid`/`getsid` (`pgrpsys`) check no
 //! permission and fail only with `ESRCH` (no such process in the caller's zone) or
 //! `EINVAL` (a pid at or above `maxpid`, which no process can have); both are
 //! `NoSuchProcess`, as `/proc/<pid>` says for those pids.
 //!
-//! Oneshot: psutil-extra's oneshot table has no Solaris column, and no file here serves
-//! two attributes psx reads from it (`status` does hold the process group and session,
-//! but `getpgid`/`getsid` are cheaper than reading it), so a oneshot changes nothing.
+//! Oneshot: one read of `psinfo` serves the name, the process group and the session;
+//! `cred`, `status` and `sigact` each serve one attribute and are read when asked.
 //!
-//! Process handles: `Pin` is `()`. Solaris offers no handle that outlives a pid's
-//! reuse short of holding `/proc/<pid>` files open, which psx does not do, so a
-//! `Process` does not detect a reused pid. `is_running` asks whether
-//! `/proc/<pid>/psinfo` can be read: `kill(pid, 0)` semantics (another user's process
-//! counts), a zombie counting as running.
+//! Listing and scans: Solaris and illumos have no whole-table read of the processes
+//! (no `sysctl` of them; `/proc` holds one `psinfo` per process), so
+//! [`Backend::scan`](psx_core::Backend::scan) is the default, one process at a time:
+//! one `readdir` of `/proc`, then each process's own reads (one `psinfo` for its name,
+//! group and session). A process gone by the time it is read is left out.
+//!
+//! Process handles ([`backend::ProcPin`]): a handle pins the process by its start time
+//! (`u_start`, which the kernel reports as the modification time of `/proc/<pid>`, for
+//! a zombie too) and, for a process the caller may control (same uids and gids, or the
+//! `proc_owner` privilege), by an open `/proc/<pid>` directory, as on Linux. Every
+//! `/proc` file a handle reads is opened under that directory, which reaches its own
+//! process or nothing: once the process is reaped, the kernel fails every lookup under
+//! it. A read by number (another user's process) and every `getpgid`/`getsid` is
+//! believed, answer or error, only if the pid's directory still reports the pinned
+//! start time afterwards; so a reused pid reads as `NoSuchProcess`, never as the
+//! newcomer's values or refusals. Inside a oneshot a handle is served a `psinfo` read
+//! earlier only if it carries the pinned start time. A handle to a zombie stays valid
+//! until the zombie is reaped (its start time is still reported, though its `psinfo`
+//! no longer carries it, so a handle reads a zombie's `psinfo` afresh);
+//! `is_running` is true for it. Nothing here sets anything, so no set needs a pin.
 //!
 //! The sysctl and mach2 crates are for BSD and Apple systems; Solaris has neither
 //! interface, so only libc is used.
 //!
 //! [`decode`] is pure and builds on every host, 32-bit ones included (it describes the
-//! 64-bit target's bytes whatever the host); the system calls build on Solaris and
-//! illumos only.
+//! 64-bit target's bytes whatever the host); [`backend`] makes every decision, on any
+//! host, against any [`backend::Kernel`]; the system calls build on Solaris and illumos
+//! only.
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod decode;
 
 #[cfg(any(target_os = "solaris", target_os = "illumos"))]
 mod sys;
 
 #[cfg(any(target_os = "solaris", target_os = "illumos"))]
-pub use sys::Solaris;
+pub use sys::{Solaris, Syscalls};

@@ -1,12 +1,20 @@
-//! The Solaris and illumos system calls: reading `/proc/<pid>/{cred,psinfo,status,sigact}`,
-//! `getpgid(2)`, `getsid(2)`.
+//! The Solaris and illumos system calls behind [`backend::Kernel`]: `/proc` (opened by
+//! path or under a process's directory), `stat`, `getpgid(2)`, `getsid(2)`.
 
-use std::io;
+use std::ffi::{CStr, OsStr};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
 use std::mem::{offset_of, size_of};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::PathBuf;
 
-use psx_core::{Attr, Backend, Error, Pid, Result, SignalMasks, Target};
+use psx_core::unix::{process_id, Id};
+use psx_core::{Pid, Result, StartTime};
 
-use crate::decode::{self, errno, layout};
+use crate::backend::{self, ProcBackend};
+use crate::decode::{errno, layout};
 
 /// The head of `lwpstatus_t` (`sys/procfs.h`), up to `pr_lwphold`, in the target's own C
 /// types. The libc crate has no procfs structs, but it has these types, checked against
@@ -57,6 +65,71 @@ struct PstatusHead {
     pr_lwp: LwpstatusHead,
 }
 
+/// `lwpsinfo_t` (`sys/procfs.h`) in the target's own C types, as [`LwpstatusHead`].
+#[allow(dead_code)]
+#[repr(C)]
+struct LwpsinfoMirror {
+    pr_flag: libc::c_int,
+    pr_lwpid: libc::id_t,
+    /// `pr_addr, pr_wchan`.
+    pr_addrs: [libc::uintptr_t; 2],
+    /// `pr_stype, pr_state`.
+    pr_kind: [libc::c_char; 2],
+    pr_sname: libc::c_char,
+    pr_nice: libc::c_char,
+    pr_syscall: libc::c_short,
+    /// `pr_oldpri, pr_cpu`.
+    pr_old: [libc::c_char; 2],
+    pr_pri: libc::c_int,
+    /// `ushort_t pr_pctcpu, pr_pad`.
+    pr_pct: [libc::c_ushort; 2],
+    /// `timestruc_t pr_start, pr_time`.
+    pr_times: [libc::timespec; 2],
+    pr_clname: [libc::c_char; 8],
+    pr_name: [libc::c_char; layout::PRFNSZ],
+    /// `processorid_t pr_onpro, pr_bindpro; psetid_t pr_bindpset; int pr_lgrp`.
+    pr_cpus: [libc::c_int; 4],
+    pr_filler: [libc::c_int; 4],
+}
+
+/// `psinfo_t`, as [`LwpstatusHead`]: the whole struct, so its size is checked too.
+#[allow(dead_code)]
+#[repr(C)]
+struct PsinfoMirror {
+    /// `pr_flag, pr_nlwp`.
+    pr_counts: [libc::c_int; 2],
+    /// `pr_pid, pr_ppid`.
+    pr_pids: [libc::pid_t; 2],
+    pr_pgid: libc::pid_t,
+    pr_sid: libc::pid_t,
+    /// `pr_uid, pr_euid`.
+    pr_uids: [libc::uid_t; 2],
+    /// `pr_gid, pr_egid`.
+    pr_gids: [libc::gid_t; 2],
+    pr_addr: libc::uintptr_t,
+    /// `pr_size, pr_rssize, pr_pad1`.
+    pr_sizes: [libc::size_t; 3],
+    pr_ttydev: libc::dev_t,
+    /// `pr_pctcpu, pr_pctmem`.
+    pr_pct: [libc::c_ushort; 2],
+    pr_start: libc::timespec,
+    /// `pr_time, pr_ctime`.
+    pr_times: [libc::timespec; 2],
+    pr_fname: [libc::c_char; layout::PRFNSZ],
+    pr_psargs: [libc::c_char; 80],
+    /// `pr_wstat, pr_argc`.
+    pr_ints: [libc::c_int; 2],
+    /// `pr_argv, pr_envp`.
+    pr_vectors: [libc::uintptr_t; 2],
+    /// `char pr_dmodel; char pr_pad2[3]`.
+    pr_dmodel: [libc::c_char; 4],
+    /// `taskid_t pr_taskid; projid_t pr_projid; int pr_nzomb; poolid_t pr_poolid;
+    /// zoneid_t pr_zoneid; id_t pr_contract` (all `id_t` or `int`).
+    pr_ids: [libc::id_t; 6],
+    pr_filler: [libc::c_int; 1],
+    pr_lwp: LwpsinfoMirror,
+}
+
 const _: () = {
     assert!(offset_of!(PstatusHead, pr_sigpend) == layout::PR_SIGPEND);
     assert!(offset_of!(PstatusHead, pr_lwp) == layout::PR_LWP);
@@ -78,92 +151,88 @@ const _: () = {
     assert!(offset_of!(libc::sigaction, sa_sigaction) == layout::SA_HANDLER);
     assert!(offset_of!(libc::sigaction, sa_mask) == layout::SA_MASK);
     assert!(libc::SIG_IGN == 1 && libc::SIG_DFL == 0);
-    assert!(errno::EPERM == libc::EPERM && errno::ESRCH == libc::ESRCH);
-    assert!(errno::EACCES == libc::EACCES && errno::EINVAL == libc::EINVAL);
+    assert!(errno::EINVAL == libc::EINVAL);
+    assert!(offset_of!(PsinfoMirror, pr_pgid) == layout::PS_PGID);
+    assert!(offset_of!(PsinfoMirror, pr_sid) == layout::PS_SID);
+    assert!(offset_of!(PsinfoMirror, pr_start) == layout::PS_START);
+    assert!(offset_of!(PsinfoMirror, pr_fname) == layout::PS_FNAME);
+    assert!(offset_of!(PsinfoMirror, pr_lwp) == layout::PS_LWP);
+    assert!(
+        offset_of!(PsinfoMirror, pr_lwp) + offset_of!(LwpsinfoMirror, pr_sname)
+            == layout::PS_LWP_SNAME
+    );
+    assert!(size_of::<PsinfoMirror>() == layout::PSINFO_SIZE);
 };
 
 /// The Solaris and illumos backend.
+pub type Solaris = ProcBackend<Syscalls>;
+
+/// The real kernel.
 #[derive(Debug)]
-pub enum Solaris {}
+pub enum Syscalls {}
 
-fn read(pid: Pid, name: &str) -> Result<Vec<u8>> {
-    match std::fs::read(format!("/proc/{}/{name}", pid.as_raw())) {
-        Ok(bytes) if bytes.is_empty() => Err(Error::NoSuchProcess { pid }),
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::NoSuchProcess { pid }),
-        Err(e) => Err(Error::from_io(pid, e)),
-    }
+fn proc_path(pid: Pid) -> PathBuf {
+    PathBuf::from(format!("/proc/{}", pid.as_raw()))
 }
 
-/// Reads a file the kernel serves only for a live process: for a zombie (or one already
-/// exiting) it answers `ENOENT`, as for a process that is gone. `psinfo` tells them
-/// apart: it stays until the zombie is reaped.
-fn read_live(pid: Pid, name: &str) -> Result<Vec<u8>> {
-    match read(pid, name) {
-        Err(Error::NoSuchProcess { .. }) if exists(pid) => Err(Error::Zombie { pid }),
-        other => other,
-    }
-}
+impl backend::Kernel for Syscalls {
+    type Dir = File;
 
-/// Whether `/proc` still has the process, zombies included.
-fn exists(pid: Pid) -> bool {
-    std::fs::metadata(format!("/proc/{}/psinfo", pid.as_raw())).is_ok()
-}
-
-fn invalid_data(pid: Pid, err: decode::DecodeError) -> Error {
-    Error::Os {
-        pid,
-        source: io::Error::new(io::ErrorKind::InvalidData, err),
-    }
-}
-
-/// `getpgid` or `getsid`, its failure read as [`decode::pgrpsys_result`] explains.
-fn id_of(pid: Pid, call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t) -> Result<Pid> {
-    // SAFETY: getpgid/getsid take a pid by value and touch no memory of ours.
-    let ret = unsafe { call(pid.as_raw()) };
-    let errnum = match ret {
-        0.. => 0,
-        _ => io::Error::last_os_error().raw_os_error().unwrap_or(0),
-    };
-    decode::pgrpsys_result(pid, ret, errnum)
-}
-
-impl Backend for Solaris {
-    type Pin = ();
-
-    fn available(attr: Attr) -> bool {
-        !matches!(attr, Attr::Umask | Attr::Rlimits)
+    /// `EACCES` for a process the caller may not control (`praccess` asks
+    /// `priv_proc_cred_perm` even to read the directory).
+    fn open_dir(pid: Pid) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(proc_path(pid))
     }
 
-    fn pin(pid: Pid) -> Result<()> {
-        read(pid, "psinfo").map(drop)
-    }
-
-    fn is_running(target: Target<'_, ()>) -> Result<bool> {
-        match read(target.pid, "psinfo") {
-            Ok(_) => Ok(true),
-            Err(Error::NoSuchProcess { .. }) => Ok(false),
-            Err(e) => Err(e),
+    fn read(pid: Pid, dir: Option<&File>, name: &CStr) -> io::Result<Vec<u8>> {
+        let Some(dir) = dir else {
+            return std::fs::read(proc_path(pid).join(OsStr::from_bytes(name.to_bytes())));
+        };
+        // SAFETY: the directory fd is open for the call; `name` is NUL-terminated.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
         }
+        // SAFETY: `fd` was just opened by us and is owned by nobody else.
+        let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 
-    fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-        let pid = target.pid;
-        decode::cred_groups(&read_live(pid, "cred")?).map_err(|e| invalid_data(pid, e))
+    /// `prgetattr` gives `u_start` as a process directory's times, and `ENOENT` once the
+    /// directory's process is freed.
+    fn start_time(pid: Pid, dir: Option<&File>) -> io::Result<StartTime> {
+        let meta = match dir {
+            Some(dir) => dir.metadata()?,
+            None => std::fs::metadata(proc_path(pid))?,
+        };
+        Ok(StartTime {
+            sec: meta.mtime(),
+            usec: meta.mtime_nsec() / 1000,
+        })
     }
 
-    fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
-        let pid = target.pid;
-        let status = read_live(pid, "status")?;
-        let sigact = read_live(pid, "sigact")?;
-        decode::sigmasks(&status, &sigact).map_err(|e| invalid_data(pid, e))
+    fn getpgid(pid: Pid) -> Result<Pid> {
+        process_id(pid, Id::Pgid)
     }
 
-    fn pgid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getpgid)
+    fn getsid(pid: Pid) -> Result<Pid> {
+        process_id(pid, Id::Sid)
     }
 
-    fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getsid)
+    fn proc_entries() -> io::Result<Vec<String>> {
+        std::fs::read_dir("/proc")?
+            .map(|entry| Ok(entry?.file_name().into_string().unwrap_or_default()))
+            .collect()
     }
 }
