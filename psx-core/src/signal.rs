@@ -232,37 +232,30 @@ mod names {
     ))]
     pub(super) const EXTRA: &[(i32, &str)] = table![SIGEMT, SIGINFO];
     /// Solaris and illumos number their own signals past 31 (`sys/iso/signal_iso.h`);
-    /// the libc crate names few of them, so the numbers are written here.
-    #[cfg(target_os = "illumos")]
-    pub(super) const EXTRA: &[(i32, &str)] = &[
-        (libc::SIGEMT, "SIGEMT"),
-        (libc::SIGPWR, "SIGPWR"),
-        (32, "SIGWAITING"),
-        (33, "SIGLWP"),
-        (34, "SIGFREEZE"),
-        (35, "SIGTHAW"),
-        (36, "SIGCANCEL"),
-        (37, "SIGLOST"),
-        (38, "SIGXRES"),
-        (39, "SIGJVM1"),
-        (40, "SIGJVM2"),
-        (41, "SIGINFO"),
-    ];
-    /// Solaris shares 32..=40 with illumos; its 41 and up are not in any public header.
-    #[cfg(target_os = "solaris")]
-    pub(super) const EXTRA: &[(i32, &str)] = &[
-        (libc::SIGEMT, "SIGEMT"),
-        (libc::SIGPWR, "SIGPWR"),
-        (32, "SIGWAITING"),
-        (33, "SIGLWP"),
-        (34, "SIGFREEZE"),
-        (35, "SIGTHAW"),
-        (36, "SIGCANCEL"),
-        (37, "SIGLOST"),
-        (38, "SIGXRES"),
-        (39, "SIGJVM1"),
-        (40, "SIGJVM2"),
-    ];
+    /// the libc crate names few of them, so the numbers are written here. SIGINFO (41)
+    /// is illumos's: Solaris's public headers stop at 40.
+    #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+    pub(super) const EXTRA: &[(i32, &str)] = {
+        const ALL: &[(i32, &str)] = &[
+            (libc::SIGEMT, "SIGEMT"),
+            (libc::SIGPWR, "SIGPWR"),
+            (32, "SIGWAITING"),
+            (33, "SIGLWP"),
+            (34, "SIGFREEZE"),
+            (35, "SIGTHAW"),
+            (36, "SIGCANCEL"),
+            (37, "SIGLOST"),
+            (38, "SIGXRES"),
+            (39, "SIGJVM1"),
+            (40, "SIGJVM2"),
+            (41, "SIGINFO"),
+        ];
+        if cfg!(target_os = "illumos") {
+            ALL
+        } else {
+            ALL.split_at(ALL.len() - 1).0
+        }
+    };
     #[cfg(not(any(
         target_os = "linux",
         target_os = "android",
