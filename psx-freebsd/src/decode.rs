@@ -1,7 +1,8 @@
 //! Pure decoding and decisions for FreeBSD, tested on every host: `struct kinfo_proc`
-//! bytes and the replies of `KERN_PROC_GROUPS`, `KERN_PROC_UMASK` and `KERN_PROC_RLIMIT`
-//! to psx types, the MIBs, resource numbers, which ids can name a process, and when a
-//! refused call is tried again.
+//! bytes (one, or the whole table) and the replies of `KERN_PROC_GROUPS`,
+//! `KERN_PROC_UMASK`, `KERN_PROC_RLIMIT` and `kern.boottime` to psx types, the MIBs,
+//! resource numbers, which ids can name a process, when a refused call is tried again,
+//! and whether a `kinfo_proc` belongs to a pinned process.
 //!
 //! Layouts: FreeBSD `sys/sys/user.h`, `struct kinfo_proc`, in its two ABIs: LP64
 //! (amd64, aarch64, riscv64, powerpc64; `KINFO_PROC_SIZE` 1088) and i386
@@ -13,7 +14,8 @@
 use std::io;
 use std::time::Duration;
 
-use psx_core::{Limit, RLimit, Resource, SigSet, SignalMasks};
+use psx_core::bytes::{c_string_at, i32_at, i64_at, u16_at, u32_at, u64_at};
+use psx_core::{Limit, RLimit, Resource, SigSet, SignalMasks, StartTime};
 
 /// Where psx's fields sit in `struct kinfo_proc`.
 pub mod layout {
@@ -42,6 +44,13 @@ pub mod layout {
         pub groups: usize,
         /// `u_int ki_cr_flags`.
         pub cr_flags: usize,
+        /// `struct timeval ki_start`.
+        pub start: usize,
+        /// `sizeof(long)`, which is also `sizeof(time_t)` in both ABIs: the width of
+        /// each of a `struct timeval`'s two fields.
+        pub long: usize,
+        /// `char ki_comm[COMMLEN + 1]`.
+        pub comm: usize,
     }
 
     /// LP64: 8-byte pointers, `long`, `vm_size_t`, `segsz_t` and `time_t`.
@@ -57,6 +66,9 @@ pub mod layout {
         ngroups: 188,
         groups: 192,
         cr_flags: 588,
+        start: 336,
+        long: 8,
+        comm: 447,
     };
 
     /// i386: 4-byte pointers, `long`, `vm_size_t`, `segsz_t` and `time_t`.
@@ -72,6 +84,9 @@ pub mod layout {
         ngroups: 156,
         groups: 160,
         cr_flags: 508,
+        start: 280,
+        long: 4,
+        comm: 367,
     };
 
     /// The layout the kernel hands a process built for this target.
@@ -87,6 +102,8 @@ pub mod layout {
     pub const KI_NGROUPS: usize = 16;
     /// `KI_CRF_GRP_OVERFLOW`: the process has more groups than `ki_groups` holds.
     pub const KI_CRF_GRP_OVERFLOW: u32 = 0x8000_0000;
+    /// `COMMLEN + 1`: the size of `ki_comm`.
+    pub const KI_COMM_SIZE: usize = 20;
 }
 
 use layout::Layout;
@@ -106,10 +123,12 @@ pub fn is_process_id(pid: i32) -> bool {
     (1..=PID_MAX).contains(&pid)
 }
 
-/// `CTL_KERN`, `KERN_PROC` and its sub-nodes (`sys/sysctl.h`).
+/// `CTL_KERN`, `KERN_PROC` and its sub-nodes, `KERN_BOOTTIME` (`sys/sys/sysctl.h`).
 const CTL_KERN: i32 = 1;
 const KERN_PROC: i32 = 14;
 const KERN_PROC_PID: i32 = 1;
+const KERN_PROC_PROC: i32 = 8;
+const KERN_BOOTTIME: i32 = 21;
 const KERN_PROC_GROUPS: i32 = 34;
 const KERN_PROC_RLIMIT: i32 = 37;
 const KERN_PROC_UMASK: i32 = 39;
@@ -117,6 +136,8 @@ const KERN_PROC_UMASK: i32 = 39;
 /// `EBUSY` and `EINVAL` (`sys/sys/errno.h`).
 const EBUSY: i32 = 16;
 const EINVAL: i32 = 22;
+/// `ENOMEM` (`sys/sys/errno.h`): the reply is larger than the buffer given.
+pub const ENOMEM: i32 = 12;
 
 /// FreeBSD's `RLIM_INFINITY` (`sys/resource.h`): `((rlim_t)(((uint64_t)1 << 63) - 1))`.
 pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
@@ -124,6 +145,22 @@ pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
 /// `kern.proc.pid.<pid>`: one `kinfo_proc`.
 pub fn kinfo_mib(pid: i32) -> [i32; 4] {
     [CTL_KERN, KERN_PROC, KERN_PROC_PID, pid]
+}
+
+/// `kern.proc.proc`: every process's `kinfo_proc`, one each (no threads), in one reply.
+///
+/// `sysctl_kern_proc` (`sys/kern/kern_proc.c`) takes no further name element for it
+/// and walks the pid hash (`proc_iterate`), which holds zombies too (`exit1` in
+/// `sys/kern/kern_exit.c` takes a process off `allproc` but leaves it in the hash until
+/// `proc_reap`); it skips processes still being forked (`PRS_NEW`) and those the caller
+/// may not see (`p_cansee`), and writes them in hash order, not by pid.
+pub fn table_mib() -> [i32; 3] {
+    [CTL_KERN, KERN_PROC, KERN_PROC_PROC]
+}
+
+/// `kern.boottime`: a `struct timeval`.
+pub fn boottime_mib() -> [i32; 2] {
+    [CTL_KERN, KERN_BOOTTIME]
 }
 
 /// `kern.proc.groups.<pid>`: the full group list, `gid_t[]`.
@@ -274,6 +311,14 @@ pub struct Kinfo {
     pub pgid: i32,
     /// `ki_sid`.
     pub sid: i32,
+    /// `ki_comm`: the command name, `p_comm` (`fill_kinfo_proc_only` copies it when it
+    /// is not empty).
+    pub comm: String,
+    /// `ki_start`: when the process was forked, as boot time plus the uptime then
+    /// (`fill_kinfo_proc_only` adds `getboottime()` to `p_stats->p_start` on every
+    /// read), so it moves when the clock is stepped. A zombie keeps it: `p_stats` is
+    /// allocated with the `struct proc` (`proc_init`) and outlives `exit1`.
+    pub start: StartTime,
     /// `ki_groups[..ki_ngroups]`, the effective gid first (`fill_kinfo_proc_only` in
     /// `sys/kern/kern_proc.c`, on every release), or `None` when
     /// `KI_CRF_GRP_OVERFLOW` says it is truncated (then `KERN_PROC_GROUPS` has the
@@ -283,31 +328,34 @@ pub struct Kinfo {
     pub sigmasks: SignalMasks,
 }
 
-/// The native-endian `u32` at `at`; callers check the length first, and a read past
-/// the end (which they rule out) gives 0 rather than a panic.
-fn u32_at(buf: &[u8], at: usize) -> u32 {
-    at.checked_add(4)
-        .and_then(|end| buf.get(at..end))
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map_or(0, u32::from_ne_bytes)
-}
-
-fn u64_at(buf: &[u8], at: usize) -> u64 {
-    at.checked_add(8)
-        .and_then(|end| buf.get(at..end))
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .map_or(0, u64::from_ne_bytes)
-}
-
-fn sigset_at(buf: &[u8], at: usize) -> SigSet {
-    SigSet::from_words(&[0, 4, 8, 12].map(|o| u32_at(buf, at + o)))
-}
-
-fn ngroups_at(buf: &[u8], at: usize) -> i16 {
-    match buf.get(at..).and_then(|b| b.get(..2)) {
-        Some(&[a, b]) => i16::from_ne_bytes([a, b]),
-        _ => 0,
+fn truncated(what: &'static str, buf: &[u8]) -> DecodeError {
+    DecodeError::Truncated {
+        what,
+        len: buf.len(),
     }
+}
+
+fn sigset_at(buf: &[u8], at: usize) -> Option<SigSet> {
+    let mut words = [0u32; 4];
+    for (i, word) in words.iter_mut().enumerate() {
+        *word = u32_at(buf, at.checked_add(4 * i)?)?;
+    }
+    Some(SigSet::from_words(&words))
+}
+
+/// A `struct timeval` at `at`: two `long`s in `layout` (`time_t` is as wide).
+fn timeval_at(layout: &Layout, buf: &[u8], at: usize) -> Option<StartTime> {
+    let usec_at = at.checked_add(layout.long)?;
+    Some(match layout.long {
+        8 => StartTime {
+            sec: i64_at(buf, at)?,
+            usec: i64_at(buf, usec_at)?,
+        },
+        _ => StartTime {
+            sec: i64::from(i32_at(buf, at)?),
+            usec: i64::from(i32_at(buf, usec_at)?),
+        },
+    })
 }
 
 /// Decodes one `kinfo_proc` in this target's layout ([`layout::NATIVE`]).
@@ -317,48 +365,145 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
 
 /// Decodes one `kinfo_proc` in `layout`, checking `ki_structsize` first.
 pub fn kinfo_as(layout: &Layout, buf: &[u8]) -> Result<Kinfo, DecodeError> {
-    if buf.len() < 4 {
-        return Err(DecodeError::Truncated {
-            what: "kinfo_proc",
-            len: buf.len(),
-        });
-    }
-    let structsize = u32_at(buf, layout::KI_STRUCTSIZE) as i32;
+    let short = || truncated("kinfo_proc", buf);
+    let structsize = i32_at(buf, layout::KI_STRUCTSIZE).ok_or_else(short)?;
     if usize::try_from(structsize).ok() != Some(layout.size) {
         return Err(DecodeError::StructSize {
             got: structsize,
             expected: layout.size,
         });
     }
-    if buf.len() < layout.size {
-        return Err(DecodeError::Truncated {
-            what: "kinfo_proc",
-            len: buf.len(),
-        });
-    }
-    let ngroups = ngroups_at(buf, layout.ngroups);
+    let buf = buf.get(..layout.size).ok_or_else(short)?;
+    let ngroups = u16_at(buf, layout.ngroups).ok_or_else(short)? as i16;
     let count = usize::try_from(ngroups)
         .ok()
         .filter(|&n| n <= layout::KI_NGROUPS)
         .ok_or(DecodeError::BadGroupCount(ngroups))?;
-    let overflow = u32_at(buf, layout.cr_flags) & layout::KI_CRF_GRP_OVERFLOW != 0;
-    Ok(Kinfo {
-        pid: u32_at(buf, layout.pid) as i32,
-        pgid: u32_at(buf, layout.pgid) as i32,
-        sid: u32_at(buf, layout.sid) as i32,
-        groups: (!overflow).then(|| {
+    let cr_flags = u32_at(buf, layout.cr_flags).ok_or_else(short)?;
+    let groups = match cr_flags & layout::KI_CRF_GRP_OVERFLOW {
+        0 => Some(
             (0..count)
                 .map(|i| u32_at(buf, layout.groups + 4 * i))
-                .collect()
-        }),
+                .collect::<Option<_>>()
+                .ok_or_else(short)?,
+        ),
+        _ => None,
+    };
+    let sigset = |at| sigset_at(buf, at).ok_or_else(short);
+    Ok(Kinfo {
+        pid: i32_at(buf, layout.pid).ok_or_else(short)?,
+        pgid: i32_at(buf, layout.pgid).ok_or_else(short)?,
+        sid: i32_at(buf, layout.sid).ok_or_else(short)?,
+        comm: c_string_at(buf, layout.comm, layout::KI_COMM_SIZE).ok_or_else(short)?,
+        start: timeval_at(layout, buf, layout.start).ok_or_else(short)?,
+        groups,
         sigmasks: SignalMasks {
-            pending: Some(sigset_at(buf, layout.siglist)),
-            blocked: Some(sigset_at(buf, layout.sigmask)),
-            ignored: Some(sigset_at(buf, layout.sigignore)),
-            caught: Some(sigset_at(buf, layout.sigcatch)),
+            pending: Some(sigset(layout.siglist)?),
+            blocked: Some(sigset(layout.sigmask)?),
+            ignored: Some(sigset(layout.sigignore)?),
+            caught: Some(sigset(layout.sigcatch)?),
             process_pending: None,
         },
     })
+}
+
+/// Splits a `KERN_PROC_PROC` reply ([`table_mib`]) into its processes, in this target's
+/// layout: ascending by pid, and only the ids that can name a process
+/// ([`is_process_id`]; the table also holds the kernel's own process 0).
+pub fn table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
+    table_as(&layout::NATIVE, buf)
+}
+
+/// [`table`] in `layout`. Every record's `ki_structsize` is checked; a reply that is
+/// not a whole number of records is [`DecodeError::Truncated`].
+pub fn table_as(layout: &Layout, buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
+    let mut records = Vec::with_capacity(buf.len() / layout.size);
+    let mut rest = buf;
+    while !rest.is_empty() {
+        records.push(kinfo_as(layout, rest)?);
+        rest = rest.get(layout.size..).unwrap_or_default();
+    }
+    records.retain(|k| is_process_id(k.pid));
+    records.sort_unstable_by_key(|k| k.pid);
+    Ok(records)
+}
+
+/// Decodes a `kern.boottime` reply in this target's layout: the boot time the kernel
+/// now derives the wall clock from.
+///
+/// `sysctl_kern_boottime` (`sys/kern/kern_tc.c`) answers `getboottime()`, the timehands'
+/// `th_boottime`, which `tc_setclock` moves to `new time - uptime` whenever the clock is
+/// set or stepped (and `tc_windup` by a second at a leap second); to a 32-bit process on
+/// amd64 it writes two `int`s, which is the i386 layout.
+pub fn boottime(buf: &[u8]) -> Result<StartTime, DecodeError> {
+    boottime_as(&layout::NATIVE, buf)
+}
+
+/// [`boottime`] in `layout`.
+pub fn boottime_as(layout: &Layout, buf: &[u8]) -> Result<StartTime, DecodeError> {
+    if buf.len() != 2 * layout.long {
+        return Err(truncated("boottime", buf));
+    }
+    timeval_at(layout, buf, 0).ok_or_else(|| truncated("boottime", buf))
+}
+
+/// `start` (a `ki_start`) less `boottime`: the uptime at which the process was forked,
+/// `p_stats->p_start` itself. `fill_kinfo_proc_only` computes `ki_start` as
+/// `p_start + getboottime()` (`timevaladd`, normalised), so with the boot time that
+/// read used this is exact, whatever the clock did since.
+pub fn since_boot(start: StartTime, boottime: StartTime) -> StartTime {
+    let micros = |t: StartTime| i128::from(t.sec) * 1_000_000 + i128::from(t.usec);
+    let diff = micros(start) - micros(boottime);
+    let sec = diff.div_euclid(1_000_000);
+    StartTime {
+        sec: i64::try_from(sec).unwrap_or(if sec < 0 { i64::MIN } else { i64::MAX }),
+        usec: diff.rem_euclid(1_000_000) as i64,
+    }
+}
+
+/// What a FreeBSD `Process` handle holds: its process's start time, in the two forms
+/// [`StartPin::is`] and [`StartPin::is_since_boot`] compare.
+///
+/// A pid is reused only once its process has been reaped (`proc_reap` clears it from
+/// the pid bitmap), and a newcomer forks later, so its `p_start` is later: a start
+/// that is the same to the microsecond is the same process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StartPin {
+    /// `ki_start` when the handle was made.
+    pub start: StartTime,
+    /// The same start counted from boot ([`since_boot`]).
+    pub since_boot: StartTime,
+}
+
+impl StartPin {
+    /// The pin of the process whose `ki_start` is `start`, read while the boot time was
+    /// `boottime`.
+    pub fn new(start: StartTime, boottime: StartTime) -> Self {
+        StartPin {
+            start,
+            since_boot: since_boot(start, boottime),
+        }
+    }
+
+    /// Whether a `kinfo_proc` whose `ki_start` is `start` is the pinned process's, read
+    /// while the clock has not been stepped since the pin: the same to the microsecond.
+    ///
+    /// No tolerance: `ki_start` of one process is identical between reads until the
+    /// clock is stepped, and a tolerance would let a newcomer that got the pid within
+    /// it pass: nothing bounds how soon a short-lived process's pid comes round again
+    /// (`fork_findpid` in `sys/kern/kern_fork.c` takes the next free one, at most
+    /// `PID_MAX` forks later, a few seconds on a busy machine). A start that differs
+    /// is settled by [`StartPin::is_since_boot`] instead.
+    pub fn is(&self, start: StartTime) -> bool {
+        self.start.matches(start, 0)
+    }
+
+    /// Whether a `kinfo_proc` whose `ki_start` is `start`, read while the boot time was
+    /// `boottime`, is the pinned process's: the same start counted from boot, which a
+    /// clock step does not move.
+    pub fn is_since_boot(&self, start: StartTime, boottime: StartTime) -> bool {
+        self.since_boot == since_boot(start, boottime)
+    }
 }
 
 /// The `KERN_PROC_PID` reply to a question about `pid`: `None` when it names no such
@@ -380,22 +525,16 @@ pub fn kinfo_for(pid: i32, reply: &[u8]) -> Result<Option<Kinfo>, DecodeError> {
 /// without one whole `gid_t` did not come from it.
 pub fn groups(buf: &[u8]) -> Result<Vec<u32>, DecodeError> {
     if buf.len() < 4 {
-        return Err(DecodeError::Truncated {
-            what: "groups",
-            len: buf.len(),
-        });
+        return Err(truncated("groups", buf));
     }
-    Ok(buf.chunks_exact(4).map(|c| u32_at(c, 0)).collect())
+    Ok(buf.chunks_exact(4).filter_map(|c| u32_at(c, 0)).collect())
 }
 
 /// Decodes a `KERN_PROC_UMASK` reply: one `u_short`.
 pub fn umask(buf: &[u8]) -> Result<u32, DecodeError> {
-    match buf {
-        [a, b] => Ok(u32::from(u16::from_ne_bytes([*a, *b]))),
-        _ => Err(DecodeError::Truncated {
-            what: "umask",
-            len: buf.len(),
-        }),
+    match (buf.len(), u16_at(buf, 0)) {
+        (2, Some(mask)) => Ok(u32::from(mask)),
+        _ => Err(truncated("umask", buf)),
     }
 }
 
@@ -408,17 +547,10 @@ pub const RLIMIT_SIZE: usize = 16;
 /// `rlim_t` is signed on FreeBSD and the kernel treats a negative limit as infinity;
 /// read as unsigned, such a value is above `RLIM_INFINITY` and so also unlimited.
 pub fn rlimit(buf: &[u8]) -> Result<RLimit, DecodeError> {
-    if buf.len() != RLIMIT_SIZE {
-        return Err(DecodeError::Truncated {
-            what: "rlimit",
-            len: buf.len(),
-        });
+    match (buf.len(), u64_at(buf, 0), u64_at(buf, 8)) {
+        (RLIMIT_SIZE, Some(soft), Some(hard)) => Ok(RLimit::from_raw(soft, hard, RLIM_INFINITY)),
+        _ => Err(truncated("rlimit", buf)),
     }
-    Ok(RLimit::from_raw(
-        u64_at(buf, 0),
-        u64_at(buf, 8),
-        RLIM_INFINITY,
-    ))
 }
 
 /// Encodes a `struct rlimit` for `KERN_PROC_RLIMIT` (a value at or above
@@ -438,149 +570,21 @@ fn raw(limit: Limit) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{amd64_kinfo, expected, i386_kinfo, native_kinfo, proc_501, Proc};
     use proptest::prelude::*;
-
-    /// The fields psx reads, as a test process has them.
-    #[derive(Debug, Clone)]
-    struct Proc {
-        pid: i32,
-        pgid: i32,
-        sid: i32,
-        ngroups: i16,
-        groups: Vec<u32>,
-        cr_flags: u32,
-        /// siglist, sigmask, sigignore, sigcatch.
-        masks: [[u32; 4]; 4],
-    }
-
-    fn proc_501() -> Proc {
-        Proc {
-            pid: 501,
-            pgid: 500,
-            sid: 400,
-            ngroups: 2,
-            groups: vec![20, 5],
-            cr_flags: 0,
-            // SIGUSR1 (30) pending, SIGINT blocked, SIGPIPE ignored, SIGRTMIN (65) caught.
-            masks: [
-                [1 << 29, 0, 0, 0],
-                [1 << 1, 0, 0, 0],
-                [1 << 12, 0, 0, 0],
-                [0, 0, 1, 0],
-            ],
-        }
-    }
-
-    fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
-        buf[at..at + bytes.len()].copy_from_slice(bytes);
-    }
-
-    fn put_sigset(buf: &mut [u8], at: usize, words: [u32; 4]) {
-        for (i, w) in words.iter().enumerate() {
-            put(buf, at + 4 * i, &w.to_ne_bytes());
-        }
-    }
-
-    fn put_groups(buf: &mut [u8], at: usize, groups: &[u32]) {
-        for (i, g) in groups.iter().enumerate() {
-            put(buf, at + 4 * i, &g.to_ne_bytes());
-        }
-    }
-
-    /// A `struct kinfo_proc` as `sys/sys/user.h` lays it out for amd64 (LP64:
-    /// 8-byte pointers, `long`, `vm_size_t`, `segsz_t`, `time_t`; `KINFO_PROC_SIZE`
-    /// 1088), each offset counted from the header's field list. Every other byte is
-    /// filler that psx must not read.
-    fn amd64_kinfo(p: &Proc) -> Vec<u8> {
-        let mut buf = vec![0xEE; 1088];
-        // ki_structsize at offset 0.
-        put(&mut buf, 0, &1088i32.to_ne_bytes());
-        // ki_pid at 72: ki_structsize and ki_layout (8), then 8 pointers (64).
-        put(&mut buf, 72, &p.pid.to_ne_bytes());
-        // ki_pgid at 80, after ki_ppid at 76.
-        put(&mut buf, 80, &p.pgid.to_ne_bytes());
-        // ki_sid at 88, after ki_tpgid at 84.
-        put(&mut buf, 88, &p.sid.to_ne_bytes());
-        // ki_siglist at 104: ki_tsid 92, ki_jobc and ki_spare_short1 96,
-        // ki_tdev_freebsd11 100; then ki_sigmask, ki_sigignore, ki_sigcatch, 16 each.
-        put_sigset(&mut buf, 104, p.masks[0]);
-        put_sigset(&mut buf, 120, p.masks[1]);
-        put_sigset(&mut buf, 136, p.masks[2]);
-        put_sigset(&mut buf, 152, p.masks[3]);
-        // ki_ngroups at 188: ki_uid 168, ki_ruid 172, ki_svuid 176, ki_rgid 180,
-        // ki_svgid 184; then ki_spare_short2 190, ki_groups at 192.
-        put(&mut buf, 188, &p.ngroups.to_ne_bytes());
-        put_groups(&mut buf, 192, &p.groups);
-        // ki_cr_flags at 588: ki_tdev (uint64_t) 560, ki_oncpu 568, ki_lastcpu 572,
-        // ki_tracer 576, ki_flag2 580, ki_fibnum 584.
-        put(&mut buf, 588, &p.cr_flags.to_ne_bytes());
-        buf
-    }
-
-    /// A `struct kinfo_proc` as `sys/sys/user.h` lays it out for i386 (4-byte
-    /// pointers, `long`, `vm_size_t`, `segsz_t` and `time_t`, `uint64_t` aligned to 4;
-    /// `KINFO_PROC_SIZE` 768, which the fields below ki_cr_flags add up to), each
-    /// offset counted from the header's field list.
-    fn i386_kinfo(p: &Proc) -> Vec<u8> {
-        let mut buf = vec![0xEE; 768];
-        // ki_structsize at offset 0.
-        put(&mut buf, 0, &768i32.to_ne_bytes());
-        // ki_pid at 40: ki_structsize and ki_layout (8), then 8 pointers (32).
-        put(&mut buf, 40, &p.pid.to_ne_bytes());
-        // ki_pgid at 48, after ki_ppid at 44.
-        put(&mut buf, 48, &p.pgid.to_ne_bytes());
-        // ki_sid at 56, after ki_tpgid at 52.
-        put(&mut buf, 56, &p.sid.to_ne_bytes());
-        // ki_siglist at 72: ki_tsid 60, ki_jobc and ki_spare_short1 64,
-        // ki_tdev_freebsd11 68; then ki_sigmask, ki_sigignore, ki_sigcatch, 16 each.
-        put_sigset(&mut buf, 72, p.masks[0]);
-        put_sigset(&mut buf, 88, p.masks[1]);
-        put_sigset(&mut buf, 104, p.masks[2]);
-        put_sigset(&mut buf, 120, p.masks[3]);
-        // ki_ngroups at 156: ki_uid 136, ki_ruid 140, ki_svuid 144, ki_rgid 148,
-        // ki_svgid 152; then ki_spare_short2 158, ki_groups at 160.
-        put(&mut buf, 156, &p.ngroups.to_ne_bytes());
-        put_groups(&mut buf, 160, &p.groups);
-        // ki_cr_flags at 508: ki_groups end at 224; six 4-byte sizes, ki_xstat and
-        // ki_acflag, five u_int (to 272), ki_runtime 272, ki_start 280,
-        // ki_childtime 288, ki_flag 296, ki_kiflag 300, ki_traceflag 304, six chars
-        // 308, the name arrays 314..426, ki_sparestrings 426, ki_spareints 472,
-        // ki_tdev 480, ki_oncpu 488, ki_lastcpu 492, ki_tracer 496, ki_flag2 500,
-        // ki_fibnum 504.
-        put(&mut buf, 508, &p.cr_flags.to_ne_bytes());
-        buf
-    }
-
-    /// This target's layout, as the kernel hands it to psx.
-    fn native_kinfo(p: &Proc) -> Vec<u8> {
-        if cfg!(target_arch = "x86") {
-            i386_kinfo(p)
-        } else {
-            amd64_kinfo(p)
-        }
-    }
-
-    fn expected(p: &Proc) -> Kinfo {
-        let overflow = p.cr_flags & 0x8000_0000 != 0;
-        Kinfo {
-            pid: p.pid,
-            pgid: p.pgid,
-            sid: p.sid,
-            groups: (!overflow).then(|| p.groups[..p.ngroups as usize].to_vec()),
-            sigmasks: SignalMasks {
-                pending: Some(SigSet::from_words(&p.masks[0])),
-                blocked: Some(SigSet::from_words(&p.masks[1])),
-                ignored: Some(SigSet::from_words(&p.masks[2])),
-                caught: Some(SigSet::from_words(&p.masks[3])),
-                process_pending: None,
-            },
-        }
-    }
 
     #[test]
     fn amd64_layout_is_the_headers() {
         let k = kinfo_as(&layout::LP64, &amd64_kinfo(&proc_501())).unwrap();
         assert_eq!(k, expected(&proc_501()));
+        assert_eq!(k.comm, "sshd");
+        assert_eq!(
+            k.start,
+            StartTime {
+                sec: 1_700_000_000,
+                usec: 250_000
+            }
+        );
         let m = k.sigmasks;
         assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![30]);
         assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2]);
@@ -592,6 +596,116 @@ mod tests {
     fn i386_layout_is_the_headers() {
         let k = kinfo_as(&layout::I386, &i386_kinfo(&proc_501())).unwrap();
         assert_eq!(k, expected(&proc_501()));
+    }
+
+    /// A `KERN_PROC_PROC` reply: records one after the other in hash order, the
+    /// kernel's process 0 among them.
+    fn kern_proc_proc(build: fn(&Proc) -> Vec<u8>, pids: &[i32]) -> Vec<u8> {
+        pids.iter()
+            .flat_map(|&pid| {
+                build(&Proc {
+                    pid,
+                    comm: format!("p{pid}"),
+                    start: (1_700_000_000 + pid, pid),
+                    ..proc_501()
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_whole_table_is_split_sorted_and_checked() {
+        for (layout, build) in [
+            (layout::LP64, amd64_kinfo as fn(&Proc) -> Vec<u8>),
+            (layout::I386, i386_kinfo),
+        ] {
+            let reply = kern_proc_proc(build, &[700, 0, 3, 501, 99_999]);
+            assert_eq!(reply.len(), 5 * layout.size);
+            let records = table_as(&layout, &reply).unwrap();
+            let got: Vec<_> = records
+                .iter()
+                .map(|k| (k.pid, k.comm.as_str(), k.start.sec - 1_700_000_000))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    (3, "p3", 3),
+                    (501, "p501", 501),
+                    (700, "p700", 700),
+                    (99_999, "p99999", 99_999)
+                ]
+            );
+            assert_eq!(table_as(&layout, &[]), Ok(vec![]));
+            // A torn last record is not a process.
+            assert_eq!(
+                table_as(&layout, &reply[..reply.len() - 1]),
+                Err(DecodeError::Truncated {
+                    what: "kinfo_proc",
+                    len: layout.size - 1
+                })
+            );
+        }
+        // Every record's ki_structsize is checked, not only the first's.
+        let mut mixed = kern_proc_proc(amd64_kinfo, &[1, 2]);
+        mixed.extend(kern_proc_proc(i386_kinfo, &[3]));
+        assert_eq!(
+            table_as(&layout::LP64, &mixed),
+            Err(DecodeError::StructSize {
+                got: 768,
+                expected: 1088
+            })
+        );
+        let native = kern_proc_proc(native_kinfo, &[9, 8]);
+        assert_eq!(
+            table(&native).unwrap()[0],
+            table_as(&layout::NATIVE, &native).unwrap()[0]
+        );
+    }
+
+    #[test]
+    fn boottime_in_both_layouts() {
+        // LP64: struct timeval { time_t tv_sec; long tv_usec; }, 8 bytes each.
+        let mut lp64 = 1_700_000_000i64.to_ne_bytes().to_vec();
+        lp64.extend(123_456i64.to_ne_bytes());
+        let want = StartTime {
+            sec: 1_700_000_000,
+            usec: 123_456,
+        };
+        assert_eq!(boottime_as(&layout::LP64, &lp64), Ok(want));
+        // i386, and a 32-bit process on amd64 (`int tv[2]`): 4 bytes each.
+        let mut i386 = 1_700_000_000i32.to_ne_bytes().to_vec();
+        i386.extend(123_456i32.to_ne_bytes());
+        assert_eq!(boottime_as(&layout::I386, &i386), Ok(want));
+        assert!(boottime_as(&layout::LP64, &i386).is_err());
+        assert!(boottime_as(&layout::I386, &lp64).is_err());
+        assert!(boottime(&[]).is_err());
+    }
+
+    #[test]
+    fn a_pin_survives_a_clock_step_and_refuses_a_newcomer() {
+        let t = |sec, usec| StartTime { sec, usec };
+        // fill_kinfo_proc_only: ki_start = p_start + boottime, usec carried.
+        let boot = t(1_700_000_000, 900_000);
+        let p_start = t(12, 300_000);
+        let ki_start = t(1_700_000_013, 200_000);
+        assert_eq!(since_boot(ki_start, boot), p_start);
+        let pin = StartPin::new(ki_start, boot);
+        assert_eq!(pin.since_boot, p_start);
+        assert!(pin.is(ki_start));
+        // The clock is stepped back by an hour and a half second: tc_setclock moves
+        // the boot time, and every ki_start with it.
+        let stepped = t(1_699_996_400, 400_000);
+        let ki_start_now = t(1_699_996_412, 700_000);
+        assert_eq!(since_boot(ki_start_now, stepped), p_start);
+        assert!(!pin.is(ki_start_now));
+        assert!(pin.is_since_boot(ki_start_now, stepped));
+        // A newcomer that reused the pid forked later, if only by a microsecond.
+        assert!(!pin.is(t(1_700_000_013, 200_001)));
+        assert!(!pin.is_since_boot(t(1_700_000_013, 200_001), boot));
+        assert!(!pin.is_since_boot(t(1_699_996_412, 700_001), stepped));
+        // Far apart, and negative, without overflow.
+        assert_eq!(since_boot(t(0, 0), t(1, 1)), t(-2, 999_999));
+        assert_eq!(since_boot(t(i64::MAX, 0), t(i64::MIN, 0)).sec, i64::MAX);
     }
 
     #[test]
@@ -787,6 +901,8 @@ mod tests {
     #[test]
     fn mibs_and_resources() {
         assert_eq!(kinfo_mib(7), [1, 14, 1, 7]);
+        assert_eq!(table_mib(), [1, 14, 8]);
+        assert_eq!(boottime_mib(), [1, 21]);
         assert_eq!(umask_mib(7), [1, 14, 39, 7]);
         assert_eq!(groups_mib(7), [1, 14, 34, 7]);
         assert_eq!(rlimit_mib(7, 8), [1, 14, 37, 7, 8]);
@@ -879,16 +995,22 @@ mod tests {
             any::<[[u32; 4]; 4]>(),
             any::<bool>(),
             any::<[i32; 3]>(),
+            "[a-z0-9-]{0,19}",
+            any::<(i32, i32)>(),
         )
-            .prop_map(|(groups, masks, overflow, [pid, pgid, sid])| Proc {
-                pid,
-                pgid,
-                sid,
-                ngroups: groups.len() as i16,
-                groups,
-                cr_flags: if overflow { 0x8000_0000 } else { 0 },
-                masks,
-            })
+            .prop_map(
+                |(groups, masks, overflow, [pid, pgid, sid], comm, start)| Proc {
+                    pid,
+                    pgid,
+                    sid,
+                    ngroups: groups.len() as i16,
+                    groups,
+                    cr_flags: if overflow { 0x8000_0000 } else { 0 },
+                    masks,
+                    comm,
+                    start,
+                },
+            )
     }
 
     proptest! {
@@ -898,6 +1020,10 @@ mod tests {
             let _ = kinfo_as(&layout::LP64, &bytes);
             let _ = kinfo_as(&layout::I386, &bytes);
             let _ = kinfo_for(1, &bytes);
+            let _ = table_as(&layout::LP64, &bytes);
+            let _ = table_as(&layout::I386, &bytes);
+            let _ = boottime_as(&layout::LP64, &bytes);
+            let _ = boottime_as(&layout::I386, &bytes);
             let _ = groups(&bytes);
             let _ = umask(&bytes);
             let _ = rlimit(&bytes);

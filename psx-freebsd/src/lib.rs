@@ -1,18 +1,22 @@
-//! The FreeBSD backend of [psx](https://docs.rs/psx).
+//! The FreeBSD backend of [psx](https://docs.rs/psx-process) (the `psx-process` crate).
 //!
 //! | attribute | source |
 //! |---|---|
+//! | name (`comm`) | `kinfo_proc`'s `ki_comm` (`p_comm`, at most 19 bytes) |
 //! | umask | `sysctl kern.proc.umask.<pid>` (`KERN_PROC_UMASK`); needs the right to debug the process (see below), else access denied |
 //! | groups | `sysctl kern.proc.groups.<pid>` (`KERN_PROC_GROUPS`), sized first and retried if it grows; in a oneshot `kinfo_proc`'s `ki_groups`, unless `KI_CRF_GRP_OVERFLOW` says it is truncated |
 //! | resource limits, get | `sysctl kern.proc.rlimit.<pid>.<resource>` (`KERN_PROC_RLIMIT`); any process the caller can see |
 //! | resource limits, set | the same sysctl, old and new in one call, but not atomic (see below); needs the right to debug the process |
 //! | signal masks | `kinfo_proc`: `ki_siglist`, `ki_sigmask` (the first thread's), `ki_sigignore`, `ki_sigcatch` |
-//! | process group, session | `getpgid(2)`/`getsid(2)`; in a oneshot, and on `EPERM` or `ESRCH` (they skip zombies), `kinfo_proc`'s `ki_pgid`/`ki_sid` |
+//! | process group, session | `getpgid(2)`/`getsid(2)`; in a oneshot, through a `Process`, and on `EPERM` or `ESRCH` (they skip zombies), `kinfo_proc`'s `ki_pgid`/`ki_sid` |
+//! | pid-reuse detection (`Process`) | `kinfo_proc`'s `ki_start`, and `kern.boottime` when the clock was stepped (see below) |
+//! | listing (`pids`, `scan`) | `sysctl kern.proc.proc` (`KERN_PROC_PROC`): every process's `kinfo_proc` in one call |
 //!
-//! Inside a oneshot one `kinfo_proc` serves groups, signal masks, process group and
-//! session. `ki_structsize` is checked against the size psx was built for (1088 bytes on
-//! 64-bit targets, 768 on i386, which is also what a 32-bit process gets from a 64-bit
-//! kernel); a kernel with another layout is reported as an error, never misread.
+//! Inside a oneshot one `kinfo_proc` serves the name, groups, signal masks, process
+//! group and session. `ki_structsize` is checked against the size psx was built for
+//! (1088 bytes on 64-bit targets, 768 on i386, which is also what a 32-bit process gets
+//! from a 64-bit kernel), in every record of the whole table too; a kernel with another
+//! layout is reported as an error, never misread.
 //!
 //! Thread ids: FreeBSD numbers threads above `PID_MAX` (99999), and the kernel looks
 //! any such id up as a thread for every `kern.proc` sysctl psx uses (`pget()`), answering
@@ -45,23 +49,54 @@
 //! FreeBSD 15, `pipebuf` on older ones) is `InvalidArgument("invalid resource specified")`
 //! and is left out of a process's list of limits.
 //!
-//! Zombies: `kinfo_proc` and `KERN_PROC_GROUPS` still answer for a zombie, so groups,
-//! signal masks, process group and session are read; the umask and limit sysctls refuse
+//! Zombies: `kinfo_proc` and `KERN_PROC_GROUPS` still answer for a zombie, so its name,
+//! groups, signal masks, process group and session are read; the umask and limit sysctls refuse
 //! an exiting process, which psx reports as [`Error::Zombie`](psx_core::Error::Zombie).
 //!
-//! Process handles: FreeBSD offers no pin psx uses yet (process descriptors only exist
-//! for one's own children), so a `Process` here does not detect a reused pid;
-//! `is_running` answers whether `kinfo_proc` still shows the pid.
+//! Process handles: a `Process` pins its process by `ki_start`, the time it was forked
+//! ([`decode::StartPin`]); a pid is reused only after its process is reaped, and the
+//! newcomer forks later. Every read through a handle checks that the `kinfo_proc` it
+//! reads, fresh or the oneshot's, has the pinned start, and a call by pid (the umask
+//! and limit sysctls, and the group list when `kinfo_proc` truncates it) checks the
+//! pin again after the call, before its answer or its error is believed: once the pid
+//! names another process, every call through the handle is
+//! [`Error::NoSuchProcess`](psx_core::Error::NoSuchProcess), never the newcomer's values
+//! or its [`Error::AccessDenied`](psx_core::Error::AccessDenied). Setting a limit checks
+//! the pin before and after; between the check and the call the pid can still change
+//! hands, and the set then lands on the newcomer (and is reported as `NoSuchProcess`).
+//! `ki_start` is boot time plus uptime, so a step of the clock (`settimeofday`, ntpd,
+//! resuming) moves it for every process: the start is compared to the microsecond, and
+//! when it differs psx reads `kern.boottime` around a fresh `kinfo_proc` and compares
+//! the start counted from boot, which no clock step moves. A zombie keeps its start
+//! (`p_stats` lives as long as the `struct proc`), so a handle to a zombie still works:
+//! `is_running` is true, the name, groups, masks, group and session are read, the umask
+//! and limits are [`Error::Zombie`](psx_core::Error::Zombie). Making a handle costs three
+//! sysctls (`kern.boottime`, `kinfo_proc`, `kern.boottime`); a read through one costs
+//! at most one `kinfo_proc` more than a read by pid (none for what `kinfo_proc` holds),
+//! and after a clock step one more `kinfo_proc` between two reads of the boot time.
 //!
-//! [`decode`] is pure and builds on every host; the system calls build on FreeBSD only.
+//! Listing: [`psx::pids`](https://docs.rs/psx-process/latest/psx/fn.pids.html)
+//! and [`psx::scan`](https://docs.rs/psx-process/latest/psx/fn.scan.html) read the
+//! whole process table with one `KERN_PROC_PROC` sysctl (sized first, with room to
+//! grow, asked again if it grew): every process the caller may see
+//! (`security.bsd.see_other_uids`, jails), zombies included, ascending by pid. A scan
+//! serves the name, groups, signal masks, process group and session of every process
+//! from that one read; the umask costs one sysctl per process and the limits one per
+//! process and resource.
+//!
+//! [`decode`] and [`backend`] are pure and build on every host (the backend's logic is
+//! tested there against a fake kernel); the system calls build on FreeBSD only.
 //! The `sysctl` crate is not used: psx needs raw integer MIBs with a pid in them,
 //! struct replies, and a read-and-write in one call, which `libc::sysctl` gives directly.
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod decode;
+#[cfg(test)]
+mod fixtures;
 
 #[cfg(target_os = "freebsd")]
 mod sys;
 
 #[cfg(target_os = "freebsd")]
-pub use sys::FreeBsd;
+pub use sys::{FreeBsd, Syscalls};
