@@ -17,7 +17,7 @@ use crate::{oneshot, Error, OneshotGuard, Pid, RLimit, Resource, Result, SignalM
 /// A backend that has a bulk read (one syscall or file giving several attributes) serves
 /// those attributes through [`oneshot::cached`], so inside a oneshot the read happens once.
 pub trait Backend {
-    /// What a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) handle holds
+    /// What a [`Process`](https://docs.rs/psx-process/latest/psx/struct.Process.html) handle holds
     /// to notice that its pid now names another process (Linux: a `/proc/<pid>` directory
     /// fd); `()` where the OS offers nothing.
     type Pin: fmt::Debug + Send + Sync;

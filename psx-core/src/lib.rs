@@ -1,4 +1,4 @@
-//! The OS-independent half of [psx](https://docs.rs/psx): types, errors, the
+//! The OS-independent half of [psx](https://docs.rs/psx-process): types, errors, the
 //! [`Backend`] trait each OS crate implements, and the per-thread [`oneshot`] cache.
 //!
 //! Applications use the `psx` crate, which re-exports all of this and picks the backend

@@ -109,7 +109,7 @@ impl<P> Target<'_, P> {
 }
 
 /// When a process started, as its kernel records it (seconds and microseconds): the pin
-/// of a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) handle where the
+/// of a [`Process`](https://docs.rs/psx-process/latest/psx/struct.Process.html) handle where the
 /// kernel offers no descriptor for a process (the BSDs, macOS). A pid is reused only
 /// after its process is reaped, and the newcomer starts later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,4 +1,4 @@
-//! The Linux backend of [psx](https://docs.rs/psx).
+//! The Linux backend of [psx](https://docs.rs/psx-process).
 //!
 //! | attribute | source |
 //! |---|---|

@@ -18,7 +18,7 @@ use crate::decode::{self, DecodeError, Field, Status, Verdict};
 #[derive(Debug)]
 pub enum Linux {}
 
-/// What a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) holds on
+/// What a [`Process`](https://docs.rs/psx-process/latest/psx/struct.Process.html) holds on
 /// Linux to know its process: an open `/proc/<pid>` directory, or, where `/proc` cannot
 /// show the process, a pidfd.
 ///

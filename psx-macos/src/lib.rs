@@ -1,4 +1,4 @@
-//! The macOS backend of [psx](https://docs.rs/psx).
+//! The macOS backend of [psx](https://docs.rs/psx-process).
 //!
 //! | attribute | source |
 //! |---|---|

@@ -49,7 +49,7 @@ pub trait Kernel {
     fn proc_entries() -> io::Result<Vec<String>>;
 }
 
-/// What a [`Process`](https://docs.rs/psx/latest/psx/struct.Process.html) holds on
+/// What a [`Process`](https://docs.rs/psx-process/latest/psx/struct.Process.html) holds on
 /// Solaris and illumos to know its process: its start time and, for the caller's own
 /// processes, its open `/proc/<pid>` directory.
 ///

@@ -1,4 +1,4 @@
-//! The Solaris and illumos backend of [psx](https://docs.rs/psx).
+//! The Solaris and illumos backend of [psx](https://docs.rs/psx-process).
 //!
 //! | attribute | source |
 //! |---|---|
