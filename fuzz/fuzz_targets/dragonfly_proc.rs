@@ -1,5 +1,5 @@
 //! Arbitrary bytes into the DragonFly `/proc/<pid>/rlimit` parser and the `kinfo_proc`
-//! decoder: never a panic.
+//! decoders (one record, and the whole process table): never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,5 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::rlimits(data);
     if let Ok(kinfo) = decode::kinfo(data) {
         assert!(kinfo.groups.len() <= decode::layout::NGROUPS);
+    }
+    if let Ok(table) = decode::kinfo_table(data) {
+        assert!(table.len() <= data.len() / decode::layout::SIZE);
+        assert!(table.windows(2).all(|w| w[0].pid < w[1].pid));
+        assert!(table.iter().all(|k| k.pid > 0));
     }
 });

@@ -1,11 +1,13 @@
 //! Pure decoding and decisions for DragonFly BSD, tested on every host: `struct
-//! kinfo_proc` bytes, the text of `/proc/<pid>/rlimit`, and the backend's logic over a
-//! [`Kernel`] (the real calls in `sys.rs`; a fake one in the tests).
+//! kinfo_proc` bytes (one, or the whole process table), the text of
+//! `/proc/<pid>/rlimit`, and the backend itself, [`Over`] a [`Kernel`] (the real calls
+//! in `sys.rs`; a fake one in the tests).
 //!
-//! `kinfo_proc` serves groups, process group, session and signal masks; procfs serves
-//! only the limits. `/proc/<pid>/status` is not used: `procfs_dostatus`
-//! (`sys/vfs/procfs/procfs_status.c`) writes the session leader's pid as the session,
-//! 0 once the leader has exited, where `getsid(2)` and `kp_sid` give `s_sid`.
+//! `kinfo_proc` serves the name, groups, process group, session, signal masks and the
+//! start time that pins a process; procfs serves only the limits. `/proc/<pid>/status`
+//! is not used: `procfs_dostatus` (`sys/vfs/procfs/procfs_status.c`) writes the session
+//! leader's pid as the session, 0 once the leader has exited, where `getsid(2)` and
+//! `kp_sid` give `s_sid`.
 //!
 //! `rlimit` is one `name cur max` line per resource (`procfs_dorlimit` in
 //! `sys/vfs/procfs/procfs_rlimit.c`), `-1` meaning infinity, names from `rlimit_ident`
@@ -15,9 +17,15 @@
 //! x86_64-unknown-dragonfly (992 bytes); `sys.rs` asserts every offset on DragonFly,
 //! and the tests pin them to the header's literal offsets.
 
+use std::convert::Infallible;
 use std::io;
+use std::marker::PhantomData;
 
-use psx_core::{oneshot, Error, Pid, RLimit, Resource, Result, SigSet, SignalMasks};
+use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at};
+use psx_core::{
+    oneshot, scan_seeded, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result, SigSet,
+    SignalMasks, StartTime, Target,
+};
 
 /// Byte offsets in `struct kinfo_proc` (x86_64).
 pub mod layout {
@@ -33,6 +41,12 @@ pub mod layout {
     pub const KP_SIGIGNORE: usize = 56;
     /// `sigset_t kp_sigcatch`.
     pub const KP_SIGCATCH: usize = 72;
+    /// `struct timeval kp_start`: `tv_sec` (`time_t`), then `tv_usec` (`long`) 8 bytes on.
+    pub const KP_START: usize = 96;
+    /// `char kp_comm[MAXCOMLEN + 1]`.
+    pub const KP_COMM: usize = 112;
+    /// `MAXCOMLEN + 1`: the size of `kp_comm`.
+    pub const COMM_LEN: usize = 17;
     /// `short kp_ngroups`.
     pub const KP_NGROUPS: usize = 136;
     /// `gid_t kp_groups[NGROUPS]`.
@@ -52,22 +66,35 @@ pub mod layout {
 /// `P_POSTEXIT` in `p_flags` (`sys/sys/proc.h`): set by `exit1` before the process
 /// becomes a zombie; procfs refuses the process from then on.
 pub const P_POSTEXIT: i32 = 0x40;
+/// `SIDL` in `enum procstat` (`sys/sys/proc.h`): a child `fork1` has not finished.
+pub const SIDL: i32 = 1;
 /// `SZOMB` in `enum procstat` (`sys/sys/proc.h`).
 pub const SZOMB: i32 = 4;
 
-/// `ENOENT` and `EINVAL` (`sys/sys/errno.h`): what procfs answers for a process it no
-/// longer serves.
+/// `ENOENT`, `EINVAL` and `ENOMEM` (`sys/sys/errno.h`): what procfs answers for a
+/// process it no longer serves, and what `sysctl` answers when the buffer is too small.
 pub(crate) const ENOENT: i32 = 2;
 pub(crate) const EINVAL: i32 = 22;
+pub(crate) const ENOMEM: i32 = 12;
 
-/// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_PID`.
-const CTL_KERN: i32 = 1;
-const KERN_PROC: i32 = 14;
-const KERN_PROC_PID: i32 = 1;
+/// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_ALL`, `KERN_PROC_PID` (`sys/sys/sysctl.h`).
+pub(crate) const CTL_KERN: i32 = 1;
+pub(crate) const KERN_PROC: i32 = 14;
+pub(crate) const KERN_PROC_ALL: i32 = 0;
+pub(crate) const KERN_PROC_PID: i32 = 1;
 
 /// `kern.proc.pid.<pid>`.
 pub fn kinfo_mib(pid: i32) -> [i32; 4] {
     [CTL_KERN, KERN_PROC, KERN_PROC_PID, pid]
+}
+
+/// `kern.proc.all`: three names and no more. `sysctl_kern_proc`
+/// (`sys/kern/kern_proc.c`) answers `EINVAL` when `KERN_PROC_ALL` comes with any
+/// argument, so unlike NetBSD's and OpenBSD's this MIB carries no element count. Without
+/// `KERN_PROC_FLAG_LWP` (`sysctl_out_proc` stops after the first thread) it gives one
+/// record per process.
+pub fn table_mib() -> [i32; 3] {
+    [CTL_KERN, KERN_PROC, KERN_PROC_ALL]
 }
 
 /// DragonFly's `RLIMIT_*` number for `resource` (`sys/resource.h`).
@@ -100,6 +127,8 @@ pub enum DecodeError {
     /// A `kinfo_proc` reply whose length is not the struct's: a torn reply, or a
     /// kernel with another `kinfo_proc` layout.
     Truncated(usize),
+    /// A process table whose length is not a whole number of `kinfo_proc`s.
+    Table(usize),
     /// `kp_ngroups` outside `0..=NGROUPS`.
     BadGroupCount(i16),
 }
@@ -116,19 +145,17 @@ impl std::fmt::Display for DecodeError {
                 "kinfo_proc reply of {len} bytes, psx was built for {}: a different DragonFly ABI",
                 layout::SIZE
             ),
+            DecodeError::Table(len) => write!(
+                f,
+                "process table of {len} bytes is not a whole number of {}-byte kinfo_procs: a different DragonFly ABI",
+                layout::SIZE
+            ),
             DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
-
-fn invalid_data(pid: Pid, err: DecodeError) -> Error {
-    Error::Os {
-        pid,
-        source: io::Error::new(io::ErrorKind::InvalidData, err),
-    }
-}
 
 fn resource_by_ident(name: &str) -> Option<Resource> {
     Some(match name {
@@ -177,11 +204,17 @@ pub fn rlimits(text: &[u8]) -> Result<Vec<(Resource, RLimit)>, DecodeError> {
     Ok(out)
 }
 
-/// What psx takes from one `kinfo_proc`.
+/// What psx takes from one `kinfo_proc` (`fill_kinfo_proc` in `sys/kern/kern_kinfo.c`):
+/// the record a oneshot keeps, and a scan seeds each process's oneshot with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kinfo {
     /// `kp_pid`.
     pub pid: i32,
+    /// `kp_comm`: `p_comm`, the name of the last program executed (at most 16 bytes).
+    pub comm: String,
+    /// `kp_start`: `p_start`, which `fork1` (`sys/kern/kern_fork.c`) stores once with
+    /// `microtime` and nothing changes afterwards, a zombie keeping it: the pin.
+    pub start: StartTime,
     /// `kp_pgid`.
     pub pgid: i32,
     /// `kp_sid`: the session's `s_sid`, as `getsid(2)` gives it.
@@ -193,26 +226,10 @@ pub struct Kinfo {
     pub sigmasks: SignalMasks,
     /// The process is exiting: `P_POSTEXIT` in `kp_flags`, or `kp_stat` is `SZOMB`.
     pub exiting: bool,
-}
-
-/// The native-endian `u32` at `at`; callers check the length first, and a read past
-/// the end (which they rule out) gives 0 rather than a panic.
-fn u32_at(buf: &[u8], at: usize) -> u32 {
-    at.checked_add(4)
-        .and_then(|end| buf.get(at..end))
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map_or(0, u32::from_ne_bytes)
-}
-
-fn i16_at(buf: &[u8], at: usize) -> i16 {
-    match buf.get(at..).and_then(|b| b.get(..2)) {
-        Some(&[a, b]) => i16::from_ne_bytes([a, b]),
-        _ => 0,
-    }
-}
-
-fn sigset_at(buf: &[u8], at: usize) -> SigSet {
-    SigSet::from_words(&[0, 4, 8, 12].map(|o| u32_at(buf, at + o)))
+    /// `kp_stat` is `SZOMB`: exited, not yet reaped.
+    pub zombie: bool,
+    /// `kp_stat` is `SIDL`: `fork1` has not finished with it (nor set its start).
+    pub embryonic: bool,
 }
 
 /// Decodes one `kinfo_proc`. DragonFly's struct has no size field, so the reply's
@@ -223,26 +240,49 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     if buf.len() != SIZE {
         return Err(DecodeError::Truncated(buf.len()));
     }
-    let ngroups = i16_at(buf, KP_NGROUPS);
+    // Every field lies inside the SIZE bytes just checked.
+    let short = || DecodeError::Truncated(buf.len());
+    let int = |at| i32_at(buf, at).ok_or_else(short);
+    let sigset = |at: usize| -> Result<SigSet, DecodeError> {
+        let mut words = [0u32; 4];
+        for (i, word) in words.iter_mut().enumerate() {
+            *word = u32_at(buf, at + 4 * i).ok_or_else(short)?;
+        }
+        Ok(SigSet::from_words(&words))
+    };
+    let ngroups = array(buf, KP_NGROUPS)
+        .map(i16::from_ne_bytes)
+        .ok_or_else(short)?;
     let count = usize::try_from(ngroups)
         .ok()
         .filter(|&n| n <= NGROUPS)
         .ok_or(DecodeError::BadGroupCount(ngroups))?;
-    let flags = u32_at(buf, KP_FLAGS) as i32;
-    let stat = u32_at(buf, KP_STAT) as i32;
+    let groups = (0..count)
+        .map(|i| u32_at(buf, KP_GROUPS + 4 * i).ok_or_else(short))
+        .collect::<Result<_, _>>()?;
+    let flags = int(KP_FLAGS)?;
+    let stat = int(KP_STAT)?;
+    let start = StartTime {
+        sec: i64_at(buf, KP_START).ok_or_else(short)?,
+        usec: i64_at(buf, KP_START + 8).ok_or_else(short)?,
+    };
     Ok(Kinfo {
-        pid: u32_at(buf, KP_PID) as i32,
-        pgid: u32_at(buf, KP_PGID) as i32,
-        sid: u32_at(buf, KP_SID) as i32,
-        groups: (0..count).map(|i| u32_at(buf, KP_GROUPS + 4 * i)).collect(),
+        pid: int(KP_PID)?,
+        comm: c_string_at(buf, KP_COMM, COMM_LEN).ok_or_else(short)?,
+        start,
+        pgid: int(KP_PGID)?,
+        sid: int(KP_SID)?,
+        groups,
         sigmasks: SignalMasks {
-            pending: Some(sigset_at(buf, KP_SIGLIST)),
-            blocked: Some(sigset_at(buf, KL_SIGMASK)),
-            ignored: Some(sigset_at(buf, KP_SIGIGNORE)),
-            caught: Some(sigset_at(buf, KP_SIGCATCH)),
+            pending: Some(sigset(KP_SIGLIST)?),
+            blocked: Some(sigset(KL_SIGMASK)?),
+            ignored: Some(sigset(KP_SIGIGNORE)?),
+            caught: Some(sigset(KP_SIGCATCH)?),
             process_pending: None,
         },
         exiting: flags & P_POSTEXIT != 0 || stat == SZOMB,
+        zombie: stat == SZOMB,
+        embryonic: stat == SIDL,
     })
 }
 
@@ -251,84 +291,234 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
 /// `sysctl_kern_proc` (`sys/kern/kern_proc.c`) looks the pid up with `pfind`, which
 /// skips zombies (`SZOMB`), and writes nothing when it finds none or when the process
 /// is in another jail (`PRISON_CHECK`): an empty reply is [`Error::NoSuchProcess`],
-/// for a zombie too. It never fails with `ESRCH` or `EPERM`.
+/// for a zombie too. It never fails with `ESRCH` or `EPERM`: another user's process
+/// reads like our own (no `p_trespass` check on this path).
 pub fn kinfo_reply(pid: Pid, reply: &[u8]) -> Result<Kinfo> {
     if reply.is_empty() {
         return Err(Error::NoSuchProcess { pid });
     }
-    kinfo(reply).map_err(|e| invalid_data(pid, e))
+    kinfo(reply).map_err(|e| Error::invalid_data(pid, e))
+}
+
+/// The answer to the per-pid sysctl, made with a buffer of `room` bytes: the reply's
+/// bytes, or its error. `ENOMEM` means the kernel's record did not fit in twice the
+/// struct psx knows: another ABI, said so rather than as an OS error.
+pub fn kinfo_answer(pid: Pid, answer: io::Result<&[u8]>, room: usize) -> Result<Kinfo> {
+    match answer {
+        Ok(reply) => kinfo_reply(pid, reply),
+        Err(e) if e.raw_os_error() == Some(ENOMEM) => Err(Error::invalid_data(
+            pid,
+            format!(
+                "kernel's kinfo_proc is over {room} bytes, psx was built for {}: a different DragonFly ABI",
+                layout::SIZE
+            ),
+        )),
+        Err(e) => Err(Error::from_io(pid, e)),
+    }
+}
+
+/// Splits the reply to `kern.proc.all` ([`table_mib`]) into one record per process,
+/// ascending by pid.
+///
+/// `sysctl_kern_proc` (`sys/kern/kern_proc.c`) writes every process on `allprocs` but
+/// the embryonic (`SIDL`) ones, zombies included, leaving out another jail's
+/// (`PRISON_CHECK`) and, when `security.ps_showallprocs` is 0, other users'
+/// (`p_trespass`); then, unless `security.ps_showallthreads` is 0 or the caller is
+/// jailed, one record per kernel thread, which `fill_kinfo_proc_kthread`
+/// (`sys/kern/kern_kinfo.c`) gives `kp_pid` -1. Those are left out, as is pid 0, the
+/// swapper (`proc0`), which psx reads as no process; `P_SYSTEM` is no test, as `init`
+/// carries it too. Should a pid come twice (a record per thread), its first record is
+/// kept.
+pub fn kinfo_table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
+    use layout::*;
+    if buf.len() % SIZE != 0 {
+        return Err(DecodeError::Table(buf.len()));
+    }
+    let mut out = Vec::with_capacity(buf.len() / SIZE);
+    for record in buf.chunks_exact(SIZE) {
+        let pid = i32_at(record, KP_PID).ok_or(DecodeError::Truncated(record.len()))?;
+        if pid > 0 {
+            out.push(kinfo(record)?);
+        }
+    }
+    // A stable sort: of two records for one pid, the first in the table stays first.
+    out.sort_by_key(|k| k.pid);
+    out.dedup_by_key(|k| k.pid);
+    Ok(out)
 }
 
 /// What the backend asks DragonFly's kernel. `sys.rs` makes the real calls; the
 /// functions below make every decision, so the tests can run them against a fake.
 pub trait Kernel {
     /// `kinfo_proc` for `pid` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`),
-    /// through [`kinfo_reply`].
+    /// through [`kinfo_answer`].
     fn kinfo(&self, pid: Pid) -> Result<Kinfo>;
+    /// Every process's `kinfo_proc` in one call (`sysctl {CTL_KERN, KERN_PROC,
+    /// KERN_PROC_ALL}`), through [`kinfo_table`].
+    fn table(&self) -> Result<Vec<Kinfo>>;
     /// The contents of `/proc/<pid>/<name>`, or the error its open or read gave.
     fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>>;
     /// Whether procfs is mounted at `/proc`.
     fn procfs_mounted(&self) -> bool;
 }
 
-/// `pick` applied to `pid`'s `kinfo_proc`: the oneshot's, if one is active.
-fn with_kinfo<K: Kernel, R>(kernel: &K, pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
-    match oneshot::cached(pid, || kernel.kinfo(pid), |k| Ok(pick(k))) {
-        Some(result) => result,
-        None => kernel.kinfo(pid).map(|k| pick(&k)),
+/// `NoSuchProcess` unless `record` is the pinned process (or the target has no pin).
+/// `p_start` is stored once, so the comparison is exact.
+fn check_pin(target: Target<'_, StartTime>, record: &Kinfo) -> Result<()> {
+    match target.pin {
+        Some(pin) if !pin.matches(record.start, 0) => Err(Error::NoSuchProcess { pid: target.pid }),
+        _ => Ok(()),
     }
 }
 
-/// Whether `kinfo_proc` still shows `pid` (an exiting process too; a zombie, which
-/// `pfind` skips, does not).
-pub fn is_running<K: Kernel>(kernel: &K, pid: Pid) -> Result<bool> {
-    match kernel.kinfo(pid) {
+/// `pid`'s record in the whole table, where a zombie still shows: with a pin, only
+/// the pinned process's.
+fn listed<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
+    let pid = target.pid;
+    kernel
+        .table()?
+        .into_iter()
+        .find(|k| Pid::from(k.pid) == pid && check_pin(target, k).is_ok())
+        .ok_or(Error::NoSuchProcess { pid })
+}
+
+/// A fresh record for `target`, never the oneshot's. By pid, the per-pid sysctl's
+/// (a zombie, which `pfind` skips, is [`Error::NoSuchProcess`]). Through a handle it
+/// must carry the pinned start; when the per-pid sysctl finds nothing, the pinned
+/// process may be a zombie, which only the whole table still lists (the one case that
+/// costs a table read).
+fn fresh<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
+    match kernel.kinfo(target.pid) {
+        Ok(k) => check_pin(target, &k).map(|()| k),
+        Err(Error::NoSuchProcess { .. }) if target.pin.is_some() => listed(kernel, target),
+        Err(e) => Err(e),
+    }
+}
+
+/// `pick` from `target`'s record: the oneshot's (a scan's seed, or the first read's),
+/// or a fresh one; through a handle, only if it is the pinned process's.
+fn record<K: Kernel, R>(
+    kernel: &K,
+    target: Target<'_, StartTime>,
+    pick: impl Fn(&Kinfo) -> R,
+) -> Result<R> {
+    oneshot::cached_or_fresh(
+        target.pid,
+        || fresh(kernel, target),
+        |k| check_pin(target, k).map(|()| pick(k)),
+    )
+}
+
+/// Pins the process `pid` names now: its start time. A zombie is found in the whole
+/// table and pinned too (a handle to it then reads what its record holds); an
+/// embryonic process is not yet one (`fork1` sets `p_start` last, and the table skips
+/// it).
+pub fn pin<K: Kernel>(kernel: &K, pid: Pid) -> Result<StartTime> {
+    let k = match kernel.kinfo(pid) {
+        Err(Error::NoSuchProcess { .. }) => listed(kernel, Target::unpinned(pid))?,
+        other => other?,
+    };
+    if k.embryonic {
+        return Err(Error::NoSuchProcess { pid });
+    }
+    Ok(k.start)
+}
+
+/// Whether the target still exists: through a handle, the pinned process, a zombie
+/// included (found in the whole table); by pid, whatever `pfind` finds (not a zombie).
+pub fn is_running<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<bool> {
+    match fresh(kernel, target) {
         Ok(_) => Ok(true),
         Err(Error::NoSuchProcess { .. }) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-/// `kp_groups[..kp_ngroups]`: the effective gid first, then the supplementary groups.
-pub fn groups<K: Kernel>(kernel: &K, pid: Pid) -> Result<Vec<u32>> {
-    with_kinfo(kernel, pid, |k| k.groups.clone())
+/// `kp_comm`: the process's name.
+pub fn comm<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<String> {
+    record(kernel, target, |k| k.comm.clone())
 }
 
-/// `kp_pgid`.
-pub fn pgid<K: Kernel>(kernel: &K, pid: Pid) -> Result<Pid> {
-    with_kinfo(kernel, pid, |k| Pid::from(k.pgid))
+/// `kp_groups[..kp_ngroups]`: the effective gid first, then the supplementary groups.
+/// A zombie keeps its credentials until `kern_wait` (`sys/kern/kern_exit.c`) reaps it.
+pub fn groups<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Vec<u32>> {
+    record(kernel, target, |k| k.groups.clone())
+}
+
+/// `kp_pgid`. A zombie stays in its process group until `kern_wait` reaps it
+/// (`leavepgrp`).
+pub fn pgid<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Pid> {
+    record(kernel, target, |k| Pid::from(k.pgid))
 }
 
 /// `kp_sid`: `s_sid`, which stays the session's id after its leader has exited.
-pub fn sid<K: Kernel>(kernel: &K, pid: Pid) -> Result<Pid> {
-    with_kinfo(kernel, pid, |k| Pid::from(k.sid))
+pub fn sid<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Pid> {
+    record(kernel, target, |k| Pid::from(k.sid))
 }
 
-/// Pending, blocked, ignored and caught, from `kinfo_proc`.
-pub fn sigmasks<K: Kernel>(kernel: &K, pid: Pid) -> Result<SignalMasks> {
-    with_kinfo(kernel, pid, |k| k.sigmasks)
+/// Pending, blocked, ignored and caught, from `kinfo_proc`. A zombie's: `exit1` has
+/// emptied its pending sets; its last thread (whose mask `kl_sigmask` is) and its
+/// `p_sigacts` stay until it is reaped.
+pub fn sigmasks<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<SignalMasks> {
+    record(kernel, target, |k| k.sigmasks)
 }
 
-/// `pid`'s limits for `resource`, from `/proc/<pid>/rlimit` (the oneshot's, if one is
-/// active: one read gives every resource).
-pub fn get_rlimit<K: Kernel>(kernel: &K, pid: Pid, resource: Resource) -> Result<RLimit> {
+/// The target's limits for `resource`, from `/proc/<pid>/rlimit` (the oneshot's, if
+/// one is active: one read gives every resource).
+///
+/// A record the oneshot already holds is checked first, at no cost: through a handle
+/// it must be the pinned process's, and a zombie's limits went with it (`exit1` calls
+/// `plimit_free`), so procfs is not asked.
+pub fn get_rlimit<K: Kernel>(
+    kernel: &K,
+    target: Target<'_, StartTime>,
+    resource: Resource,
+) -> Result<RLimit> {
+    let pid = target.pid;
     resource_number(resource).ok_or_else(Error::invalid_resource)?;
+    if let Some((start, zombie)) = oneshot::peek(pid, |k: &Kinfo| (k.start, k.zombie)) {
+        if target.pin.is_some_and(|pin| !pin.matches(start, 0)) {
+            return Err(Error::NoSuchProcess { pid });
+        }
+        if zombie {
+            return Err(Error::Zombie { pid });
+        }
+    }
     let pick = |all: &Vec<(Resource, RLimit)>| {
         all.iter()
             .find(|(r, _)| *r == resource)
             .map(|(_, l)| *l)
             .ok_or_else(Error::invalid_resource)
     };
-    match oneshot::cached(pid, || read_rlimits(kernel, pid), pick) {
-        Some(result) => result,
-        None => pick(&read_rlimits(kernel, pid)?),
-    }
+    oneshot::cached_or_fresh(pid, || read_rlimits(kernel, target), pick)
 }
 
-/// Every resource's limits, from `/proc/<pid>/rlimit`.
-fn read_rlimits<K: Kernel>(kernel: &K, pid: Pid) -> Result<Vec<(Resource, RLimit)>> {
-    match kernel.read_proc(pid, "rlimit") {
-        Ok(text) => rlimits(&text).map_err(|e| invalid_data(pid, e)),
+/// Every resource's limits, from `/proc/<pid>/rlimit`, a read by pid. Through a
+/// handle, the pid is checked after the read: if it no longer names the pinned process
+/// neither the text nor procfs's error is that process's, and the answer is
+/// [`Error::NoSuchProcess`] (a pid is only reused once its process is reaped, so a
+/// pinned process still there afterwards was there during the read).
+fn read_rlimits<K: Kernel>(
+    kernel: &K,
+    target: Target<'_, StartTime>,
+) -> Result<Vec<(Resource, RLimit)>> {
+    let pid = target.pid;
+    let read = kernel.read_proc(pid, "rlimit");
+    let after = match target.pin {
+        Some(_) => {
+            let now = fresh(kernel, target)?;
+            if now.zombie {
+                return Err(Error::Zombie { pid });
+            }
+            // The oneshot keeps the newest record, so a later read through another
+            // handle checks its pin against it.
+            oneshot::seed(pid, now.clone());
+            Some(now)
+        }
+        None => None,
+    };
+    match read {
+        Ok(text) => rlimits(&text).map_err(|e| Error::invalid_data(pid, e)),
         // Nothing else gives another process's limits on DragonFly (kinfo_proc has
         // none): without procfs this system cannot answer, whatever the process.
         Err(e) if e.raw_os_error() == Some(ENOENT) && !kernel.procfs_mounted() => {
@@ -337,7 +527,8 @@ fn read_rlimits<K: Kernel>(kernel: &K, pid: Pid) -> Result<Vec<(Resource, RLimit
             })
         }
         Err(e) if matches!(e.raw_os_error(), Some(ENOENT | EINVAL)) => {
-            Err(procfs_refused(kernel, pid, Error::from_io(pid, e)))
+            let now = after.map_or_else(|| kernel.kinfo(pid), Ok);
+            Err(procfs_refused(pid, now, Error::from_io(pid, e)))
         }
         Err(e) => Err(Error::from_io(pid, e)),
     }
@@ -346,15 +537,83 @@ fn read_rlimits<K: Kernel>(kernel: &K, pid: Pid) -> Result<Vec<(Resource, RLimit
 /// What a procfs refusal means. `procfs_open` (ENOENT) and `procfs_rw` (EINVAL, when
 /// the process exits between open and read), in `sys/vfs/procfs/`, both give up when
 /// `pfs_pfind` finds no process: `pfind` skips zombies, and `pfs_pfind` also drops a
-/// process whose `exit1` has set `P_POSTEXIT`. A fresh `kinfo_proc` (never the
+/// process whose `exit1` has set `P_POSTEXIT`. A fresh `kinfo_proc` (`now`: never the
 /// oneshot's, which may predate the exit) tells these apart: no reply is
 /// [`Error::NoSuchProcess`] (gone, or a zombie), an exiting process
 /// [`Error::Zombie`]. If it shows a live process, procfs's own error stands.
-fn procfs_refused<K: Kernel>(kernel: &K, pid: Pid, procfs_error: Error) -> Error {
-    match kernel.kinfo(pid) {
+fn procfs_refused(pid: Pid, now: Result<Kinfo>, procfs_error: Error) -> Error {
+    match now {
         Err(Error::NoSuchProcess { .. }) => Error::NoSuchProcess { pid },
         Ok(k) if k.exiting => Error::Zombie { pid },
         _ => procfs_error,
+    }
+}
+
+/// The DragonFly backend, over the kernel `K`: [`DragonFly`](crate) is this over the
+/// real system calls, and the tests run it over a fake. Never constructed: its methods,
+/// like every backend's, are associated functions.
+#[derive(Debug)]
+pub struct Over<K>(PhantomData<K>, Infallible);
+
+impl<K: Kernel + Default> Backend for Over<K> {
+    type Pin = StartTime;
+
+    const RLIM_INFINITY: u64 = RLIM_INFINITY;
+
+    fn available(attr: Attr) -> bool {
+        !matches!(attr, Attr::Umask)
+    }
+
+    fn resource_number(resource: Resource) -> Option<i32> {
+        resource_number(resource)
+    }
+
+    /// One read of the whole table: every process this caller may see, zombies
+    /// included ([`kinfo_table`] says which are left out).
+    fn pids() -> Result<Vec<Pid>> {
+        let table = K::default().table()?;
+        Ok(table.into_iter().map(|k| Pid::from(k.pid)).collect())
+    }
+
+    /// One read of the whole table seeds each process's oneshot with its own record:
+    /// name, groups, process group, session and signal masks cost no further call, and
+    /// limits one procfs read per process. A zombie is listed with what its record
+    /// holds, its limits `None`.
+    fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+        let table = K::default().table()?;
+        scan_seeded::<Self, Kinfo>(table.into_iter().map(|k| (Pid::from(k.pid), k)), attrs)
+    }
+
+    fn pin(pid: Pid) -> Result<StartTime> {
+        pin(&K::default(), pid)
+    }
+
+    fn is_running(target: Target<'_, StartTime>) -> Result<bool> {
+        is_running(&K::default(), target)
+    }
+
+    fn comm(target: Target<'_, StartTime>) -> Result<String> {
+        comm(&K::default(), target)
+    }
+
+    fn groups(target: Target<'_, StartTime>) -> Result<Vec<u32>> {
+        groups(&K::default(), target)
+    }
+
+    fn pgid(target: Target<'_, StartTime>) -> Result<Pid> {
+        pgid(&K::default(), target)
+    }
+
+    fn sid(target: Target<'_, StartTime>) -> Result<Pid> {
+        sid(&K::default(), target)
+    }
+
+    fn sigmasks(target: Target<'_, StartTime>) -> Result<SignalMasks> {
+        sigmasks(&K::default(), target)
+    }
+
+    fn get_rlimit(target: Target<'_, StartTime>, resource: Resource) -> Result<RLimit> {
+        get_rlimit(&K::default(), target, resource)
     }
 }
 
@@ -364,6 +623,11 @@ mod tests {
     use proptest::prelude::*;
     use psx_core::{Limit, OneshotGuard};
     use std::cell::{Cell, RefCell};
+
+    /// A bare pid, as the facade passes one.
+    fn by_pid(pid: Pid) -> Target<'static, StartTime> {
+        Target::unpinned(pid)
+    }
 
     const RLIMIT: &[u8] = b"cpu -1 -1\nfsize -1 -1\ndata 536870912 -1\nstack 8388608 536870912\ncore -1 -1\nrss -1 -1\nmemlock -1 -1\nnproc 7000 7000\nnofile 32000 32000\nsbsize -1 -1\nvmem -1 -1\nposixlock -1 -1\n";
 
@@ -413,6 +677,8 @@ mod tests {
     struct KinfoBytes {
         flags: i32,
         stat: i32,
+        start: (i64, i64),
+        comm: &'static str,
         pid: i32,
         pgid: i32,
         sid: i32,
@@ -432,6 +698,8 @@ mod tests {
             KinfoBytes {
                 flags: 0x4000, // P_EXEC
                 stat: SACTIVE,
+                start: (1_700_000_000 + i64::from(pid), 250_000),
+                comm: "fixture",
                 pid,
                 pgid: pid - 5,
                 sid: pid - 15,
@@ -457,7 +725,10 @@ mod tests {
             put(56, &set(self.sigignore)); // sigset_t kp_sigignore
             put(72, &set(self.sigcatch)); // sigset_t kp_sigcatch
             put(88, &0x5a5a_5a5ai32.to_ne_bytes()); // kp_sigflag
-            put(112, b"fixture\0"); // char kp_comm[MAXCOMLEN + 1]
+            put(96, &self.start.0.to_ne_bytes()); // struct timeval kp_start: time_t tv_sec
+            put(104, &self.start.1.to_ne_bytes()); // kp_start: long tv_usec
+            put(112, self.comm.as_bytes()); // char kp_comm[MAXCOMLEN + 1], zero-filled after
+            put(129, &[0xee, 0xee, 0xee]); // padding before kp_uid: never read
             put(132, &4242u32.to_ne_bytes()); // uid_t kp_uid
             put(136, &self.ngroups.to_ne_bytes()); // short kp_ngroups
             for (i, g) in self.groups.iter().enumerate() {
@@ -490,13 +761,21 @@ mod tests {
     fn kinfo_fields_sit_at_the_header_offsets() {
         let k = kinfo(&KinfoBytes::live(1234).bytes()).unwrap();
         assert_eq!((k.pid, k.pgid, k.sid), (1234, 1229, 1219));
+        assert_eq!(k.comm, "fixture");
+        assert_eq!(
+            k.start,
+            StartTime {
+                sec: 1_700_001_234,
+                usec: 250_000
+            }
+        );
         assert_eq!(k.groups, vec![0, 5]);
         assert_eq!(bits(k.sigmasks.pending), vec![30]);
         assert_eq!(bits(k.sigmasks.blocked), vec![2]);
         assert_eq!(bits(k.sigmasks.ignored), vec![13]);
         assert_eq!(bits(k.sigmasks.caught), vec![128]);
         assert_eq!(k.sigmasks.process_pending, None);
-        assert!(!k.exiting);
+        assert!(!k.exiting && !k.zombie && !k.embryonic);
         let sixteen: Vec<u32> = (1..=16).collect();
         let full = KinfoBytes {
             ngroups: 16,
@@ -504,6 +783,12 @@ mod tests {
             ..KinfoBytes::live(9)
         };
         assert_eq!(kinfo(&full.bytes()).unwrap().groups, sixteen);
+        // MAXCOMLEN (16) bytes fill kp_comm up to its last byte, which stays NUL.
+        let long = KinfoBytes {
+            comm: "sixteen_chars_ab",
+            ..KinfoBytes::live(9)
+        };
+        assert_eq!(kinfo(&long.bytes()).unwrap().comm, "sixteen_chars_ab");
     }
 
     #[test]
@@ -511,7 +796,7 @@ mod tests {
         // exit1 (sys/kern/kern_exit.c) sets P_WEXIT, then P_POSTEXIT, then moves the
         // process to SZOMB; P_WEXIT alone is also set for a while by a threaded exec.
         let with = |flags, stat| {
-            kinfo(
+            let k = kinfo(
                 &KinfoBytes {
                     flags,
                     stat,
@@ -519,14 +804,15 @@ mod tests {
                 }
                 .bytes(),
             )
-            .unwrap()
-            .exiting
+            .unwrap();
+            (k.exiting, k.zombie, k.embryonic)
         };
-        assert!(with(0x40, SACTIVE)); // P_POSTEXIT
-        assert!(with(0x2000 | 0x40, SACTIVE)); // P_WEXIT | P_POSTEXIT
-        assert!(with(0, 4)); // SZOMB
-        assert!(!with(0x2000, SACTIVE)); // P_WEXIT only
-        assert!(!with(0x4000, 3)); // P_EXEC, SSTOP
+        assert_eq!(with(0x40, SACTIVE), (true, false, false)); // P_POSTEXIT
+        assert_eq!(with(0x2000 | 0x40, SACTIVE), (true, false, false)); // P_WEXIT | P_POSTEXIT
+        assert_eq!(with(0x2000 | 0x40, 4), (true, true, false)); // SZOMB
+        assert_eq!(with(0x2000, SACTIVE), (false, false, false)); // P_WEXIT only
+        assert_eq!(with(0x4000, 3), (false, false, false)); // P_EXEC, SSTOP
+        assert_eq!(with(0, 1), (false, false, true)); // SIDL
     }
 
     #[test]
@@ -562,15 +848,136 @@ mod tests {
         }
     }
 
+    #[test]
+    fn kinfo_answers() {
+        let pid = Pid::from(78);
+        let bytes = KinfoBytes::live(78).bytes();
+        assert_eq!(kinfo_answer(pid, Ok(&bytes), 1984).unwrap().pid, 78);
+        // ENOMEM (sys/sys/errno.h: 12): the record did not fit in twice the known size.
+        match kinfo_answer(pid, Err(io::Error::from_raw_os_error(12)), 1984) {
+            Err(Error::Os { source, .. }) => {
+                assert_eq!(source.kind(), io::ErrorKind::InvalidData);
+                assert!(source.to_string().contains("over 1984 bytes"), "{source}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // EFAULT (14) stays the OS's error.
+        match kinfo_answer(pid, Err(io::Error::from_raw_os_error(14)), 1984) {
+            Err(Error::Os { source, .. }) => assert_eq!(source.raw_os_error(), Some(14)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_mibs_are_the_headers() {
+        // sys/sys/sysctl.h: CTL_KERN 1, KERN_PROC 14, KERN_PROC_ALL 0, KERN_PROC_PID 1.
+        assert_eq!(kinfo_mib(42), [1, 14, 1, 42]);
+        // sysctl_kern_proc refuses KERN_PROC_ALL with any fourth name (EINVAL).
+        assert_eq!(table_mib(), [1, 14, 0]);
+    }
+
+    /// A kernel thread's record, as `fill_kinfo_proc_kthread` (`sys/kern/kern_kinfo.c`)
+    /// fills it: `kp_pid` and `kl_pid` -1, `kp_flags` `P_SYSTEM` (0x200), `SACTIVE`.
+    fn kthread(comm: &'static str) -> KinfoBytes {
+        KinfoBytes {
+            flags: 0x200,
+            start: (0, 0),
+            comm,
+            ngroups: 0,
+            groups: vec![],
+            siglist: [0; 4],
+            sigignore: [0; 4],
+            sigcatch: [0; 4],
+            lwp_sigmask: [0; 4],
+            ..KinfoBytes::live(-1)
+        }
+    }
+
+    /// A zombie: `SZOMB`, `P_WEXIT | P_POSTEXIT`, its pending set emptied by `exit1`.
+    fn zombie(pid: i32) -> KinfoBytes {
+        KinfoBytes {
+            flags: 0x2000 | 0x40,
+            stat: 4,
+            comm: "defunct",
+            siglist: [0; 4],
+            ..KinfoBytes::live(pid)
+        }
+    }
+
+    fn table_bytes(records: &[KinfoBytes]) -> Vec<u8> {
+        records.iter().flat_map(KinfoBytes::bytes).collect()
+    }
+
+    #[test]
+    fn the_table_is_split_into_processes() {
+        let first = KinfoBytes {
+            comm: "first",
+            ..KinfoBytes::live(30)
+        };
+        let second = KinfoBytes {
+            comm: "second",
+            ..KinfoBytes::live(30)
+        };
+        let swapper = KinfoBytes {
+            flags: 0x200,
+            comm: "swapper",
+            ..KinfoBytes::live(0)
+        };
+        let init = KinfoBytes {
+            flags: 0x200, // P_SYSTEM, as create_init (sys/kern/init_main.c) sets it
+            comm: "init",
+            ..KinfoBytes::live(1)
+        };
+        let buf = table_bytes(&[
+            first,
+            kthread("idle_0"),
+            zombie(12),
+            swapper,
+            KinfoBytes::live(7),
+            init,
+            kthread("syncer0"),
+            second,
+        ]);
+        let table = kinfo_table(&buf).unwrap();
+        let got: Vec<_> = table.iter().map(|k| (k.pid, k.comm.as_str())).collect();
+        assert_eq!(
+            got,
+            [(1, "init"), (7, "fixture"), (12, "defunct"), (30, "first")]
+        );
+        assert!(table[2].zombie && !table[1].zombie);
+        assert_eq!(table[3].start.sec, 1_700_000_030);
+        // Not a whole number of records: another ABI, never a misread.
+        assert_eq!(
+            kinfo_table(&buf[..992 * 2 + 10]),
+            Err(DecodeError::Table(1994))
+        );
+        assert_eq!(kinfo_table(&[]), Ok(vec![]));
+        // A bad record among good ones fails the table.
+        let bad = KinfoBytes {
+            ngroups: 40,
+            ..KinfoBytes::live(5)
+        };
+        assert_eq!(
+            kinfo_table(&table_bytes(&[KinfoBytes::live(4), bad])),
+            Err(DecodeError::BadGroupCount(40))
+        );
+    }
+
     /// A kernel answering as DragonFly's does: `sysctl_kern_proc` (no reply once `pfind`
-    /// finds nothing), `procfs_open`/`procfs_rw` (an errno for a process they refuse),
-    /// and a `/proc/<pid>/status` that must never be read (its session field is the
-    /// leader's pid, here 0 as once the leader has exited).
+    /// finds nothing, zombies skipped; the whole table with them and kernel threads),
+    /// `procfs_open`/`procfs_rw` (an errno for a process they refuse), and a
+    /// `/proc/<pid>/status` that must never be read (its session field is the leader's
+    /// pid, here 0 as once the leader has exited).
     struct FakeKernel {
+        /// What `KERN_PROC_PID` answers whatever the pid; when `None`, `pfind` over
+        /// `table` (which skips zombies).
         kinfo: RefCell<Option<KinfoBytes>>,
+        /// What `KERN_PROC_ALL` lists, in the kernel's order.
+        table: RefCell<Vec<KinfoBytes>>,
         rlimit: RefCell<Result<Vec<u8>, i32>>,
         mounted: bool,
         kinfo_reads: Cell<usize>,
+        table_reads: Cell<usize>,
         proc_reads: RefCell<Vec<String>>,
     }
 
@@ -578,9 +985,11 @@ mod tests {
         fn new(kinfo: Option<KinfoBytes>, rlimit: Result<&[u8], i32>) -> Self {
             FakeKernel {
                 kinfo: RefCell::new(kinfo),
+                table: RefCell::new(Vec::new()),
                 rlimit: RefCell::new(rlimit.map(<[u8]>::to_vec)),
                 mounted: true,
                 kinfo_reads: Cell::new(0),
+                table_reads: Cell::new(0),
                 proc_reads: RefCell::new(Vec::new()),
             }
         }
@@ -588,17 +997,49 @@ mod tests {
         fn live(pid: i32) -> Self {
             Self::new(Some(KinfoBytes::live(pid)), Ok(RLIMIT))
         }
+
+        /// A kernel whose processes are `table`, every live one with limits.
+        fn listing(table: Vec<KinfoBytes>) -> Self {
+            let kernel = Self::new(None, Ok(RLIMIT));
+            *kernel.table.borrow_mut() = table;
+            kernel
+        }
+
+        fn is_zombie(&self, pid: Pid) -> bool {
+            self.table
+                .borrow()
+                .iter()
+                .any(|k| Pid::from(k.pid) == pid && k.stat == 4)
+        }
     }
 
     impl Kernel for FakeKernel {
         fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
             self.kinfo_reads.set(self.kinfo_reads.get() + 1);
-            let reply = self.kinfo.borrow().as_ref().map(KinfoBytes::bytes);
-            kinfo_reply(pid, reply.as_deref().unwrap_or_default())
+            let reply = match &*self.kinfo.borrow() {
+                Some(k) => Some(k.bytes()),
+                None => self
+                    .table
+                    .borrow()
+                    .iter()
+                    .find(|k| Pid::from(k.pid) == pid && k.stat != 4)
+                    .map(KinfoBytes::bytes),
+            };
+            kinfo_answer(pid, Ok(reply.as_deref().unwrap_or_default()), 1984)
+        }
+
+        fn table(&self) -> Result<Vec<Kinfo>> {
+            self.table_reads.set(self.table_reads.get() + 1);
+            let buf = table_bytes(&self.table.borrow());
+            kinfo_table(&buf).map_err(|e| Error::invalid_data(Pid::from(1), e))
         }
 
         fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
             self.proc_reads.borrow_mut().push(name.to_owned());
+            // pfs_pfind: pfind, which skips zombies.
+            if self.is_zombie(pid) {
+                return Err(io::Error::from_raw_os_error(ENOENT));
+            }
             match name {
                 "rlimit" => self
                     .rlimit
@@ -619,20 +1060,299 @@ mod tests {
         }
     }
 
+    // Nightly clippy misreads the `const` initialiser on some tier-3 targets (Solaris).
+    #[allow(clippy::missing_const_for_thread_local)]
+    mod installed {
+        std::thread_local! {
+            /// The kernel `Installed` answers from: each test runs on a thread of its own.
+            pub(super) static FAKE: std::cell::RefCell<Option<super::FakeKernel>> =
+                const { std::cell::RefCell::new(None) };
+        }
+    }
+    use installed::FAKE;
+
+    /// The backend's kernel in these tests: whatever [`install`] put on this thread.
+    #[derive(Default)]
+    struct Installed;
+
+    fn install(kernel: FakeKernel) {
+        FAKE.set(Some(kernel));
+    }
+
+    fn fake<R>(f: impl FnOnce(&FakeKernel) -> R) -> R {
+        FAKE.with_borrow(|k| f(k.as_ref().expect("a fake kernel is installed")))
+    }
+
+    impl Kernel for Installed {
+        fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
+            fake(|k| k.kinfo(pid))
+        }
+
+        fn table(&self) -> Result<Vec<Kinfo>> {
+            fake(|k| k.table())
+        }
+
+        fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
+            fake(|k| k.read_proc(pid, name))
+        }
+
+        fn procfs_mounted(&self) -> bool {
+            fake(|k| k.procfs_mounted())
+        }
+    }
+
+    /// The backend, exactly as `DragonFly` is, over the installed fake.
+    type Fake = Over<Installed>;
+
+    #[test]
+    fn what_the_backend_offers() {
+        assert!(Fake::available(Attr::Comm) && Fake::available(Attr::Rlimits));
+        assert!(!Fake::available(Attr::Umask));
+        assert!(!Fake::can_set_rlimit());
+        assert_eq!(<Fake as Backend>::RLIM_INFINITY, i64::MAX as u64);
+    }
+
+    #[test]
+    fn pids_come_from_one_table_read() {
+        install(FakeKernel::listing(vec![
+            KinfoBytes::live(30),
+            kthread("idle_0"),
+            zombie(12),
+            KinfoBytes::live(7),
+        ]));
+        let pids: Vec<i64> = Fake::pids().unwrap().iter().map(|p| p.get()).collect();
+        assert_eq!(pids, [7, 12, 30]);
+        fake(|k| assert_eq!((k.table_reads.get(), k.kinfo_reads.get()), (1, 0)));
+    }
+
+    #[test]
+    fn a_scan_reads_the_table_once_whatever_the_number_of_processes() {
+        for n in [1, 3, 40] {
+            // In the kernel's (hash) order, not by pid.
+            let procs = (0..n)
+                .rev()
+                .map(|i| KinfoBytes::live(100 + 7 * i))
+                .collect();
+            install(FakeKernel::listing(procs));
+            let infos = Fake::scan(Attr::ALL).unwrap();
+            fake(|k| {
+                assert_eq!(k.table_reads.get(), 1, "{n} processes");
+                assert_eq!(
+                    k.kinfo_reads.get(),
+                    0,
+                    "every kinfo attribute from the table"
+                );
+                // What kinfo_proc lacks costs a read per process: the limits.
+                assert_eq!(k.proc_reads.borrow().len(), n as usize);
+            });
+            let pids: Vec<i64> = infos.iter().map(|i| i.pid.get()).collect();
+            let want: Vec<i64> = (0..n).map(|i| i64::from(100 + 7 * i)).collect();
+            assert_eq!(pids, want);
+            for info in &infos {
+                let pid = info.pid.as_raw();
+                assert_eq!(info.comm.as_deref(), Some("fixture"));
+                assert_eq!(info.pgid, Some(Pid::from(pid - 5)));
+                assert_eq!(info.sid, Some(Pid::from(pid - 15)));
+                assert_eq!(info.groups, Some(vec![0, 5]));
+                assert_eq!(bits(info.sigmasks.unwrap().blocked), vec![2]);
+                assert_eq!(info.rlimits.as_ref().map(|r| r.len()), Some(12));
+                assert_eq!(info.umask, None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_lists_a_zombie_with_what_its_record_holds() {
+        install(FakeKernel::listing(vec![
+            zombie(60),
+            kthread("idle_0"),
+            KinfoBytes::live(50),
+        ]));
+        let infos = Fake::scan(Attr::ALL).unwrap();
+        let pids: Vec<i64> = infos.iter().map(|i| i.pid.get()).collect();
+        assert_eq!(pids, [50, 60]);
+        let z = &infos[1];
+        assert_eq!(z.comm.as_deref(), Some("defunct"));
+        assert_eq!((z.pgid, z.sid), (Some(Pid::from(55)), Some(Pid::from(45))));
+        assert_eq!(z.groups, Some(vec![0, 5]));
+        assert_eq!(
+            z.sigmasks.unwrap().pending,
+            Some(SigSet::from_words(&[0; 4]))
+        );
+        // Its limits went with it (plimit_free): procfs is not even asked.
+        assert_eq!(z.rlimits, None);
+        assert!(infos[0].rlimits.is_some());
+        fake(|k| {
+            assert_eq!(*k.proc_reads.borrow(), ["rlimit"]);
+            assert_eq!(k.kinfo_reads.get(), 0);
+        });
+    }
+
+    #[test]
+    fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
+        let pid = Pid::from(700);
+        install(FakeKernel::live(700));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        assert!(Fake::is_running(handle).unwrap());
+        assert_eq!(Fake::comm(handle).unwrap(), "fixture");
+        assert!(Fake::get_rlimit(handle, Resource::Nofile).is_ok());
+        // The process is reaped and a newcomer gets its pid: same pid, a later start.
+        let newcomer = KinfoBytes {
+            start: (1_800_000_000, 1),
+            comm: "newcomer",
+            ..KinfoBytes::live(700)
+        };
+        fake(|k| *k.kinfo.borrow_mut() = Some(newcomer));
+        let gone = |what: &str, result: Result<()>| {
+            assert!(
+                matches!(result, Err(Error::NoSuchProcess { pid: p }) if p == pid),
+                "{what}: {result:?}"
+            );
+        };
+        let through = |handle: Target<'_, StartTime>| {
+            gone("comm", Fake::comm(handle).map(drop));
+            gone("groups", Fake::groups(handle).map(drop));
+            gone("pgid", Fake::pgid(handle).map(drop));
+            gone("sid", Fake::sid(handle).map(drop));
+            gone("sigmasks", Fake::sigmasks(handle).map(drop));
+            gone(
+                "limits",
+                Fake::get_rlimit(handle, Resource::Nofile).map(drop),
+            );
+        };
+        through(handle);
+        assert!(!Fake::is_running(handle).unwrap());
+        // By pid, the newcomer is read.
+        assert_eq!(Fake::comm(by_pid(pid)).unwrap(), "newcomer");
+        // Inside a oneshot that already holds the newcomer's record, or its limits.
+        let _oneshot = OneshotGuard::enter(pid);
+        Fake::get_rlimit(by_pid(pid), Resource::Core).unwrap();
+        Fake::comm(by_pid(pid)).unwrap();
+        through(handle);
+    }
+
+    #[test]
+    fn a_limit_read_checks_the_pin_after_the_call() {
+        let pid = Pid::from(710);
+        install(FakeKernel::live(710));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        // Still the same process after the read: its limits, one kinfo read to check.
+        let before = fake(|k| k.kinfo_reads.get());
+        assert!(Fake::get_rlimit(handle, Resource::Nofile).is_ok());
+        assert_eq!(fake(|k| k.kinfo_reads.get()), before + 1);
+        // Reused between the pin and the read: procfs read the newcomer's limits, or
+        // refused the newcomer (EACCES, sys/sys/errno.h: 13). Neither is ours.
+        let newcomer = KinfoBytes {
+            start: (1_800_000_000, 0),
+            ..KinfoBytes::live(710)
+        };
+        fake(|k| *k.kinfo.borrow_mut() = Some(newcomer));
+        let got = Fake::get_rlimit(handle, Resource::Nofile);
+        assert!(matches!(got, Err(Error::NoSuchProcess { .. })), "{got:?}");
+        fake(|k| *k.rlimit.borrow_mut() = Err(13));
+        let got = Fake::get_rlimit(handle, Resource::Nofile);
+        assert!(matches!(got, Err(Error::NoSuchProcess { .. })), "{got:?}");
+        // By pid, the kernel's answer stands.
+        let got = Fake::get_rlimit(by_pid(pid), Resource::Nofile);
+        assert!(matches!(got, Err(Error::AccessDenied { .. })), "{got:?}");
+    }
+
+    #[test]
+    fn in_a_oneshot_the_check_after_a_limit_read_serves_the_handle() {
+        let pid = Pid::from(720);
+        install(FakeKernel::live(720));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        let _oneshot = OneshotGuard::enter(pid);
+        for r in [Resource::Nofile, Resource::Core] {
+            Fake::get_rlimit(handle, r).unwrap();
+        }
+        // The record read to check the pin after procfs is kept for the rest.
+        assert_eq!(Fake::comm(handle).unwrap(), "fixture");
+        Fake::sigmasks(handle).unwrap();
+        fake(|k| {
+            assert_eq!(k.kinfo_reads.get(), 2, "the pin, then one check");
+            assert_eq!(*k.proc_reads.borrow(), ["rlimit"]);
+        });
+    }
+
+    #[test]
+    fn a_handle_to_a_zombie() {
+        let pid = Pid::from(800);
+        // pfind skips the zombie: only the whole table shows it.
+        install(FakeKernel::listing(vec![
+            zombie(800),
+            KinfoBytes::live(801),
+        ]));
+        let gone = |result: Result<()>| matches!(result, Err(Error::NoSuchProcess { .. }));
+        assert!(gone(Fake::comm(by_pid(pid)).map(drop)));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        assert!(Fake::is_running(handle).unwrap());
+        assert_eq!(Fake::comm(handle).unwrap(), "defunct");
+        assert_eq!(Fake::pgid(handle).unwrap(), Pid::from(795));
+        let got = Fake::get_rlimit(handle, Resource::Nofile);
+        assert!(
+            matches!(got, Err(Error::Zombie { pid: p }) if p == pid),
+            "{got:?}"
+        );
+        // Reaped, and the pid taken by another process that is a zombie too.
+        let other = KinfoBytes {
+            start: (1_800_000_000, 0),
+            ..zombie(800)
+        };
+        fake(|k| *k.table.borrow_mut() = vec![other]);
+        assert!(!Fake::is_running(handle).unwrap());
+        assert!(gone(Fake::comm(handle).map(drop)));
+        // Reaped for good.
+        fake(|k| k.table.borrow_mut().clear());
+        assert!(!Fake::is_running(handle).unwrap());
+        assert!(gone(Fake::sid(handle).map(drop)));
+        assert!(gone(Fake::pin(pid).map(drop)));
+    }
+
+    #[test]
+    fn an_embryonic_process_is_not_pinned() {
+        // fork1 sets p_start last, while the child is still SIDL.
+        let embryo = KinfoBytes {
+            stat: 1,
+            start: (0, 0),
+            ..KinfoBytes::live(900)
+        };
+        install(FakeKernel::new(Some(embryo), Ok(RLIMIT)));
+        let got = Fake::pin(Pid::from(900));
+        assert!(matches!(got, Err(Error::NoSuchProcess { .. })), "{got:?}");
+    }
+
     #[test]
     fn groups_pgid_and_sid_come_from_kinfo_not_procfs() {
         let kernel = FakeKernel {
             mounted: false,
             ..FakeKernel::live(1234)
         };
-        let pid = Pid::from(1234);
+        let pid = by_pid(Pid::from(1234));
         assert_eq!(sid(&kernel, pid).unwrap(), Pid::from(1219));
         assert_eq!(pgid(&kernel, pid).unwrap(), Pid::from(1229));
         assert_eq!(groups(&kernel, pid).unwrap(), vec![0, 5]);
         assert_eq!(bits(sigmasks(&kernel, pid).unwrap().blocked), vec![2]);
+        assert_eq!(comm(&kernel, pid).unwrap(), "fixture");
         assert!(kernel.proc_reads.borrow().is_empty());
         // Outside a oneshot every call reads the kernel.
-        assert_eq!(kernel.kinfo_reads.get(), 4);
+        assert_eq!(kernel.kinfo_reads.get(), 5);
     }
 
     #[test]
@@ -640,12 +1360,13 @@ mod tests {
         let kernel = FakeKernel::live(2345);
         let pid = Pid::from(2345);
         let _oneshot = OneshotGuard::enter(pid);
-        sigmasks(&kernel, pid).unwrap();
-        groups(&kernel, pid).unwrap();
-        pgid(&kernel, pid).unwrap();
-        assert_eq!(sid(&kernel, pid).unwrap(), Pid::from(2330));
+        sigmasks(&kernel, by_pid(pid)).unwrap();
+        groups(&kernel, by_pid(pid)).unwrap();
+        pgid(&kernel, by_pid(pid)).unwrap();
+        comm(&kernel, by_pid(pid)).unwrap();
+        assert_eq!(sid(&kernel, by_pid(pid)).unwrap(), Pid::from(2330));
         for r in [Resource::Nofile, Resource::Stack, Resource::Cpu] {
-            get_rlimit(&kernel, pid, r).unwrap();
+            get_rlimit(&kernel, by_pid(pid), r).unwrap();
         }
         assert_eq!(kernel.kinfo_reads.get(), 1);
         assert_eq!(*kernel.proc_reads.borrow(), ["rlimit"]);
@@ -657,23 +1378,26 @@ mod tests {
         // Gone (or a zombie, which pfind skips): no kinfo, procfs_open says ENOENT.
         let kernel = FakeKernel::new(None, Err(ENOENT));
         for result in [
-            groups(&kernel, pid).map(drop),
-            pgid(&kernel, pid).map(drop),
-            sid(&kernel, pid).map(drop),
-            sigmasks(&kernel, pid).map(drop),
-            get_rlimit(&kernel, pid, Resource::Nofile).map(drop),
+            comm(&kernel, by_pid(pid)).map(drop),
+            groups(&kernel, by_pid(pid)).map(drop),
+            pgid(&kernel, by_pid(pid)).map(drop),
+            sid(&kernel, by_pid(pid)).map(drop),
+            sigmasks(&kernel, by_pid(pid)).map(drop),
+            get_rlimit(&kernel, by_pid(pid), Resource::Nofile).map(drop),
         ] {
             assert!(
                 matches!(result, Err(Error::NoSuchProcess { pid: p }) if p == pid),
                 "{result:?}"
             );
         }
-        assert!(!is_running(&kernel, pid).unwrap());
+        assert!(!is_running(&kernel, by_pid(pid)).unwrap());
+        // By pid, nothing costs a table read.
+        assert_eq!(kernel.table_reads.get(), 0);
     }
 
     #[test]
     fn procfs_einval_is_classified_by_kinfo() {
-        let pid = Pid::from(4567);
+        let pid = by_pid(Pid::from(4567));
         // procfs_rw: the process exited between open and read (pfs_pfind found none).
         let gone = FakeKernel::new(None, Err(EINVAL));
         let got = get_rlimit(&gone, pid, Resource::Nofile);
@@ -686,7 +1410,7 @@ mod tests {
         let kernel = FakeKernel::new(Some(exiting.clone()), Err(EINVAL));
         let got = get_rlimit(&kernel, pid, Resource::Nofile);
         assert!(
-            matches!(got, Err(Error::Zombie { pid: p }) if p == pid),
+            matches!(got, Err(Error::Zombie { pid: p }) if p == pid.pid),
             "{got:?}"
         );
         // procfs_open refuses it too (ENOENT): the same answer.
@@ -707,15 +1431,15 @@ mod tests {
         let pid = Pid::from(5678);
         let kernel = FakeKernel::new(Some(KinfoBytes::live(5678)), Err(EINVAL));
         let _oneshot = OneshotGuard::enter(pid);
-        sigmasks(&kernel, pid).unwrap(); // caches the live kinfo
+        sigmasks(&kernel, by_pid(pid)).unwrap(); // caches the live kinfo
         kernel.kinfo.borrow_mut().as_mut().unwrap().flags = 0x40; // then exit1 runs
-        let got = get_rlimit(&kernel, pid, Resource::Core);
+        let got = get_rlimit(&kernel, by_pid(pid), Resource::Core);
         assert!(matches!(got, Err(Error::Zombie { .. })), "{got:?}");
     }
 
     #[test]
     fn other_procfs_errors() {
-        let pid = Pid::from(6789);
+        let pid = by_pid(Pid::from(6789));
         // Without procfs: unsupported, whatever the process (kinfo is not asked).
         let kernel = FakeKernel {
             mounted: false,
@@ -746,6 +1470,7 @@ mod tests {
             let _ = rlimits(&bytes);
             let _ = kinfo(&bytes);
             let _ = kinfo_reply(Pid::from(1), &bytes);
+            let _ = kinfo_table(&bytes);
         }
 
         #[test]
@@ -754,8 +1479,10 @@ mod tests {
             gids in proptest::collection::vec(any::<u32>(), 0..=16),
             masks in any::<[[u32; 4]; 4]>(),
             ids in any::<(i32, i32, i32)>(),
+            start in any::<(i64, i64)>(),
         ) {
             let fixture = KinfoBytes {
+                start,
                 pid: ids.0,
                 pgid: ids.1,
                 sid: ids.2,
@@ -770,6 +1497,7 @@ mod tests {
             let k = kinfo(&fixture.bytes()).unwrap();
             prop_assert_eq!(k.groups, gids);
             prop_assert_eq!((k.pid, k.pgid, k.sid), ids);
+            prop_assert_eq!((k.start.sec, k.start.usec), start);
             let m = k.sigmasks;
             for (got, want) in [m.pending, m.blocked, m.ignored, m.caught].into_iter().zip(masks) {
                 prop_assert_eq!(got, Some(SigSet::from_words(&want)));

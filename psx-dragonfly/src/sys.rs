@@ -1,10 +1,12 @@
-//! The DragonFly system calls behind [`decode::Kernel`]: `sysctl(3)` for `kinfo_proc`
-//! and reading `/proc/<pid>/rlimit`. Every decision is in `decode`.
+//! The DragonFly system calls behind [`decode::Kernel`]: `sysctl(3)` for one
+//! `kinfo_proc` or the whole table, and reading `/proc/<pid>/<file>`. Every decision
+//! is in `decode`.
 
 use std::io;
 use std::mem::{offset_of, size_of};
 
-use psx_core::{Attr, Backend, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
+use psx_core::unix::{sysctl, sysctl_table};
+use psx_core::{Error, Pid, Result};
 
 use crate::decode::{self, layout, Kinfo};
 
@@ -17,6 +19,11 @@ const _: () = {
     assert!(offset_of!(K, kp_siglist) == layout::KP_SIGLIST);
     assert!(offset_of!(K, kp_sigignore) == layout::KP_SIGIGNORE);
     assert!(offset_of!(K, kp_sigcatch) == layout::KP_SIGCATCH);
+    assert!(offset_of!(K, kp_start) == layout::KP_START);
+    assert!(offset_of!(libc::timeval, tv_sec) == 0 && size_of::<libc::time_t>() == 8);
+    assert!(offset_of!(libc::timeval, tv_usec) == 8 && size_of::<libc::suseconds_t>() == 8);
+    assert!(offset_of!(K, kp_comm) == layout::KP_COMM);
+    assert!(libc::MAXCOMLEN + 1 == layout::COMM_LEN);
     assert!(offset_of!(K, kp_ngroups) == layout::KP_NGROUPS);
     assert!(offset_of!(K, kp_groups) == layout::KP_GROUPS);
     assert!(offset_of!(K, kp_pid) == layout::KP_PID);
@@ -25,54 +32,41 @@ const _: () = {
     assert!(offset_of!(K, kp_lwp) + offset_of!(libc::kinfo_lwp, kl_sigmask) == layout::KL_SIGMASK);
     assert!(libc::NGROUPS == layout::NGROUPS);
     assert!(libc::RLIM_INFINITY as u64 == decode::RLIM_INFINITY);
+    assert!(libc::procstat::SIDL as i32 == decode::SIDL);
     assert!(libc::procstat::SZOMB as i32 == decode::SZOMB);
     assert!(libc::ENOENT == decode::ENOENT);
     assert!(libc::EINVAL == decode::EINVAL);
+    assert!(libc::ENOMEM == decode::ENOMEM);
+    assert!(libc::CTL_KERN == decode::CTL_KERN);
+    assert!(libc::KERN_PROC == decode::KERN_PROC);
+    assert!(libc::KERN_PROC_ALL == decode::KERN_PROC_ALL);
+    assert!(libc::KERN_PROC_PID == decode::KERN_PROC_PID);
 };
 
 /// The DragonFly backend.
-#[derive(Debug)]
-pub enum DragonFly {}
+pub type DragonFly = decode::Over<Syscalls>;
 
 /// The real kernel.
-struct Syscalls;
+#[derive(Debug, Default)]
+pub struct Syscalls;
 
 impl decode::Kernel for Syscalls {
     fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
-        let mib = decode::kinfo_mib(pid.as_raw());
         // Room for twice the struct psx knows, so a kernel whose kinfo_proc has grown
         // answers with its real length, which decode::kinfo reports.
         let mut buf = [0u8; 2 * layout::SIZE];
-        let mut len = buf.len();
-        // SAFETY: the MIB and `buf` (its length in `len`) are valid for the call.
-        let ret = unsafe {
-            libc::sysctl(
-                mib.as_ptr(),
-                mib.len() as libc::c_uint,
-                buf.as_mut_ptr().cast(),
-                &mut len,
-                std::ptr::null(),
-                0,
-            )
-        };
-        if ret != 0 {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::ENOMEM) {
-                return Err(Error::Os {
-                    pid,
-                    source: io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "kernel's kinfo_proc is over {} bytes, psx was built for {}: a different DragonFly ABI",
-                            buf.len(),
-                            layout::SIZE
-                        ),
-                    ),
-                });
-            }
-            return Err(Error::from_io(pid, err));
-        }
-        decode::kinfo_reply(pid, buf.get(..len).unwrap_or(&buf))
+        let room = buf.len();
+        let answer = sysctl(&decode::kinfo_mib(pid.as_raw()), Some(&mut buf), None)
+            .map(|len| buf.get(..len).unwrap_or(&buf));
+        decode::kinfo_answer(pid, answer, room)
+    }
+
+    fn table(&self) -> Result<Vec<Kinfo>> {
+        let me = Pid::current();
+        // The MIB has no element count to update (decode::table_mib).
+        let buf = sysctl_table(|_| decode::table_mib().to_vec(), layout::SIZE)
+            .map_err(|e| Error::from_io(me, e))?;
+        decode::kinfo_table(&buf).map_err(|e| Error::invalid_data(me, e))
     }
 
     fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
@@ -81,47 +75,5 @@ impl decode::Kernel for Syscalls {
 
     fn procfs_mounted(&self) -> bool {
         std::path::Path::new("/proc/curproc").exists()
-    }
-}
-
-impl Backend for DragonFly {
-    type Pin = ();
-
-    fn available(attr: Attr) -> bool {
-        !matches!(attr, Attr::Umask)
-    }
-
-    fn resource_number(resource: Resource) -> Option<i32> {
-        decode::resource_number(resource)
-    }
-
-    fn pin(pid: Pid) -> Result<()> {
-        decode::Kernel::kinfo(&Syscalls, pid).map(drop)
-    }
-
-    /// Whether `kinfo_proc` still shows the pid: an exiting process does, a zombie
-    /// (which `pfind` skips) does not. With no pin, a reused pid is not detected.
-    fn is_running(target: Target<'_, ()>) -> Result<bool> {
-        decode::is_running(&Syscalls, target.pid)
-    }
-
-    fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-        decode::groups(&Syscalls, target.pid)
-    }
-
-    fn pgid(target: Target<'_, ()>) -> Result<Pid> {
-        decode::pgid(&Syscalls, target.pid)
-    }
-
-    fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        decode::sid(&Syscalls, target.pid)
-    }
-
-    fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
-        decode::sigmasks(&Syscalls, target.pid)
-    }
-
-    fn get_rlimit(target: Target<'_, ()>, resource: Resource) -> Result<RLimit> {
-        decode::get_rlimit(&Syscalls, target.pid, resource)
     }
 }
