@@ -1,4 +1,4 @@
-//! Arbitrary bytes into the NetBSD `kinfo_proc2` decoder: never a panic.
+//! Arbitrary bytes into the NetBSD `kinfo_proc2` and process-table decoders: never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -6,4 +6,5 @@ use psx_netbsd::decode;
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode::kinfo(data);
+    let _ = decode::table(data);
 });

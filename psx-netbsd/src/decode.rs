@@ -1,7 +1,8 @@
-//! Pure decoding for NetBSD, tested on every host: `struct kinfo_proc2` bytes to psx
-//! types, the MIBs, resource numbers, the order of the two limit writes, and what the
-//! kernel's answers mean (an empty `kinfo_proc2` reply, ESRCH from a limit sysctl,
-//! `getpgid`/`getsid` against `kinfo_proc2`).
+//! Pure decoding for NetBSD, tested on every host: `struct kinfo_proc2` bytes (one
+//! process's, or the whole table's) to psx types, the MIBs, resource numbers, the order
+//! of the two limit writes, and what the kernel's answers mean (an empty `kinfo_proc2`
+//! reply, ESRCH from a limit sysctl). What OpenBSD's `kinfo_proc` shares with it is in
+//! [`crate::netbsdlike`].
 //!
 //! Layout: NetBSD `sys/sys/sysctl.h`, `struct kinfo_proc2` (680 bytes on x86_64), as the
 //! libc crate also defines it; `sys.rs` asserts at compile time, on NetBSD, that every
@@ -9,9 +10,11 @@
 //! literal offset. Fields are in the kernel's native byte order.
 
 use std::cmp::Ordering;
-use std::io;
 
-use psx_core::{Error, Pid, RLimit, Resource, SigSet, SignalMasks};
+use psx_core::{bytes, Error, Pid, RLimit, Resource, SigSet, SignalMasks, StartTime};
+
+use crate::netbsdlike::{self, Layout, KERN_PROC_ALL, KERN_PROC_PID};
+pub use crate::netbsdlike::{DecodeError, Kinfo, Life, BUSY_ATTEMPTS};
 
 /// Byte offsets in `struct kinfo_proc2` (x86_64).
 pub mod layout {
@@ -38,16 +41,32 @@ pub mod layout {
     /// `int8_t p_stat`: the process's `p_stat` when `p_uvalid` is 0, else the state of
     /// its most active LWP.
     pub const P_STAT: usize = 360;
-    /// `int64_t p_uvalid`: nonzero when `fill_kproc2` filled the per-LWP fields.
+    /// `char p_comm[KI_MAXCOMLEN]`: the process's name.
+    pub const P_COMM: usize = 368;
+    /// `int64_t p_uvalid`: nonzero when `fill_kproc2` filled the per-LWP fields and
+    /// the start time.
     pub const P_UVALID: usize = 448;
+    /// `uint32_t p_ustart_sec`: when the process started.
+    pub const P_USTART_SEC: usize = 456;
+    /// `uint32_t p_ustart_usec`.
+    pub const P_USTART_USEC: usize = 460;
     /// `KI_NGROUPS`: `kinfo_proc2` holds at most this many groups.
-    pub const KI_NGROUPS: usize = 16;
+    pub const KI_NGROUPS: usize = crate::netbsdlike::KI_NGROUPS;
 }
 
-/// `CTL_KERN`, `KERN_PROC2`, `KERN_PROC_PID` (`sys/sysctl.h`).
-const CTL_KERN: i32 = 1;
-const KERN_PROC2: i32 = 47;
-const KERN_PROC_PID: i32 = 1;
+/// The fields `kinfo_proc2` shares with OpenBSD's `kinfo_proc`.
+const LAYOUT: Layout = Layout {
+    size: layout::SIZE,
+    p_pid: layout::P_PID,
+    p_sid: layout::P_SID,
+    p_pgid: layout::P_PGID,
+    p_groups: layout::P_GROUPS,
+    p_ngroups: layout::P_NGROUPS,
+    p_comm: layout::P_COMM,
+};
+
+/// `KERN_PROC2` (`sys/sysctl.h`).
+pub const KERN_PROC2: i32 = 47;
 /// `CTL_PROC`, `PROC_PID_LIMIT`, `PROC_PID_LIMIT_TYPE_SOFT`/`_HARD` (`sys/sysctl.h`).
 const CTL_PROC: i32 = 10;
 const PROC_PID_LIMIT: i32 = 2;
@@ -68,6 +87,24 @@ const SDEAD: i8 = 6;
 /// NetBSD's `RLIM_INFINITY` (`sys/resource.h`): `(rlim_t)(~(1ULL << 63))`.
 pub const RLIM_INFINITY: u64 = 0x7fff_ffff_ffff_ffff;
 
+/// How far apart two readings of one process's start may be: none. `fork1`
+/// (`sys/kern/kern_fork.c`) and `do_posix_spawn` (`sys/kern/kern_exec.c`) store the
+/// wall-clock time once, `getmicrotime(&p2->p_stats->p_start)`, and `fill_kproc2`
+/// copies that stored value, so a clock step does not move it.
+pub const START_TOLERANCE_USEC: i64 = 0;
+
+/// Which refusals of `getpgid`/`getsid` by pid `kinfo_proc2` answers instead: ESRCH.
+///
+/// `sys_getpgid`/`sys_getsid` (`sys/kern/kern_prot.c`) look the pid up with `proc_find`
+/// and answer ESRCH when it fails, never EPERM: no permission check, and
+/// `security.curtain` does not hide a process from them. `proc_find` skips zombies,
+/// which `kinfo_proc2` still lists with their group and session, so ESRCH is answered
+/// from `kinfo_proc2` (a zombie's id, no such process, or a hidden zombie's
+/// [`Error::AccessDenied`]).
+pub fn id_falls_back(err: &Error) -> bool {
+    matches!(err, Error::NoSuchProcess { .. })
+}
+
 /// Whether psx may ask the kernel about `pid`: a valid pid (`1..=i32::MAX`) other than
 /// [`PROC_CURPROC`], which no process has (NetBSD hands out pids far below it) and
 /// which the limit sysctls would take as psx itself.
@@ -78,14 +115,12 @@ pub fn names_a_process(pid: Pid) -> bool {
 /// The MIB for one process's `kinfo_proc2`. Six elements: the element size and count
 /// are part of it, and the kernel rejects the four-element form.
 pub fn kinfo_mib(pid: i32) -> [i32; 6] {
-    [
-        CTL_KERN,
-        KERN_PROC2,
-        KERN_PROC_PID,
-        pid,
-        layout::SIZE as i32,
-        1,
-    ]
+    netbsdlike::kinfo_mib(KERN_PROC2, KERN_PROC_PID, pid, layout::SIZE, 1)
+}
+
+/// The MIB for every process's `kinfo_proc2`, room for `count` of them.
+pub fn table_mib(count: usize) -> [i32; 6] {
+    netbsdlike::kinfo_mib(KERN_PROC2, KERN_PROC_ALL, 0, layout::SIZE, count)
 }
 
 /// Which side of a limit.
@@ -125,134 +160,74 @@ pub fn resource_number(resource: Resource) -> Option<i32> {
     })
 }
 
-/// Why a buffer is not a `kinfo_proc2`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecodeError {
-    /// Shorter than the struct.
-    Truncated {
-        /// Bytes received.
-        len: usize,
-    },
-    /// A negative `p_ngroups`.
-    BadGroupCount(i16),
-}
-
-impl std::fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DecodeError::Truncated { len } => {
-                write!(
-                    f,
-                    "kinfo_proc2 reply of {len} bytes, expected {}",
-                    layout::SIZE
-                )
-            }
-            DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc2 claims {n} groups"),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {}
-
-/// What psx takes from one `kinfo_proc2`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kinfo {
-    /// `p_pid`.
-    pub pid: i32,
-    /// `p__pgid`.
-    pub pgid: i32,
-    /// `p_sid`.
-    pub sid: i32,
-    /// `p_groups[..min(p_ngroups, 16)]`.
-    pub groups: Vec<u32>,
-    /// pending, blocked, ignored, caught (no process-wide pending on NetBSD); pending
-    /// and blocked are `None` when `p_uvalid` is 0 (see [`kinfo`]).
-    pub sigmasks: SignalMasks,
-    /// The process has exited or is exiting: `p_uvalid` is 0 and `p_stat` is one of
-    /// the `P_ZOMBIE` states (`SDYING`, `SZOMB`, `SDEAD`).
-    pub exited: bool,
-}
-
-impl Kinfo {
-    /// The signal masks, or [`Error::Zombie`] for a process that has exited or is
-    /// exiting: `exit1` (`sys/kern/kern_exit.c`) fills its ignored set
-    /// (`sigfillset(&p->p_sigctx.ps_sigignore)`) and clears what was pending before it
-    /// sets `SDYING`, and `fill_kproc2` no longer reads its LWPs, so none of the four
-    /// sets says anything about the process it was.
-    pub fn signal_masks(&self, pid: Pid) -> Result<SignalMasks, Error> {
-        if self.exited {
-            Err(Error::Zombie { pid })
-        } else {
-            Ok(self.sigmasks)
-        }
-    }
-}
-
-/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
-fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
-    buf.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-/// Decodes one `kinfo_proc2`.
+/// Decodes one `kinfo_proc2` (see [`netbsdlike::decode`] for ids, groups and name).
 ///
-/// `p_ngroups` is the process's real group count, while `p_groups` holds at most
-/// [`layout::KI_NGROUPS`] of them (the kernel copies `min(ngroups, KI_NGROUPS)`): a
-/// larger count gives the first 16. A negative count is an error.
+/// `fill_kproc2` (`sys/kern/kern_proc.c`) reads the process's LWPs, and its start
+/// time, only when the process is not a zombie, not exiting, and `sysctl_doeproc`
+/// could take its `p_reflock` (an exec, or the start of an exit, holds it); exactly
+/// then it sets `p_uvalid`. So:
 ///
-/// Signal masks: `fill_kproc2` (`sys/kern/kern_proc.c`) ORs the LWPs' pending sets
-/// into `p_siglist` and their masks into `p_sigmask` only when the process is not a
-/// zombie, not exiting, and `sysctl_doeproc` could take its `p_reflock` (an exec holds
-/// it); exactly then it sets `p_uvalid`. Otherwise `p_sigmask` is left empty and
-/// `p_siglist` holds only the process-wide pending set, so with `p_uvalid` 0 pending
-/// and blocked are unknown (`None`), not empty; ignored and caught come from the
-/// process's signal context either way.
+/// - Signal masks: with `p_uvalid` set, the LWPs' pending sets are ORed into
+///   `p_siglist` and their masks into `p_sigmask`; without it `p_sigmask` is left
+///   empty and `p_siglist` holds only the process-wide pending set, so pending and
+///   blocked are unknown (`None`), not empty; ignored and caught come from the
+///   process's signal context either way. A process that has exited or is exiting has
+///   none ([`Kinfo::signal_masks`] is [`Error::Zombie`]): `exit1`
+///   (`sys/kern/kern_exit.c`) fills its ignored set
+///   (`sigfillset(&p->p_sigctx.ps_sigignore)`) and clears what was pending before it
+///   sets `SDYING`, so none of the four sets says anything about the process it was.
+/// - Life: with `p_uvalid` set, `p_ustart_sec`/`p_ustart_usec` are the start
+///   ([`Life::Started`]); without it, a `p_stat` of `SDYING`, `SZOMB` or `SDEAD` is
+///   [`Life::Exited`], and any other (`SACTIVE`, `SSTOP`: the `p_reflock` was held) is
+///   [`Life::Busy`]: the process is live and a later read gives its start.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
-    let truncated = DecodeError::Truncated { len: buf.len() };
-    if buf.len() < SIZE {
-        return Err(truncated);
-    }
-    let u32_at = |at: usize| bytes::<4>(buf, at).map(u32::from_ne_bytes);
-    let i32_at = |at: usize| bytes::<4>(buf, at).map(i32::from_ne_bytes);
-    // `ki_sigset_t`: four `uint32_t` words, signal N at bit (N - 1) % 32 of word (N - 1) / 32.
-    let sigset_at = |at: usize| -> Option<SigSet> {
-        let mut words = [0u32; 4];
-        for (i, word) in words.iter_mut().enumerate() {
-            *word = u32_at(at.checked_add(4 * i)?)?;
-        }
-        Some(SigSet::from_words(&words))
-    };
-    let ngroups = bytes::<2>(buf, P_NGROUPS)
-        .map(i16::from_ne_bytes)
-        .ok_or(truncated.clone())?;
-    let count = usize::try_from(ngroups)
-        .map_err(|_| DecodeError::BadGroupCount(ngroups))?
-        .min(KI_NGROUPS);
-    let groups = (0..count)
-        .map(|i| u32_at(P_GROUPS + 4 * i))
-        .collect::<Option<Vec<u32>>>();
-    let decoded = (|| {
-        let lwps_read = i64::from_ne_bytes(bytes::<8>(buf, P_UVALID)?) != 0;
-        let stat = i8::from_ne_bytes(bytes::<1>(buf, P_STAT)?);
+    netbsdlike::decode(buf, &LAYOUT, |buf| {
+        // `ki_sigset_t`: four `uint32_t` words, signal N at bit (N - 1) % 32 of word (N - 1) / 32.
+        let sigset_at = |at: usize| -> Option<SigSet> {
+            let mut words = [0u32; 4];
+            for (i, word) in words.iter_mut().enumerate() {
+                *word = bytes::u32_at(buf, at.checked_add(4 * i)?)?;
+            }
+            Some(SigSet::from_words(&words))
+        };
+        let lwps_read = bytes::i64_at(buf, P_UVALID)? != 0;
+        let stat = i8::from_ne_bytes(bytes::array::<1>(buf, P_STAT)?);
+        // With `p_uvalid` set `p_stat` is an LWP state, whose numbers overlap the
+        // process states (LSSLEEP is 3, as SDYING is).
+        let exited = !lwps_read && matches!(stat, SDYING | SZOMB | SDEAD);
         let per_lwp = |set: SigSet| lwps_read.then_some(set);
-        Some(Kinfo {
-            pid: i32_at(P_PID)?,
-            pgid: i32_at(P_PGID)?,
-            sid: i32_at(P_SID)?,
-            groups: groups?,
-            sigmasks: SignalMasks {
-                pending: per_lwp(sigset_at(P_SIGLIST)?),
-                blocked: per_lwp(sigset_at(P_SIGMASK)?),
-                ignored: Some(sigset_at(P_SIGIGNORE)?),
-                caught: Some(sigset_at(P_SIGCATCH)?),
-                process_pending: None,
-            },
-            // With `p_uvalid` set `p_stat` is an LWP state, whose numbers overlap the
-            // process states (LSSLEEP is 3, as SDYING is).
-            exited: !lwps_read && matches!(stat, SDYING | SZOMB | SDEAD),
-        })
-    })();
-    decoded.ok_or(truncated)
+        let masks = SignalMasks {
+            pending: per_lwp(sigset_at(P_SIGLIST)?),
+            blocked: per_lwp(sigset_at(P_SIGMASK)?),
+            ignored: Some(sigset_at(P_SIGIGNORE)?),
+            caught: Some(sigset_at(P_SIGCATCH)?),
+            process_pending: None,
+        };
+        let life = if lwps_read {
+            Life::Started(StartTime {
+                sec: i64::from(bytes::u32_at(buf, P_USTART_SEC)?),
+                usec: i64::from(bytes::u32_at(buf, P_USTART_USEC)?),
+            })
+        } else if exited {
+            Life::Exited
+        } else {
+            Life::Busy
+        };
+        Some(((!exited).then_some(masks), life))
+    })
+}
+
+/// Every process's `kinfo_proc2` from the reply to [`table_mib`], ascending by pid
+/// (see [`netbsdlike::records`]).
+///
+/// `sysctl_doeproc` (`sys/kern/kern_proc.c`) lists, for `KERN_PROC_ALL`, zombies and
+/// then live processes, one record per process (LWPs have their own MIB), skipping
+/// embryonic ones (`SIDL`) and those whose `KAUTH_PROCESS_CANSEE` check fails
+/// (`security.curtain` makes it fail for other users' processes). It lists pid 0, the
+/// kernel's own process, which is left out: no psx pid names it.
+pub fn table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
+    netbsdlike::records(buf, layout::SIZE, kinfo)
 }
 
 /// The `kinfo_proc2` a `KERN_PROC_PID` sysctl replied with, or why there is none.
@@ -271,10 +246,7 @@ pub fn kinfo_reply(
     kill_probe: impl FnOnce() -> Result<(), Error>,
 ) -> Result<Kinfo, Error> {
     if !reply.is_empty() {
-        return kinfo(reply).map_err(|e| Error::Os {
-            pid,
-            source: io::Error::new(io::ErrorKind::InvalidData, e),
-        });
+        return kinfo(reply).map_err(|e| Error::invalid_data(pid, e));
     }
     match kill_probe() {
         Ok(()) | Err(Error::AccessDenied { .. }) => Err(Error::AccessDenied { pid }),
@@ -297,48 +269,6 @@ pub fn limit_error(err: Error, kinfo: impl FnOnce() -> Result<Kinfo, Error>) -> 
         other => other,
     }
 }
-
-/// A process group or session id outside a oneshot, from `call` (`getpgid`/`getsid`).
-///
-/// `sys_getpgid`/`sys_getsid` (`sys/kern/kern_prot.c`) look the pid up with `proc_find`
-/// and answer ESRCH when it fails, never EPERM: no permission check, and
-/// `security.curtain` does not hide a process from them. `proc_find` skips zombies,
-/// which `kinfo_proc2` still lists with their group and session, so ESRCH is answered
-/// from `kinfo_id` (a zombie's id, no such process, or a hidden zombie's
-/// [`Error::AccessDenied`]).
-pub fn id_from_call(
-    call: Result<Pid, Error>,
-    kinfo_id: impl FnOnce() -> Result<i32, Error>,
-) -> Result<Pid, Error> {
-    match call {
-        Err(Error::NoSuchProcess { .. }) => kinfo_id().map(Pid::from),
-        other => other,
-    }
-}
-
-/// A process group or session id inside a oneshot, from the oneshot's `kinfo_proc2`.
-///
-/// When `security.curtain` hides the process from `kinfo_proc2` ([`Error::AccessDenied`])
-/// the id comes from `call` (`getpgid`/`getsid`, which the curtain does not hide it
-/// from), so the answer is the one [`id_from_call`] gives outside a oneshot; should
-/// `call` not find it either (a hidden zombie), it stays access denied.
-pub fn id_from_kinfo(
-    kinfo_id: Result<i32, Error>,
-    call: impl FnOnce() -> Result<Pid, Error>,
-) -> Result<Pid, Error> {
-    match kinfo_id {
-        Ok(id) => Ok(Pid::from(id)),
-        Err(denied @ Error::AccessDenied { .. }) => match call() {
-            Ok(id) => Ok(id),
-            Err(Error::NoSuchProcess { .. }) => Err(denied),
-            Err(other) => Err(other),
-        },
-        Err(other) => Err(other),
-    }
-}
-
-/// How many times one limit sysctl is made while the kernel answers EBUSY.
-pub const BUSY_ATTEMPTS: u32 = 8;
 
 /// A stack limit pair the kernel would leave with soft above hard: `dosetrlimit`
 /// (`sys/kern/kern_resource.c`) checks soft <= hard and only then rounds the stored
@@ -480,6 +410,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use psx_core::Limit;
+    use std::io;
 
     fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
         buf[at..at + bytes.len()].copy_from_slice(bytes);
@@ -507,9 +438,18 @@ mod tests {
             }
         }
         put(&mut buf, 360, &[7]); // int8_t p_stat: LSONPROC, an LWP state
+        put(&mut buf, 368, b"sleep\0"); // char p_comm[KI_MAXCOMLEN]
         put(&mut buf, 448, &1i64.to_ne_bytes()); // int64_t p_uvalid
+        put(&mut buf, 456, &1_700_000_000u32.to_ne_bytes()); // uint32_t p_ustart_sec
+        put(&mut buf, 460, &250_000u32.to_ne_bytes()); // uint32_t p_ustart_usec
         buf
     }
+
+    /// The fixture's start time.
+    const STARTED: Life = Life::Started(StartTime {
+        sec: 1_700_000_000,
+        usec: 250_000,
+    });
 
     /// `fill_kproc2` for a process whose LWPs it did not read: `p_uvalid` 0 and
     /// `p_stat` the process's state (`sys/proc.h`).
@@ -530,7 +470,8 @@ mod tests {
             (P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH),
             (296, 312, 328, 344)
         );
-        assert_eq!((P_STAT, P_UVALID), (360, 448));
+        assert_eq!((P_STAT, P_COMM, P_UVALID), (360, 368, 448));
+        assert_eq!((P_USTART_SEC, P_USTART_USEC), (456, 460));
     }
 
     #[test]
@@ -545,7 +486,8 @@ mod tests {
         let k = kinfo(&fixture(&[0, 5], 2, masks)).unwrap();
         assert_eq!((k.pid, k.pgid, k.sid), (4242, 4200, 4100));
         assert_eq!(k.groups, vec![0, 5]);
-        assert!(!k.exited);
+        assert_eq!(k.comm, "sleep");
+        assert_eq!(k.life, STARTED);
         let m = k.signal_masks(Pid::from(4242)).unwrap();
         assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![30]);
         assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2]);
@@ -565,7 +507,7 @@ mod tests {
             [0, 0, w[0], w[1]],
             [0; 4],
         ];
-        let m = kinfo(&fixture(&[], 0, masks)).unwrap().sigmasks;
+        let m = kinfo(&fixture(&[], 0, masks)).unwrap().sigmasks.unwrap();
         let list = |s: Option<SigSet>| s.unwrap().iter().collect::<Vec<_>>();
         assert_eq!(list(m.pending), [32, 33]);
         assert_eq!(list(m.blocked), [64, 65]);
@@ -585,7 +527,8 @@ mod tests {
         ];
         for p_stat in [2, 4] {
             let k = kinfo(&unread(fixture(&[], 0, masks), p_stat)).unwrap();
-            assert!(!k.exited);
+            // Live, but no start time this time: a later read gives it.
+            assert_eq!(k.life, Life::Busy);
             let m = k.signal_masks(Pid::from(4242)).unwrap();
             assert_eq!((m.pending, m.blocked), (None, None));
             assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), [13]);
@@ -599,57 +542,31 @@ mod tests {
         let masks = [[0; 4], [0; 4], [u32::MAX; 4], [0; 4]];
         for p_stat in [3, 5, 6] {
             let k = kinfo(&unread(fixture(&[7], 1, masks), p_stat)).unwrap();
-            assert!(k.exited);
+            assert_eq!(k.life, Life::Exited);
             assert!(matches!(
                 k.signal_masks(Pid::from(4242)),
                 Err(Error::Zombie { pid }) if pid == Pid::from(4242)
             ));
-            // Its ids and groups still read.
+            // Its ids, groups and name still read.
             assert_eq!((k.pgid, k.sid, k.groups), (4200, 4100, vec![7]));
+            assert_eq!(k.comm, "sleep");
         }
         // With p_uvalid set, p_stat 3 is an LWP asleep (LSSLEEP), not SDYING.
         let mut live = fixture(&[], 0, masks);
         put(&mut live, 360, &[3]);
-        assert!(!kinfo(&live).unwrap().exited);
+        let k = kinfo(&live).unwrap();
+        assert_eq!(k.life, STARTED);
+        assert!(k.sigmasks.is_some());
     }
 
     #[test]
-    fn zero_and_sixteen_groups() {
-        assert!(kinfo(&fixture(&[], 0, [[0; 4]; 4]))
-            .unwrap()
-            .groups
-            .is_empty());
-        let sixteen: Vec<u32> = (100..116).collect();
-        assert_eq!(
-            kinfo(&fixture(&sixteen, 16, [[0; 4]; 4])).unwrap().groups,
-            sixteen
-        );
-        // A process in more groups than the array holds: the first 16.
-        assert_eq!(
-            kinfo(&fixture(&sixteen, 17, [[0; 4]; 4])).unwrap().groups,
-            sixteen
-        );
-        assert_eq!(
-            kinfo(&fixture(&sixteen, i16::MAX, [[0; 4]; 4]))
-                .unwrap()
-                .groups,
-            sixteen
-        );
-        assert_eq!(
-            kinfo(&fixture(&[], -1, [[0; 4]; 4])),
-            Err(DecodeError::BadGroupCount(-1))
-        );
-    }
-
-    #[test]
-    fn short_buffers_are_errors() {
+    fn only_a_whole_struct_decodes() {
         let buf = fixture(&[1], 1, [[0; 4]; 4]);
-        for len in [0, 1, 216, 359, 455, 679] {
-            assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated { len }));
-        }
+        let (len, expected) = (679, 680);
+        let truncated = DecodeError::Truncated { len, expected };
+        assert_eq!(kinfo(&buf[..len]), Err(truncated));
         // A longer reply (a newer kernel's bigger struct) decodes from its prefix.
-        let mut longer = buf.clone();
-        longer.extend_from_slice(&[0; 64]);
+        let longer = [buf.clone(), vec![0; 64]].concat();
         assert_eq!(kinfo(&longer), kinfo(&buf));
     }
 
@@ -659,6 +576,8 @@ mod tests {
         assert_eq!(mib.len(), 6);
         // CTL_KERN, KERN_PROC2, KERN_PROC_PID, pid, sizeof(struct kinfo_proc2), count.
         assert_eq!(mib, [1, 47, 1, 77, 680, 1]);
+        // CTL_KERN, KERN_PROC2, KERN_PROC_ALL, 0, size, room for 300 records.
+        assert_eq!(table_mib(300), [1, 47, 0, 0, 680, 300]);
         // RLIMIT_NOFILE (8) is element 9 under proc.<pid>.rlimit.
         assert_eq!(limit_mib(77, 8, Side::Soft), [10, 77, 2, 9, 1]);
         assert_eq!(limit_mib(77, 8, Side::Hard), [10, 77, 2, 9, 2]);
@@ -666,6 +585,74 @@ mod tests {
         assert_eq!(resource_number(Resource::As), Some(10));
         assert_eq!(resource_number(Resource::Nthr), Some(11));
         assert_eq!(resource_number(Resource::Rttime), None);
+    }
+
+    #[test]
+    fn decodes_the_name_and_the_start() {
+        let k = kinfo(&fixture(&[], 0, [[0; 4]; 4])).unwrap();
+        assert_eq!((k.comm.as_str(), k.life), ("sleep", STARTED));
+        // p_comm fills all 24 bytes, with no NUL: the 24 are the name.
+        let mut buf = fixture(&[], 0, [[0; 4]; 4]);
+        put(&mut buf, 368, b"abcdefghijklmnopqrstuvwx"); // char p_comm[24]
+        put(&mut buf, 392, b"wmesg\0"); // char p_wmesg[8], after it
+        assert_eq!(kinfo(&buf).unwrap().comm, "abcdefghijklmnopqrstuvwx");
+        // The whole u32 range of seconds.
+        put(&mut buf, 456, &u32::MAX.to_ne_bytes()); // uint32_t p_ustart_sec
+        put(&mut buf, 460, &999_999u32.to_ne_bytes()); // uint32_t p_ustart_usec
+        let start = StartTime {
+            sec: i64::from(u32::MAX),
+            usec: 999_999,
+        };
+        assert_eq!(kinfo(&buf).unwrap().life, Life::Started(start));
+        // Without p_uvalid the start fields are not read: they are whatever was there.
+        assert_eq!(kinfo(&unread(buf.clone(), 5)).unwrap().life, Life::Exited);
+        assert_eq!(kinfo(&unread(buf, 2)).unwrap().life, Life::Busy);
+    }
+
+    /// A record of the fixture with `p_pid` and `p__pgid` set (literal offsets).
+    fn record(pid: i32, pgid: i32) -> Vec<u8> {
+        let mut buf = fixture(&[5], 1, [[0; 4]; 4]);
+        put(&mut buf, 116, &pid.to_ne_bytes()); // int32_t p_pid
+        put(&mut buf, 128, &pgid.to_ne_bytes()); // int32_t p__pgid
+        buf
+    }
+
+    #[test]
+    fn decodes_a_whole_table() {
+        // sysctl_doeproc: zombies first (pid 30, then taken by a live process after it
+        // was reaped), then live processes, pid 0 the kernel's.
+        let zombie = unread(record(30, 300), 5);
+        let parts = [
+            zombie,
+            record(12, 120),
+            record(0, 0),
+            record(30, 301),
+            record(1, 1),
+        ];
+        let all = table(&parts.concat()).unwrap();
+        let got: Vec<_> = all.iter().map(|k| (k.pid, k.pgid, k.life)).collect();
+        assert_eq!(
+            got,
+            [(1, 1, STARTED), (12, 120, STARTED), (30, 301, STARTED)]
+        );
+        assert!(all.iter().all(|k| k.groups == [5] && k.comm == "sleep"));
+        assert!(table(&[]).unwrap().is_empty());
+        // Not a whole number of 680-byte records.
+        let ragged = [record(1, 1), vec![0; 100]].concat();
+        assert_eq!(
+            table(&ragged),
+            Err(DecodeError::Ragged {
+                len: 780,
+                record: 680
+            })
+        );
+        // One bad record fails the table.
+        let mut bad = record(2, 2);
+        put(&mut bad, 216, &(-3i16).to_ne_bytes()); // int16_t p_ngroups
+        assert_eq!(
+            table(&[record(1, 1), bad].concat()),
+            Err(DecodeError::BadGroupCount(-3))
+        );
     }
 
     #[test]
@@ -824,8 +811,8 @@ mod tests {
         ];
         for (proc, answer) in expected {
             let from_kinfo = || proc.read_kinfo(pid, &mut 0).map(|k| k.pgid);
-            let outside = id_from_call(proc.getpgid(pid), from_kinfo);
-            let inside = id_from_kinfo(from_kinfo(), || proc.getpgid(pid));
+            let outside = netbsdlike::id_from_call(proc.getpgid(pid), id_falls_back, from_kinfo);
+            let inside = netbsdlike::id_from_kinfo(from_kinfo(), || proc.getpgid(pid));
             assert_eq!(kind(&outside), answer);
             assert_eq!(kind(&inside), answer);
             if let (Ok(a), Ok(b)) = (&outside, &inside) {
@@ -1103,8 +1090,9 @@ mod tests {
     proptest! {
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..800)) {
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1500)) {
             let _ = kinfo(&bytes);
+            let _ = table(&bytes);
         }
 
         #[test]
@@ -1165,7 +1153,7 @@ mod tests {
             let k = kinfo(&buf).unwrap();
             prop_assert_eq!((k.pid, k.pgid, k.sid), ids);
             prop_assert_eq!(&k.groups, &groups);
-            let m = k.sigmasks;
+            let m = k.sigmasks.unwrap();
             prop_assert_eq!(m.pending, Some(SigSet::from_words(&masks[0])));
             prop_assert_eq!(m.blocked, Some(SigSet::from_words(&masks[1])));
             prop_assert_eq!(m.ignored, Some(SigSet::from_words(&masks[2])));

@@ -1,11 +1,13 @@
-//! The NetBSD backend of [psx](https://docs.rs/psx).
+//! The NetBSD backend of [psx](https://docs.rs/psx-process).
 //!
 //! | attribute | source |
 //! |---|---|
-//! | groups, signal masks | `kinfo_proc2` (`sysctl {CTL_KERN, KERN_PROC2, KERN_PROC_PID, pid, sizeof(struct kinfo_proc2), 1}`): `p_groups[..p_ngroups]`, `p_siglist`, `p_sigmask`, `p_sigignore`, `p_sigcatch` |
-//! | process group, session | `getpgid(2)`/`getsid(2)`; on `ESRCH` (a zombie), and inside a oneshot, `kinfo_proc2`'s `p__pgid`/`p_sid` |
+//! | name, groups, signal masks | `kinfo_proc2` (`sysctl {CTL_KERN, KERN_PROC2, KERN_PROC_PID, pid, sizeof(struct kinfo_proc2), 1}`): `p_comm`, `p_groups[..p_ngroups]`, `p_siglist`, `p_sigmask`, `p_sigignore`, `p_sigcatch` |
+//! | process group, session | `getpgid(2)`/`getsid(2)`; on `ESRCH` (a zombie), inside a oneshot, and through a `Process`, `kinfo_proc2`'s `p__pgid`/`p_sid` |
 //! | resource limits, get and set | `sysctl proc.<pid>.rlimit.<resource>.{soft,hard}` (`{CTL_PROC, pid, PROC_PID_LIMIT, resource + 1, PROC_PID_LIMIT_TYPE_SOFT or _HARD}`, one `rlim_t` each) |
 //! | umask | none: `Unsupported` |
+//! | listing (`pids`, `scan`) | one `sysctl {CTL_KERN, KERN_PROC2, KERN_PROC_ALL, 0, sizeof(struct kinfo_proc2), count}` |
+//! | `Process` pin | `kinfo_proc2`'s `p_ustart_sec`/`p_ustart_usec` |
 //!
 //! The `kinfo_proc2` MIB has six elements: the element size and count are part of it,
 //! and the kernel rejects the four-element form some libraries pass.
@@ -15,7 +17,8 @@
 //! (as for any number outside `1..=i32::MAX`) before any system call.
 //!
 //! Groups: `kinfo_proc2` holds at most 16 (`KI_NGROUPS`); a process in more groups
-//! shows its first 16 (NetBSD's `NGROUPS_MAX` is 16 too).
+//! shows its first 16 (NetBSD's `NGROUPS_MAX` is 16 too). The name is `p_comm`, at
+//! most 16 bytes (`MAXCOMLEN`).
 //!
 //! Signal masks are 128 bits (`ki_sigset_t`). The kernel fills them for the whole
 //! process: pending is what is pending for the process or any of its threads (LWPs),
@@ -51,18 +54,47 @@
 //! which is also what its limits answer; `getpgid`/`getsid` still answer for it, inside
 //! a oneshot too.
 //!
-//! Process handles: NetBSD has no way to pin a process, so a `Process` here does not
-//! detect a reused pid: `is_running` asks by pid (whether `kinfo_proc2` lists it, a
-//! zombie included, or `kill(pid, 0)` finds it hidden).
+//! Listing: `pids()` and `scan()` read every process's `kinfo_proc2` in one sysctl
+//! (sized first, with room to grow, and read again if the table outgrew it). They list
+//! what the kernel shows the caller: not the processes `security.curtain` hides, nor
+//! pid 0 (the kernel's own). A scan seeds each process's oneshot with its record, so
+//! name, groups, signal masks, process group and session cost no further call; only
+//! limits are read per process (two sysctls per resource).
 //!
-//! Inside a oneshot one `kinfo_proc2` serves groups, signal masks, process group and
-//! session. [`decode`] is pure and builds on every host; the system calls build on
-//! NetBSD only. The `sysctl` crate is not used: it addresses MIBs by name or fixed
-//! `CtlValue` types, while psx needs raw integer MIBs with a pid in them and a struct
-//! reply; `libc::sysctl` does that in one call.
+//! Process handles: a `Process` pins its process by its start time,
+//! `p_ustart_sec`/`p_ustart_usec`, which `fork1` stores once from the wall clock and
+//! `fill_kproc2` copies as it is (compared exactly: a clock step does not move it).
+//! Every read through a handle checks that the record it reads, from the oneshot or
+//! fresh, has that start: a pid now held by another process is
+//! [`Error::NoSuchProcess`](psx_core::Error::NoSuchProcess), never its data. Process
+//! group and session come from that record, with no call by pid; a limit sysctl by pid
+//! is believed, value or error, only if a fresh record read after it still shows the
+//! pinned process, and setting a limit checks before too. What a handle cannot check:
+//! - an exited process (a zombie, or one exiting): `fill_kproc2` gives no start time
+//!   for it, so it cannot be told from a later process that took the pid and exited
+//!   in turn. Its reads answer [`Error::Zombie`](psx_core::Error::Zombie) (by pid, its
+//!   record still reads), and `is_running` stays true until it is reaped;
+//! - a process that `security.curtain` hides, which it did not when it was pinned (it
+//!   changed user): [`Error::NoSuchProcess`](psx_core::Error::NoSuchProcess), and
+//!   `is_running` false, since it may as well be another user's newcomer;
+//! - while an exec holds the process, `fill_kproc2` gives no start time either: the
+//!   read is made again (up to 8 times over about 130 ms) before it fails with an
+//!   [`Error::Os`](psx_core::Error::Os) of kind `ResourceBusy`.
+//!
+//! A handle made on a zombie keeps no start time: it reads as a zombie until a live
+//! process has the pid, then as gone.
+//!
+//! Inside a oneshot one `kinfo_proc2` serves name, groups, signal masks, process group
+//! and session. [`decode`] is pure and builds on every host; so does [`netbsdlike`],
+//! what OpenBSD's backend shares with this one (its `kinfo_proc` is the same struct
+//! with other offsets); the system calls build on NetBSD only. The `sysctl` crate is
+//! not used: it addresses MIBs by name or fixed `CtlValue` types, while psx needs raw
+//! integer MIBs with a pid in them and a struct reply; `libc::sysctl` does that in one
+//! call.
 #![warn(missing_docs)]
 
 pub mod decode;
+pub mod netbsdlike;
 
 #[cfg(target_os = "netbsd")]
 mod sys;

@@ -1,14 +1,18 @@
-//! The NetBSD system calls: `sysctl(3)` for `kinfo_proc2` and the limits,
-//! `getpgid(2)`/`getsid(2)`, and `kill(2)` with signal 0 to tell a process the kernel
-//! hides from one that is gone.
+//! The NetBSD system calls behind [`Kernel`]: `sysctl(3)` for `kinfo_proc2` (one
+//! process's or the whole table) and the limits, `getpgid(2)`/`getsid(2)`, and
+//! `kill(2)` with signal 0 to tell a process the kernel hides from one that is gone.
+//! Every decision is in `decode` and `netbsdlike`.
 
-use std::io;
 use std::mem::{offset_of, size_of};
 use std::time::Duration;
 
-use psx_core::{oneshot, Attr, Backend, Error, Pid, RLimit, Resource, Result, SignalMasks, Target};
+use psx_core::unix::{self, Id};
+use psx_core::{
+    Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks, Target,
+};
 
 use crate::decode::{self, layout, Kinfo, LimitSysctl, Side};
+use crate::netbsdlike::{self, Kernel, KinfoPin};
 
 // The offsets decode.rs reads are libc's (which libc's CI checks against NetBSD).
 const _: () = {
@@ -24,8 +28,15 @@ const _: () = {
     assert!(offset_of!(K, p_sigignore) == layout::P_SIGIGNORE);
     assert!(offset_of!(K, p_sigcatch) == layout::P_SIGCATCH);
     assert!(offset_of!(K, p_stat) == layout::P_STAT);
+    assert!(offset_of!(K, p_comm) == layout::P_COMM);
     assert!(offset_of!(K, p_uvalid) == layout::P_UVALID);
+    assert!(offset_of!(K, p_ustart_sec) == layout::P_USTART_SEC);
+    assert!(offset_of!(K, p_ustart_usec) == layout::P_USTART_USEC);
     assert!(libc::KI_NGROUPS as usize == layout::KI_NGROUPS);
+    assert!(libc::KI_MAXCOMLEN as usize == netbsdlike::KI_MAXCOMLEN);
+    assert!(libc::KERN_PROC2 == decode::KERN_PROC2);
+    assert!(libc::KERN_PROC_ALL == netbsdlike::KERN_PROC_ALL);
+    assert!(libc::KERN_PROC_PID == netbsdlike::KERN_PROC_PID);
     assert!(libc::RLIM_INFINITY == decode::RLIM_INFINITY);
     assert!(libc::RLIMIT_NOFILE == 8 && libc::RLIMIT_NTHR == 11);
 };
@@ -37,91 +48,56 @@ pub enum NetBsd {}
 /// `pid` if psx may ask the kernel about it; [`Error::NoSuchProcess`] for a number no
 /// process can have, `PROC_CURPROC` included (see [`decode::names_a_process`]). Every
 /// backend method starts here, before any system call.
-fn checked(pid: Pid) -> Result<Pid> {
-    if decode::names_a_process(pid) {
-        Ok(pid)
+fn checked(target: Target<'_, KinfoPin>) -> Result<Target<'_, KinfoPin>> {
+    if decode::names_a_process(target.pid) {
+        Ok(target)
     } else {
-        Err(Error::NoSuchProcess { pid })
+        Err(Error::NoSuchProcess { pid: target.pid })
     }
 }
 
-/// `sysctl(3)` on `mib`, reading into `old` (if any) and writing `new` (if any); returns
-/// how many bytes were read.
+/// `sysctl(3)` on `mib` about `pid`, its errno mapped.
 fn sysctl(pid: Pid, mib: &[i32], old: Option<&mut [u8]>, new: Option<&[u8]>) -> Result<usize> {
-    let (old_ptr, mut old_len) = match old {
-        Some(buf) => (buf.as_mut_ptr(), buf.len()),
-        None => (std::ptr::null_mut(), 0),
-    };
-    let (new_ptr, new_len) = new.map_or((std::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
-    // SAFETY: the MIB, and the buffers with their lengths, are valid for the call.
-    let ret = unsafe {
-        libc::sysctl(
-            mib.as_ptr(),
-            mib.len() as libc::c_uint,
-            old_ptr.cast(),
-            &mut old_len,
-            new_ptr.cast(),
-            new_len,
-        )
-    };
-    if ret != 0 {
-        return Err(Error::last_os_error(pid));
-    }
-    Ok(old_len)
-}
-
-/// `kill(pid, 0)`: whether a process has the pid, whatever the caller may see of it.
-fn kill_probe(pid: Pid) -> Result<()> {
-    // SAFETY: signal 0 sends nothing; the kernel only looks the pid up.
-    if unsafe { libc::kill(pid.as_raw(), 0) } == 0 {
-        Ok(())
-    } else {
-        Err(Error::last_os_error(pid))
-    }
+    unix::sysctl(mib, old, new).map_err(|e| Error::from_io(pid, e))
 }
 
 fn read_kinfo(pid: Pid) -> Result<Kinfo> {
     let mut buf = [0u8; layout::SIZE];
     let len = sysctl(pid, &decode::kinfo_mib(pid.as_raw()), Some(&mut buf), None)?;
-    decode::kinfo_reply(pid, buf.get(..len).unwrap_or(&buf), || kill_probe(pid))
+    decode::kinfo_reply(pid, buf.get(..len).unwrap_or(&buf), || {
+        unix::kill_probe(pid)
+    })
 }
 
-/// Serves `pick` from the oneshot's `kinfo_proc2`, or from a fresh one.
-fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> Result<R>) -> Result<R> {
-    match oneshot::cached(pid, || read_kinfo(pid), &pick) {
-        Some(result) => result,
-        None => read_kinfo(pid).and_then(|k| pick(&k)),
-    }
-}
-
-/// `getpgid`/`getsid` by pid, falling back to `kinfo_proc2` on ESRCH; inside a oneshot,
-/// `kinfo_proc2`, falling back to the call when the process is hidden from it. See
-/// [`decode::id_from_call`] and [`decode::id_from_kinfo`].
-fn id_of(
-    pid: Pid,
-    call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
-    field: fn(&Kinfo) -> i32,
-) -> Result<Pid> {
-    let by_call = || {
-        // SAFETY: getpgid/getsid take a pid and touch no memory of ours.
-        let id = unsafe { call(pid.as_raw()) };
-        if id >= 0 {
-            Ok(Pid::from(id))
-        } else {
-            Err(Error::last_os_error(pid))
-        }
-    };
-    if let Some(kinfo_id) = oneshot::cached(pid, || read_kinfo(pid), |k| Ok(field(k))) {
-        return decode::id_from_kinfo(kinfo_id, by_call);
-    }
-    decode::id_from_call(by_call(), || read_kinfo(pid).map(|k| field(&k)))
-}
-
-/// The pause before retry `attempt` of a limit sysctl the kernel answered EBUSY:
-/// 1, 2, 4, ... ms, so the [`decode::BUSY_ATTEMPTS`] calls span about 130 ms, time for
-/// an exec to let go of the process.
+/// The pause before retry `attempt` of a call the kernel could not answer (a limit
+/// sysctl's EBUSY, a `kinfo_proc2` without the start time): 1, 2, 4, ... ms, so the
+/// [`decode::BUSY_ATTEMPTS`] calls span about 130 ms, time for an exec to let go of
+/// the process.
 fn busy_pause(attempt: u32) -> Duration {
     Duration::from_millis(1 << attempt.saturating_sub(1).min(10))
+}
+
+/// The real kernel.
+struct Syscalls;
+
+impl Kernel for Syscalls {
+    const START_TOLERANCE_USEC: i64 = decode::START_TOLERANCE_USEC;
+
+    fn id_falls_back(err: &Error) -> bool {
+        decode::id_falls_back(err)
+    }
+
+    fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
+        read_kinfo(pid)
+    }
+
+    fn table(&self) -> Result<Vec<Kinfo>> {
+        netbsdlike::read_table(decode::table_mib, layout::SIZE, decode::table)
+    }
+
+    fn wait(&self, attempt: u32) {
+        std::thread::sleep(busy_pause(attempt));
+    }
 }
 
 /// The system's page size (`sysconf(_SC_PAGESIZE)`), which `round_page` rounds the
@@ -150,13 +126,10 @@ impl LimitSysctl for ProcLimit {
         match len {
             8 => Ok(u64::from_ne_bytes(old)),
             0 => Err(Error::NoSuchProcess { pid: self.pid }),
-            _ => Err(Error::Os {
-                pid: self.pid,
-                source: io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("limit sysctl replied {len} bytes, expected 8"),
-                ),
-            }),
+            _ => Err(Error::invalid_data(
+                self.pid,
+                format!("limit sysctl replied {len} bytes, expected 8"),
+            )),
         }
     }
 
@@ -187,7 +160,7 @@ fn proc_limit(pid: Pid, resource: Resource) -> Result<ProcLimit> {
 }
 
 impl Backend for NetBsd {
-    type Pin = ();
+    type Pin = KinfoPin;
 
     const RLIM_INFINITY: u64 = decode::RLIM_INFINITY;
 
@@ -203,49 +176,67 @@ impl Backend for NetBsd {
         decode::resource_number(resource)
     }
 
-    fn pin(pid: Pid) -> Result<()> {
-        read_kinfo(checked(pid)?).map(drop)
+    fn pids() -> Result<Vec<Pid>> {
+        netbsdlike::pids(&Syscalls)
     }
 
-    /// Whether a process has the pid: `kinfo_proc2` lists it (a zombie included), or
-    /// hides it (`security.curtain`) while `kill(pid, 0)` finds it.
-    fn is_running(target: Target<'_, ()>) -> Result<bool> {
-        let Ok(pid) = checked(target.pid) else {
-            return Ok(false);
-        };
-        match read_kinfo(pid) {
-            Ok(_) | Err(Error::AccessDenied { .. }) => Ok(true),
-            Err(Error::NoSuchProcess { .. }) => Ok(false),
-            Err(e) => Err(e),
+    fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+        netbsdlike::scan::<Self, _>(&Syscalls, attrs)
+    }
+
+    fn pin(pid: Pid) -> Result<KinfoPin> {
+        let target = checked(Target::unpinned(pid))?;
+        netbsdlike::pin(&Syscalls, target.pid)
+    }
+
+    fn is_running(target: Target<'_, KinfoPin>) -> Result<bool> {
+        match checked(target) {
+            Ok(target) => netbsdlike::is_running(&Syscalls, target),
+            Err(_) => Ok(false),
         }
     }
 
-    fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-        with_kinfo(checked(target.pid)?, |k| Ok(k.groups.clone()))
+    fn comm(target: Target<'_, KinfoPin>) -> Result<String> {
+        netbsdlike::with_kinfo(&Syscalls, checked(target)?, |k| Ok(k.comm.clone()))
     }
 
-    fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
-        let pid = checked(target.pid)?;
-        with_kinfo(pid, |k| k.signal_masks(pid))
+    fn groups(target: Target<'_, KinfoPin>) -> Result<Vec<u32>> {
+        netbsdlike::with_kinfo(&Syscalls, checked(target)?, |k| Ok(k.groups.clone()))
     }
 
-    fn pgid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(checked(target.pid)?, libc::getpgid, |k| k.pgid)
+    fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
+        let target = checked(target)?;
+        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid))
     }
 
-    fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(checked(target.pid)?, libc::getsid, |k| k.sid)
+    fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
+        let target = checked(target)?;
+        let call = || unix::process_id(target.pid, Id::Pgid);
+        netbsdlike::id(&Syscalls, target, |k| k.pgid, call)
     }
 
-    fn get_rlimit(target: Target<'_, ()>, resource: Resource) -> Result<RLimit> {
-        let pid = checked(target.pid)?;
-        decode::get_rlimit(&mut proc_limit(pid, resource)?)
-            .map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
+    fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
+        let target = checked(target)?;
+        let call = || unix::process_id(target.pid, Id::Sid);
+        netbsdlike::id(&Syscalls, target, |k| k.sid, call)
     }
 
-    fn set_rlimit(target: Target<'_, ()>, resource: Resource, new: RLimit) -> Result<RLimit> {
-        let pid = checked(target.pid)?;
-        decode::set_rlimit(&mut proc_limit(pid, resource)?, new)
-            .map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
+    fn get_rlimit(target: Target<'_, KinfoPin>, resource: Resource) -> Result<RLimit> {
+        let target = checked(target)?;
+        let pid = target.pid;
+        let mut ctl = proc_limit(pid, resource)?;
+        netbsdlike::confirmed(&Syscalls, target, || {
+            decode::get_rlimit(&mut ctl).map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
+        })
+    }
+
+    fn set_rlimit(target: Target<'_, KinfoPin>, resource: Resource, new: RLimit) -> Result<RLimit> {
+        let target = checked(target)?;
+        let pid = target.pid;
+        let mut ctl = proc_limit(pid, resource)?;
+        netbsdlike::guarded(&Syscalls, target, || {
+            decode::set_rlimit(&mut ctl, new)
+                .map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
+        })
     }
 }

@@ -1,5 +1,7 @@
-//! Pure decoding for OpenBSD, tested on every host: `struct kinfo_proc` bytes to psx
-//! types, and the MIB.
+//! Pure decoding for OpenBSD, tested on every host: `struct kinfo_proc` bytes (one
+//! process's, or the whole table's) to psx types, the MIBs, and which refusals of
+//! `getpgid`/`getsid` `kinfo_proc` answers instead. What it shares with NetBSD's
+//! `kinfo_proc2` is in [`psx_netbsd::netbsdlike`].
 //!
 //! Layout: OpenBSD `sys/sys/sysctl.h`, `struct kinfo_proc` (648 bytes on x86_64), as the
 //! libc crate also defines it; `sys.rs` asserts at compile time, on OpenBSD, that every
@@ -7,7 +9,9 @@
 //! literal offset. Fields are in the kernel's native byte order; OpenBSD's signal sets
 //! are one 32-bit word (signals 1 to 32).
 
-use psx_core::{Error, Pid, SigSet, SignalMasks};
+use psx_core::{bytes, Error, SigSet, SignalMasks, StartTime};
+use psx_netbsd::netbsdlike::{self, Layout, KERN_PROC_ALL, KERN_PROC_PID};
+pub use psx_netbsd::netbsdlike::{DecodeError, Kinfo, Life};
 
 /// Byte offsets in `struct kinfo_proc` (x86_64).
 pub mod layout {
@@ -31,30 +35,47 @@ pub mod layout {
     pub const P_SIGIGNORE: usize = 296;
     /// `uint32_t p_sigcatch`.
     pub const P_SIGCATCH: usize = 300;
+    /// `char p_comm[KI_MAXCOMLEN]`: the process's name.
+    pub const P_COMM: usize = 312;
+    /// `int64_t p_uvalid`: nonzero unless the process is a zombie.
+    pub const P_UVALID: usize = 400;
+    /// `uint64_t p_ustart_sec`: when the process started.
+    pub const P_USTART_SEC: usize = 408;
+    /// `uint32_t p_ustart_usec`.
+    pub const P_USTART_USEC: usize = 416;
+    /// `uint32_t p_psflags`: the process's `PS_*` flags.
+    pub const P_PSFLAGS: usize = 560;
     /// `KI_NGROUPS`: `kinfo_proc` holds at most this many groups.
-    pub const KI_NGROUPS: usize = 16;
+    pub const KI_NGROUPS: usize = psx_netbsd::netbsdlike::KI_NGROUPS;
 }
 
-/// `CTL_KERN`, `KERN_PROC`, `KERN_PROC_PID` (`sys/sysctl.h`).
-const CTL_KERN: i32 = 1;
-const KERN_PROC: i32 = 66;
-const KERN_PROC_PID: i32 = 1;
+/// The fields `kinfo_proc` shares with NetBSD's `kinfo_proc2`.
+const LAYOUT: Layout = Layout {
+    size: layout::SIZE,
+    p_pid: layout::P_PID,
+    p_sid: layout::P_SID,
+    p_pgid: layout::P_PGID,
+    p_groups: layout::P_GROUPS,
+    p_ngroups: layout::P_NGROUPS,
+    p_comm: layout::P_COMM,
+};
 
-/// The MIB for one process's `kinfo_proc`: six elements, the element size and count
-/// being part of it.
-pub fn kinfo_mib(pid: i32) -> [i32; 6] {
-    [
-        CTL_KERN,
-        KERN_PROC,
-        KERN_PROC_PID,
-        pid,
-        layout::SIZE as i32,
-        1,
-    ]
-}
+/// `KERN_PROC` (`sys/sysctl.h`).
+pub const KERN_PROC: i32 = 66;
 
-/// A process group or session id outside a oneshot, from `call` (`getpgid`/`getsid`),
-/// or from `kinfo_id` (`kinfo_proc`'s `p__pgid`/`p_sid`) where the call refuses.
+/// `PS_EXITING` (`sys/proc.h`): the process is exiting, or has exited.
+pub const PS_EXITING: u32 = 0x0000_0008;
+
+/// How far apart two readings of one process's start may be: one second. `fill_kproc`
+/// (`sys/kern/kern_sysctl.c`) derives the start each time from the wall clock, as
+/// `nanoboottime()` plus the process's start in uptime (`ps_start`); setting the clock
+/// moves the boot time (`tc_setclock` in `sys/kern/kern_tc.c`, while `adjtime` slews
+/// the rate and leaves it), and with it every process's start. A step under a second
+/// keeps a handle; a larger one makes its process read as gone, never as another.
+pub const START_TOLERANCE_USEC: i64 = 1_000_000;
+
+/// Which refusals of `getpgid`/`getsid` by pid `kinfo_proc` answers instead: EPERM and
+/// ESRCH.
 ///
 /// `sys_getpgid` and `sys_getsid` (`sys/kern/kern_prot.c`) answer EPERM for a process
 /// in another session, and ESRCH when `prfind` fails, which it does for a zombie
@@ -63,112 +84,80 @@ pub fn kinfo_mib(pid: i32) -> [i32; 6] {
 /// process whose session leader has exited, where `fill_kproc` leaves `p_sid` 0. So on
 /// either error the id comes from `kinfo_proc`, as it does inside a oneshot; a pid
 /// `kinfo_proc` does not list either is no such process.
-pub fn id_from_call(
-    call: Result<Pid, Error>,
-    kinfo_id: impl FnOnce() -> Result<i32, Error>,
-) -> Result<Pid, Error> {
-    match call {
-        Err(Error::AccessDenied { .. } | Error::NoSuchProcess { .. }) => kinfo_id().map(Pid::from),
-        other => other,
-    }
+pub fn id_falls_back(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::AccessDenied { .. } | Error::NoSuchProcess { .. }
+    )
 }
 
-/// Why a buffer is not a `kinfo_proc`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecodeError {
-    /// Shorter than the struct.
-    Truncated {
-        /// Bytes received.
-        len: usize,
-    },
-    /// A negative `p_ngroups`.
-    BadGroupCount(i16),
+/// The MIB for one process's `kinfo_proc`: six elements, the element size and count
+/// being part of it.
+pub fn kinfo_mib(pid: i32) -> [i32; 6] {
+    netbsdlike::kinfo_mib(KERN_PROC, KERN_PROC_PID, pid, layout::SIZE, 1)
 }
 
-impl std::fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DecodeError::Truncated { len } => {
-                write!(
-                    f,
-                    "kinfo_proc reply of {len} bytes, expected {}",
-                    layout::SIZE
-                )
-            }
-            DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
-        }
-    }
+/// The MIB for every process's `kinfo_proc`, room for `count` of them. Without
+/// `KERN_PROC_SHOW_THREADS` in the operation, one record per process, none per thread.
+pub fn table_mib(count: usize) -> [i32; 6] {
+    netbsdlike::kinfo_mib(KERN_PROC, KERN_PROC_ALL, 0, layout::SIZE, count)
 }
 
-impl std::error::Error for DecodeError {}
-
-/// What psx takes from one `kinfo_proc`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kinfo {
-    /// `p_pid`.
-    pub pid: i32,
-    /// `p__pgid`.
-    pub pgid: i32,
-    /// `p_sid`: the session leader's pid, 0 once the leader has exited.
-    pub sid: i32,
-    /// `p_groups[..min(p_ngroups, 16)]`.
-    pub groups: Vec<u32>,
-    /// pending (the process's and its main thread's), blocked (the main thread's),
-    /// ignored, caught; no separate process-wide pending.
-    pub sigmasks: SignalMasks,
-}
-
-/// `N` bytes at `at`, or `None` past the end (never a panic, whatever the offsets).
-fn bytes<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
-    buf.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-/// Decodes one `kinfo_proc`.
+/// Decodes one `kinfo_proc` (see [`netbsdlike::decode`] for ids, groups and name).
 ///
-/// `p_ngroups` is the process's real group count (`cr_ngroups`), while `p_groups` holds
-/// at most [`layout::KI_NGROUPS`]: a larger count gives the first 16. A negative count
-/// is an error.
+/// Signal masks: pending is the process's and its main thread's, blocked the main
+/// thread's mask (`FILL_KPROC` in `sys/sys/sysctl.h`), for zombies too.
+///
+/// Life: `fill_kproc` (`sys/kern/kern_sysctl.c`) fills `p_ustart_sec`/`p_ustart_usec`
+/// only while `PS_EXITING` is clear in `p_psflags`, and `FILL_KPROC` sets `p_uvalid`
+/// only while `PS_ZOMBIE` is: an exiting process has `p_uvalid` set and a start of 0.
+/// So the start is read only when the process is not exiting ([`Life::Started`]);
+/// otherwise, or with `p_uvalid` clear, it has exited ([`Life::Exited`]).
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
-    let truncated = DecodeError::Truncated { len: buf.len() };
-    if buf.len() < SIZE {
-        return Err(truncated);
-    }
-    let u32_at = |at: usize| bytes::<4>(buf, at).map(u32::from_ne_bytes);
-    let i32_at = |at: usize| bytes::<4>(buf, at).map(i32::from_ne_bytes);
-    // One 32-bit word: signal N at bit N - 1.
-    let set = |at: usize| u32_at(at).map(|word| SigSet::from_words(&[word]));
-    let ngroups = bytes::<2>(buf, P_NGROUPS)
-        .map(i16::from_ne_bytes)
-        .ok_or(truncated.clone())?;
-    let count = usize::try_from(ngroups)
-        .map_err(|_| DecodeError::BadGroupCount(ngroups))?
-        .min(KI_NGROUPS);
-    let groups = (0..count)
-        .map(|i| u32_at(P_GROUPS + 4 * i))
-        .collect::<Option<Vec<u32>>>();
-    let decoded = (|| {
-        Some(Kinfo {
-            pid: i32_at(P_PID)?,
-            pgid: i32_at(P_PGID)?,
-            sid: i32_at(P_SID)?,
-            groups: groups?,
-            sigmasks: SignalMasks {
-                pending: Some(set(P_SIGLIST)?),
-                blocked: Some(set(P_SIGMASK)?),
-                ignored: Some(set(P_SIGIGNORE)?),
-                caught: Some(set(P_SIGCATCH)?),
-                process_pending: None,
-            },
-        })
-    })();
-    decoded.ok_or(truncated)
+    netbsdlike::decode(buf, &LAYOUT, |buf| {
+        // One 32-bit word: signal N at bit N - 1.
+        let set = |at: usize| bytes::u32_at(buf, at).map(|word| SigSet::from_words(&[word]));
+        let masks = SignalMasks {
+            pending: Some(set(P_SIGLIST)?),
+            blocked: Some(set(P_SIGMASK)?),
+            ignored: Some(set(P_SIGIGNORE)?),
+            caught: Some(set(P_SIGCATCH)?),
+            process_pending: None,
+        };
+        let uvalid = bytes::i64_at(buf, P_UVALID)? != 0;
+        let exiting = bytes::u32_at(buf, P_PSFLAGS)? & PS_EXITING != 0;
+        let life = if uvalid && !exiting {
+            let sec = bytes::u64_at(buf, P_USTART_SEC)?;
+            Life::Started(StartTime {
+                sec: i64::try_from(sec).unwrap_or(i64::MAX),
+                usec: i64::from(bytes::u32_at(buf, P_USTART_USEC)?),
+            })
+        } else {
+            Life::Exited
+        };
+        Some((Some(masks), life))
+    })
+}
+
+/// Every process's `kinfo_proc` from the reply to [`table_mib`], ascending by pid
+/// (see [`netbsdlike::records`]).
+///
+/// `sysctl_doproc` (`sys/kern/kern_sysctl.c`) lists, for `KERN_PROC_ALL`, live
+/// processes and then zombies, one record per process, skipping embryonic ones
+/// (`PS_EMBRYO`) and system processes (`PS_SYSTEM`: the kernel's threads, such as the
+/// swapper, pid 0), with no permission check: every other process is listed, whoever
+/// asks.
+pub fn table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
+    netbsdlike::records(buf, layout::SIZE, kinfo)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use psx_core::Pid;
+    use psx_netbsd::netbsdlike::id_from_call;
 
     fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
         buf[at..at + bytes.len()].copy_from_slice(bytes);
@@ -179,7 +168,8 @@ mod tests {
     /// fails these tests).
     fn fixture(groups: &[u32], ngroups: i16, masks: [u32; 4]) -> Vec<u8> {
         // sizeof(struct kinfo_proc): 12 uint64_t pointers, then the fields below,
-        // through p_name[KI_MAXCOMLEN], with no padding anywhere.
+        // through p_name[KI_MAXCOMLEN]; the one padding is 4 bytes after
+        // p_ustime_usec (436), before the uint64_t p_uru_maxrss (440).
         let mut buf = vec![0x55u8; 648];
         put(&mut buf, 108, &777i32.to_ne_bytes()); // int32_t p_pid
         put(&mut buf, 116, &700i32.to_ne_bytes()); // int32_t p_sid
@@ -193,8 +183,19 @@ mod tests {
         for (m, at) in masks.iter().zip([288, 292, 296, 300]) {
             put(&mut buf, at, &m.to_ne_bytes());
         }
+        put(&mut buf, 312, b"ksh\0"); // char p_comm[KI_MAXCOMLEN]
+        put(&mut buf, 400, &1i64.to_ne_bytes()); // int64_t p_uvalid
+        put(&mut buf, 408, &1_700_000_000u64.to_ne_bytes()); // u_int64_t p_ustart_sec
+        put(&mut buf, 416, &250_000u32.to_ne_bytes()); // u_int32_t p_ustart_usec
+        put(&mut buf, 560, &0x3u32.to_ne_bytes()); // u_int32_t p_psflags: CONTROLT, EXEC
         buf
     }
+
+    /// The fixture's start time.
+    const STARTED: Life = Life::Started(StartTime {
+        sec: 1_700_000_000,
+        usec: 250_000,
+    });
 
     #[test]
     fn layout_is_the_headers() {
@@ -207,6 +208,8 @@ mod tests {
             (P_SIGLIST, P_SIGMASK, P_SIGIGNORE, P_SIGCATCH),
             (288, 292, 296, 300)
         );
+        assert_eq!((P_COMM, P_UVALID, P_PSFLAGS), (312, 400, 560));
+        assert_eq!((P_USTART_SEC, P_USTART_USEC), (408, 416));
     }
 
     #[test]
@@ -220,7 +223,8 @@ mod tests {
         .unwrap();
         assert_eq!((k.pid, k.pgid, k.sid), (777, 770, 700));
         assert_eq!(k.groups, vec![0, 5, 20]);
-        let m = k.sigmasks;
+        assert_eq!((k.comm.as_str(), k.life), ("ksh", STARTED));
+        let m = k.sigmasks.unwrap();
         assert_eq!(m.pending.unwrap().iter().collect::<Vec<_>>(), vec![30]);
         assert_eq!(m.blocked.unwrap().iter().collect::<Vec<_>>(), vec![2]);
         assert_eq!(m.ignored.unwrap().iter().collect::<Vec<_>>(), vec![13]);
@@ -233,7 +237,8 @@ mod tests {
         // All 32 bits: signals 1 to 32, nothing above (OpenBSD has 32 signals).
         let m = kinfo(&fixture(&[], 0, [u32::MAX, 0, 1 << 31, 1]))
             .unwrap()
-            .sigmasks;
+            .sigmasks
+            .unwrap();
         assert_eq!(
             m.pending.unwrap().iter().collect::<Vec<_>>(),
             (1..=32).collect::<Vec<_>>()
@@ -244,37 +249,13 @@ mod tests {
     }
 
     #[test]
-    fn zero_and_sixteen_groups() {
-        assert!(kinfo(&fixture(&[], 0, [0; 4])).unwrap().groups.is_empty());
-        let sixteen: Vec<u32> = (1000..1016).collect();
-        assert_eq!(
-            kinfo(&fixture(&sixteen, 16, [0; 4])).unwrap().groups,
-            sixteen
-        );
-        // A count above what the array holds: the first 16.
-        assert_eq!(
-            kinfo(&fixture(&sixteen, 17, [0; 4])).unwrap().groups,
-            sixteen
-        );
-        assert_eq!(
-            kinfo(&fixture(&[], -1, [0; 4])),
-            Err(DecodeError::BadGroupCount(-1))
-        );
-        assert_eq!(
-            kinfo(&fixture(&[], i16::MIN, [0; 4])),
-            Err(DecodeError::BadGroupCount(i16::MIN))
-        );
-    }
-
-    #[test]
-    fn short_buffers_are_errors() {
+    fn only_a_whole_struct_decodes() {
         let buf = fixture(&[1], 1, [0; 4]);
-        for len in [0, 4, 209, 303, 647] {
-            assert_eq!(kinfo(&buf[..len]), Err(DecodeError::Truncated { len }));
-        }
+        let (len, expected) = (647, 648);
+        let truncated = DecodeError::Truncated { len, expected };
+        assert_eq!(kinfo(&buf[..len]), Err(truncated));
         // A longer reply (a newer kernel's bigger struct) decodes from its prefix.
-        let mut longer = buf.clone();
-        longer.extend_from_slice(&[0; 64]);
+        let longer = [buf.clone(), vec![0; 64]].concat();
         assert_eq!(kinfo(&longer), kinfo(&buf));
     }
 
@@ -284,6 +265,76 @@ mod tests {
         assert_eq!(mib.len(), 6);
         // CTL_KERN, KERN_PROC, KERN_PROC_PID, pid, sizeof(struct kinfo_proc), count.
         assert_eq!(mib, [1, 66, 1, 9, 648, 1]);
+        // CTL_KERN, KERN_PROC, KERN_PROC_ALL (no KERN_PROC_SHOW_THREADS), 0, size, count.
+        assert_eq!(table_mib(300), [1, 66, 0, 0, 648, 300]);
+    }
+
+    #[test]
+    fn an_exiting_process_has_no_start() {
+        // fill_kproc: PS_EXITING (0x8) set, p_uvalid still 1, p_ustart left 0.
+        let mut buf = fixture(&[], 0, [0; 4]);
+        put(&mut buf, 560, &0xbu32.to_ne_bytes()); // u_int32_t p_psflags
+        put(&mut buf, 408, &0u64.to_ne_bytes()); // u_int64_t p_ustart_sec
+        put(&mut buf, 416, &0u32.to_ne_bytes()); // u_int32_t p_ustart_usec
+        let k = kinfo(&buf).unwrap();
+        assert_eq!(k.life, Life::Exited);
+        // Its ids, groups, name and masks still read.
+        assert_eq!((k.pid, k.pgid, k.comm.as_str()), (777, 770, "ksh"));
+        assert!(k.sigmasks.is_some());
+        // A zombie: PS_ZOMBIE (0x40000) too, p_uvalid 0.
+        put(&mut buf, 560, &0x4_000bu32.to_ne_bytes()); // u_int32_t p_psflags
+        put(&mut buf, 400, &0i64.to_ne_bytes()); // int64_t p_uvalid
+        assert_eq!(kinfo(&buf).unwrap().life, Life::Exited);
+        // p_uvalid 0 alone is enough.
+        let mut buf = fixture(&[], 0, [0; 4]);
+        put(&mut buf, 400, &0i64.to_ne_bytes()); // int64_t p_uvalid
+        assert_eq!(kinfo(&buf).unwrap().life, Life::Exited);
+    }
+
+    #[test]
+    fn decodes_the_name_and_a_64_bit_start() {
+        let mut buf = fixture(&[], 0, [0; 4]);
+        put(&mut buf, 312, b"abcdefghijklmnopqrstuvwx"); // char p_comm[24], no NUL
+        put(&mut buf, 336, b"wmesg\0"); // char p_wmesg[8], after it
+        put(&mut buf, 408, &(1u64 << 40).to_ne_bytes()); // u_int64_t p_ustart_sec
+        put(&mut buf, 416, &7u32.to_ne_bytes()); // u_int32_t p_ustart_usec
+        let k = kinfo(&buf).unwrap();
+        assert_eq!(k.comm, "abcdefghijklmnopqrstuvwx");
+        let start = StartTime {
+            sec: 1 << 40,
+            usec: 7,
+        };
+        assert_eq!(k.life, Life::Started(start));
+    }
+
+    /// A record of the fixture with `p_pid` set (literal offset).
+    fn record(pid: i32) -> Vec<u8> {
+        let mut buf = fixture(&[5], 1, [0; 4]);
+        put(&mut buf, 108, &pid.to_ne_bytes()); // int32_t p_pid
+        buf
+    }
+
+    #[test]
+    fn decodes_a_whole_table() {
+        // sysctl_doproc: live processes, then zombies; pid 40 listed live, then again
+        // as the zombie it became while the kernel copied the list out.
+        let mut zombie = record(40);
+        put(&mut zombie, 400, &0i64.to_ne_bytes()); // int64_t p_uvalid
+        let parts = [record(40), record(3), record(1), zombie];
+        let all = table(&parts.concat()).unwrap();
+        let got: Vec<_> = all.iter().map(|k| (k.pid, k.life)).collect();
+        assert_eq!(got, [(1, STARTED), (3, STARTED), (40, Life::Exited)]);
+        assert!(all.iter().all(|k| k.groups == [5] && k.comm == "ksh"));
+        assert!(table(&[]).unwrap().is_empty());
+        // Not a whole number of 648-byte records.
+        let ragged = [record(1), vec![0; 8]].concat();
+        assert_eq!(
+            table(&ragged),
+            Err(DecodeError::Ragged {
+                len: 656,
+                record: 648
+            })
+        );
     }
 
     /// A process as OpenBSD shows it to another process: `sys_getpgid`/`sys_getsid`
@@ -391,8 +442,10 @@ mod tests {
             ),
         ];
         for (proc, expected) in cases {
-            let pgid = id_from_call(proc.getpgid(), || proc.kinfo().map(|k| k.pgid));
-            let sid = id_from_call(proc.getsid(), || proc.kinfo().map(|k| k.sid));
+            let pgid = id_from_call(proc.getpgid(), id_falls_back, || {
+                proc.kinfo().map(|k| k.pgid)
+            });
+            let sid = id_from_call(proc.getsid(), id_falls_back, || proc.kinfo().map(|k| k.sid));
             match expected {
                 Some((g, s)) => {
                     assert_eq!(pgid.unwrap(), Pid::from(g));
@@ -414,7 +467,9 @@ mod tests {
             source: std::io::Error::from_raw_os_error(22),
         });
         assert!(matches!(
-            id_from_call(other, || unreachable!("EINVAL needs no kinfo_proc")),
+            id_from_call(other, id_falls_back, || unreachable!(
+                "EINVAL needs no kinfo_proc"
+            )),
             Err(Error::Os { .. })
         ));
     }
@@ -422,8 +477,9 @@ mod tests {
     proptest! {
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..800)) {
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1500)) {
             let _ = kinfo(&bytes);
+            let _ = table(&bytes);
         }
 
         #[test]
@@ -441,7 +497,7 @@ mod tests {
             let k = kinfo(&buf).unwrap();
             prop_assert_eq!((k.pid, k.pgid, k.sid), ids);
             prop_assert_eq!(&k.groups, &groups);
-            let m = k.sigmasks;
+            let m = k.sigmasks.unwrap();
             let set = |w: u32| Some(SigSet::from_bits(u128::from(w)));
             prop_assert_eq!(m.pending, set(masks[0]));
             prop_assert_eq!(m.blocked, set(masks[1]));

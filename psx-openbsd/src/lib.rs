@@ -1,17 +1,20 @@
-//! The OpenBSD backend of [psx](https://docs.rs/psx).
+//! The OpenBSD backend of [psx](https://docs.rs/psx-process).
 //!
 //! | attribute | source |
 //! |---|---|
-//! | groups, signal masks | `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid, sizeof(struct kinfo_proc), 1}`): `p_groups[..p_ngroups]`, `p_siglist`, `p_sigmask`, `p_sigignore`, `p_sigcatch` |
-//! | process group, session | `getpgid(2)`/`getsid(2)`; on `EPERM` or `ESRCH`, and inside a oneshot, `kinfo_proc`'s `p__pgid`/`p_sid` |
+//! | name, groups, signal masks | `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid, sizeof(struct kinfo_proc), 1}`): `p_comm`, `p_groups[..p_ngroups]`, `p_siglist`, `p_sigmask`, `p_sigignore`, `p_sigcatch` |
+//! | process group, session | `getpgid(2)`/`getsid(2)`; on `EPERM` or `ESRCH`, inside a oneshot, and through a `Process`, `kinfo_proc`'s `p__pgid`/`p_sid` |
 //! | umask, resource limits | no interface for another process: `Unsupported` |
+//! | listing (`pids`, `scan`) | one `sysctl {CTL_KERN, KERN_PROC, KERN_PROC_ALL, 0, sizeof(struct kinfo_proc), count}` |
+//! | `Process` pin | `kinfo_proc`'s `p_ustart_sec`/`p_ustart_usec` |
 //!
 //! The MIB has six elements: the element size and count are part of it, and the
 //! kernel rejects the four-element form.
 //!
 //! Groups: `kinfo_proc` holds at most 16 (`KI_NGROUPS`, as is `NGROUPS_MAX`); a larger
-//! count would show the first 16. Signal sets are 32 bits (signals 1 to 32): pending
-//! is the process's and its main thread's, blocked the main thread's mask.
+//! count would show the first 16. The name is `p_comm`, at most 16 bytes
+//! (`MAXCOMLEN`). Signal sets are 32 bits (signals 1 to 32): pending is the process's
+//! and its main thread's, blocked the main thread's mask.
 //!
 //! Session: OpenBSD keeps no session id of its own, only the leader. Once the
 //! session leader has exited, `getsid(2)` answers `ESRCH` for the processes left in
@@ -21,12 +24,36 @@
 //! Zombies: `getpgid`/`getsid` skip them (`prfind`); `kinfo_proc` still lists them,
 //! so their process group and session come from it.
 //!
-//! Process handles: OpenBSD has no way to pin a process, so a `Process` here does not
-//! detect a reused pid: `is_running` asks by pid (whether `kinfo_proc` lists it, a
-//! zombie included), like `kill(pid, 0)`.
+//! Listing: `pids()` and `scan()` read every process's `kinfo_proc` in one sysctl
+//! (sized first, with room to grow, and read again if the table outgrew it), one
+//! record per process (threads are not asked for). The kernel lists every process to
+//! every caller, except its own system processes (`PS_SYSTEM`: the swapper, pid 0, and
+//! the kernel threads), which are left out as `ps -ax` leaves them out without `-k`.
+//! A scan seeds each process's oneshot with its record, so name, groups, signal masks,
+//! process group and session cost no further call.
 //!
-//! Inside a oneshot one `kinfo_proc` serves groups, signal masks, process group and
-//! session. [`decode`] is pure and builds on every host; the system calls build on
+//! Process handles: a `Process` pins its process by its start time,
+//! `p_ustart_sec`/`p_ustart_usec`. `fill_kproc` derives it on each read from the wall
+//! clock (the boot time plus the process's start in uptime), so setting the clock
+//! moves it: two readings match within a second. A step over a second makes the
+//! handle's process read as gone ([`Error::NoSuchProcess`](psx_core::Error::NoSuchProcess)),
+//! never as another; a newcomer on the pid within a second of the pinned process's
+//! start would pass for it, which OpenBSD's random pids, never reused while among the
+//! last ones freed, make a remote case. Every read through a handle checks that the
+//! record it reads, from the oneshot or fresh, has that start: a pid now held by
+//! another process is [`Error::NoSuchProcess`](psx_core::Error::NoSuchProcess), never
+//! its data; process group and session come from that record, with no call by pid.
+//! An exited process (a zombie, or one exiting: `fill_kproc` gives no start time once
+//! `PS_EXITING` is set) cannot be told from a later process that took the pid and
+//! exited in turn: through a handle its reads answer
+//! [`Error::Zombie`](psx_core::Error::Zombie) (by pid, its record still reads), and
+//! `is_running` stays true until it is reaped. A handle made on a zombie reads as a
+//! zombie until a live process has the pid, then as gone.
+//!
+//! Inside a oneshot one `kinfo_proc` serves name, groups, signal masks, process group
+//! and session. [`decode`] is pure and builds on every host; what it shares with
+//! NetBSD's `kinfo_proc2` (the same struct with other offsets), and the backend logic
+//! above the system calls, are in [`psx_netbsd::netbsdlike`]. The system calls build on
 //! OpenBSD only. The `sysctl` crate is not used: it does not support OpenBSD, and
 //! `libc::sysctl` with the integer MIB is one call.
 #![warn(missing_docs)]

@@ -1,9 +1,12 @@
-//! The OpenBSD system calls: `sysctl(2)` for `kinfo_proc`, `getpgid(2)`/`getsid(2)`.
+//! The OpenBSD system calls behind [`Kernel`]: `sysctl(2)` for `kinfo_proc` (one
+//! process's or the whole table), `getpgid(2)`/`getsid(2)`. Every decision is in
+//! `decode` and `netbsdlike`.
 
-use std::io;
 use std::mem::{offset_of, size_of};
 
-use psx_core::{oneshot, Attr, Backend, Error, Pid, Result, SignalMasks, Target};
+use psx_core::unix::{self, Id};
+use psx_core::{Attr, Backend, Error, Pid, ProcInfo, Result, SignalMasks, Target};
+use psx_netbsd::netbsdlike::{self, Kernel, KinfoPin};
 
 use crate::decode::{self, layout, Kinfo};
 
@@ -20,102 +23,90 @@ const _: () = {
     assert!(offset_of!(K, p_sigmask) == layout::P_SIGMASK);
     assert!(offset_of!(K, p_sigignore) == layout::P_SIGIGNORE);
     assert!(offset_of!(K, p_sigcatch) == layout::P_SIGCATCH);
+    assert!(offset_of!(K, p_comm) == layout::P_COMM);
+    assert!(offset_of!(K, p_uvalid) == layout::P_UVALID);
+    assert!(offset_of!(K, p_ustart_sec) == layout::P_USTART_SEC);
+    assert!(offset_of!(K, p_ustart_usec) == layout::P_USTART_USEC);
+    assert!(offset_of!(K, p_psflags) == layout::P_PSFLAGS);
     assert!(libc::KI_NGROUPS as usize == layout::KI_NGROUPS);
+    assert!(libc::KI_MAXCOMLEN as usize == netbsdlike::KI_MAXCOMLEN);
+    assert!(libc::KERN_PROC == decode::KERN_PROC);
+    assert!(libc::KERN_PROC_ALL == netbsdlike::KERN_PROC_ALL);
+    assert!(libc::KERN_PROC_PID == netbsdlike::KERN_PROC_PID);
 };
 
 /// The OpenBSD backend.
 #[derive(Debug)]
 pub enum OpenBsd {}
 
-fn read_kinfo(pid: Pid) -> Result<Kinfo> {
-    let mib = decode::kinfo_mib(pid.as_raw());
-    let mut buf = [0u8; layout::SIZE];
-    let mut len = buf.len();
-    // SAFETY: the MIB and `buf` (with its length in `len`) are valid for the call.
-    let ret = unsafe {
-        libc::sysctl(
-            mib.as_ptr(),
-            mib.len() as libc::c_uint,
-            buf.as_mut_ptr().cast(),
-            &mut len,
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    if ret != 0 {
-        return Err(Error::last_os_error(pid));
-    }
-    // No process: the kernel answers success with nothing.
-    if len == 0 {
-        return Err(Error::NoSuchProcess { pid });
-    }
-    decode::kinfo(&buf[..len]).map_err(|e| Error::Os {
-        pid,
-        source: io::Error::new(io::ErrorKind::InvalidData, e),
-    })
-}
+/// The real kernel.
+struct Syscalls;
 
-/// Serves `pick` from the oneshot's `kinfo_proc`, or from a fresh one.
-fn with_kinfo<R>(pid: Pid, pick: impl Fn(&Kinfo) -> R) -> Result<R> {
-    match oneshot::cached(pid, || read_kinfo(pid), |k| Ok(pick(k))) {
-        Some(result) => result,
-        None => read_kinfo(pid).map(|k| pick(&k)),
-    }
-}
+impl Kernel for Syscalls {
+    const START_TOLERANCE_USEC: i64 = decode::START_TOLERANCE_USEC;
 
-/// `getpgid`/`getsid` by pid, falling back to `kinfo_proc` where the call refuses (see
-/// [`decode::id_from_call`]); inside a oneshot, `kinfo_proc` directly. So the answer is
-/// the same inside and outside a oneshot.
-fn id_of(
-    pid: Pid,
-    call: unsafe extern "C" fn(libc::pid_t) -> libc::pid_t,
-    field: fn(&Kinfo) -> i32,
-) -> Result<Pid> {
-    if let Some(result) = oneshot::cached(pid, || read_kinfo(pid), |k| Ok(Pid::from(field(k)))) {
-        return result;
+    fn id_falls_back(err: &Error) -> bool {
+        decode::id_falls_back(err)
     }
-    // SAFETY: getpgid/getsid take a pid and touch no memory of ours.
-    let id = unsafe { call(pid.as_raw()) };
-    let by_call = if id >= 0 {
-        Ok(Pid::from(id))
-    } else {
-        Err(Error::last_os_error(pid))
-    };
-    decode::id_from_call(by_call, || read_kinfo(pid).map(|k| field(&k)))
+
+    fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
+        let mut buf = [0u8; layout::SIZE];
+        let len = unix::sysctl(&decode::kinfo_mib(pid.as_raw()), Some(&mut buf), None)
+            .map_err(|e| Error::from_io(pid, e))?;
+        // No process: `sysctl_doproc` answers success with nothing.
+        if len == 0 {
+            return Err(Error::NoSuchProcess { pid });
+        }
+        decode::kinfo(buf.get(..len).unwrap_or(&buf)).map_err(|e| Error::invalid_data(pid, e))
+    }
+
+    fn table(&self) -> Result<Vec<Kinfo>> {
+        netbsdlike::read_table(decode::table_mib, layout::SIZE, decode::table)
+    }
 }
 
 impl Backend for OpenBsd {
-    type Pin = ();
+    type Pin = KinfoPin;
 
     fn available(attr: Attr) -> bool {
         !matches!(attr, Attr::Umask | Attr::Rlimits)
     }
 
-    fn pin(pid: Pid) -> Result<()> {
-        read_kinfo(pid).map(drop)
+    fn pids() -> Result<Vec<Pid>> {
+        netbsdlike::pids(&Syscalls)
     }
 
-    fn is_running(target: Target<'_, ()>) -> Result<bool> {
-        match read_kinfo(target.pid) {
-            Ok(_) => Ok(true),
-            Err(Error::NoSuchProcess { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
+    fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+        netbsdlike::scan::<Self, _>(&Syscalls, attrs)
     }
 
-    fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-        with_kinfo(target.pid, |k| k.groups.clone())
+    fn pin(pid: Pid) -> Result<KinfoPin> {
+        netbsdlike::pin(&Syscalls, pid)
     }
 
-    fn sigmasks(target: Target<'_, ()>) -> Result<SignalMasks> {
-        with_kinfo(target.pid, |k| k.sigmasks)
+    fn is_running(target: Target<'_, KinfoPin>) -> Result<bool> {
+        netbsdlike::is_running(&Syscalls, target)
     }
 
-    fn pgid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getpgid, |k| k.pgid)
+    fn comm(target: Target<'_, KinfoPin>) -> Result<String> {
+        netbsdlike::with_kinfo(&Syscalls, target, |k| Ok(k.comm.clone()))
     }
 
-    fn sid(target: Target<'_, ()>) -> Result<Pid> {
-        id_of(target.pid, libc::getsid, |k| k.sid)
+    fn groups(target: Target<'_, KinfoPin>) -> Result<Vec<u32>> {
+        netbsdlike::with_kinfo(&Syscalls, target, |k| Ok(k.groups.clone()))
+    }
+
+    fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
+        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid))
+    }
+
+    fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
+        let call = || unix::process_id(target.pid, Id::Pgid);
+        netbsdlike::id(&Syscalls, target, |k| k.pgid, call)
+    }
+
+    fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
+        let call = || unix::process_id(target.pid, Id::Sid);
+        netbsdlike::id(&Syscalls, target, |k| k.sid, call)
     }
 }
