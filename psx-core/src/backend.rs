@@ -450,9 +450,8 @@ mod tests {
     /// the bulk reads it is asked for; pid 2 exits before its own read.
     enum Table {}
 
-    thread_local! {
-        static BULK_READS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-    }
+    // Only one test reads this table.
+    static BULK_READS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
     impl Backend for Table {
         type Pin = ();
@@ -487,7 +486,7 @@ mod tests {
             oneshot::cached_or_fresh(
                 pid,
                 || {
-                    BULK_READS.set(BULK_READS.get() + 1);
+                    BULK_READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     Ok(pid.get() as u32 * 10)
                 },
                 |&g| Ok(vec![g]),
@@ -504,7 +503,7 @@ mod tests {
 
     #[test]
     fn a_seeded_scan_reads_the_table_once_and_skips_the_vanished() {
-        BULK_READS.set(0);
+        let bulk_reads = || BULK_READS.load(std::sync::atomic::Ordering::Relaxed);
         let infos = Table::scan(&[Attr::Groups, Attr::Umask]).unwrap();
         let got: Vec<_> = infos
             .iter()
@@ -514,12 +513,12 @@ mod tests {
             got,
             [(1, Some(vec![10]), Some(1)), (3, Some(vec![30]), Some(3))]
         );
-        assert_eq!(BULK_READS.get(), 0, "every group came from the table");
+        assert_eq!(bulk_reads(), 0, "every group came from the table");
         // The default scan reads each process on its own: three bulk reads.
         let each =
             scan_each::<Table>(Table::pids().unwrap(), &[Attr::Groups, Attr::Umask]).unwrap();
         assert_eq!(each, infos);
-        assert_eq!(BULK_READS.get(), 3);
+        assert_eq!(bulk_reads(), 3);
     }
 
     #[test]

@@ -34,7 +34,8 @@
 //! | [`proc_getrlimit`] | yes | – | yes | yes | yes | – | – |
 //! | [`proc_get_sigmask`] | all five | ignored, caught | four¹ | four¹ | four¹ | four¹ | all five |
 //! | [`proc_getpgid`], [`proc_getsid`] | yes | yes | yes | yes | yes | yes | yes |
-//! | [`Process`] detects a reused pid | yes | – | – | – | – | – | – |
+//! | [`Process`] detects a reused pid | yes | yes | yes | yes | yes | yes | yes |
+//! | [`pids`], [`scan`] | `/proc` | one sysctl | one sysctl | one sysctl | one sysctl | one sysctl | `/proc` |
 //!
 //! ¹ pending, blocked, ignored, caught; `process_pending` only on Linux, Solaris and illumos.
 //! ² old and new limits in one sysctl on one held process, but the kernel drops the
@@ -156,12 +157,12 @@ fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
 ///
 /// | OS | one read serves |
 /// |---|---|
-/// | Linux | [`proc_get_umask`], [`proc_getgroups`], [`proc_get_sigmask`] (`/proc/<pid>/status`) |
-/// | macOS | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`] (`kinfo_proc`) |
-/// | FreeBSD | [`proc_getgroups`]¹, [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
-/// | NetBSD, OpenBSD | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
-/// | DragonFly | [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`); every [`proc_getrlimit`] (`/proc/<pid>/rlimit`) |
-/// | Solaris, illumos | nothing: each attribute has its own `/proc` file or call |
+/// | Linux | the name, [`proc_get_umask`], [`proc_getgroups`], [`proc_get_sigmask`] (`/proc/<pid>/status`) |
+/// | macOS | the name, [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`] (`kinfo_proc`) |
+/// | FreeBSD | the name, [`proc_getgroups`]¹, [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
+/// | NetBSD, OpenBSD | the name, [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`) |
+/// | DragonFly | the name, [`proc_getgroups`], [`proc_get_sigmask`], [`proc_getpgid`], [`proc_getsid`] (`kinfo_proc`); every [`proc_getrlimit`] (`/proc/<pid>/rlimit`) |
+/// | Solaris, illumos | the name, [`proc_getpgid`], [`proc_getsid`] (`psinfo`) |
 ///
 /// ¹ unless the process has more groups than `kinfo_proc` holds: then the full list is
 /// read separately.
@@ -401,8 +402,13 @@ pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
 /// Every process the caller can see, ascending by pid.
 ///
 /// Availability: Linux (the numeric entries of `/proc`; a `/proc` that is not mounted,
-/// or is mounted for another pid namespace, is an [`Error::Os`], never an empty list).
-/// Elsewhere [`Error::Unsupported`] for now.
+/// or is mounted for another pid namespace, is an [`Error::Os`], never an empty list);
+/// Solaris and illumos (the numeric entries of `/proc`); and from one sysctl of the whole
+/// process table: macOS (`KERN_PROC_ALL`, zombies included, `kernel_task` left out),
+/// FreeBSD (`KERN_PROC_PROC`: every process the caller may see, zombies included),
+/// DragonFly (`KERN_PROC_ALL`: the caller's jail, zombies included, kernel threads and
+/// pid 0 left out), NetBSD (`KERN_PROC2`: what `security.curtain` lets the caller see,
+/// pid 0 left out), OpenBSD (`KERN_PROC`: every process but the kernel's own).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -449,8 +455,13 @@ pub fn available(attr: Attr) -> bool {
 /// The error means the processes cannot be listed at all ([`pids`]'s errors), or an
 /// [`Error::Os`] from one of them.
 ///
-/// Availability: Linux (the `/proc` walk, spread over the available cores). Elsewhere
-/// [`Error::Unsupported`] for now.
+/// Availability: Linux (the `/proc` walk, spread over the available cores). macOS,
+/// FreeBSD, DragonFly, NetBSD and OpenBSD: the one sysctl [`pids`] makes seeds each
+/// process's oneshot with its `kinfo_proc`, so name, groups, signal masks, process group
+/// (and, but on macOS, session) cost no further call; only what `kinfo_proc` lacks is
+/// read per process (macOS the session; FreeBSD umask and limits; DragonFly and NetBSD
+/// limits). Solaris and illumos: one process at a time (no whole-table read exists),
+/// one `psinfo` serving name, group and session.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {

@@ -34,10 +34,18 @@ use crate::{
 /// # }
 /// ```
 ///
-/// Availability: every supported OS. Pid-reuse detection: Linux only; elsewhere the
-/// handle holds the pid alone (the BSDs, macOS and Solaris offer psx no pin yet), and
-/// `new` checks only that the process exists. On an unsupported OS `new` returns
-/// [`Error::Unsupported`].
+/// Availability: every supported OS, each with its pin: Linux an open `/proc/<pid>`
+/// directory (or a pidfd where `/proc` cannot show the process); macOS the kernel's
+/// 64-bit unique id with the start time; FreeBSD, DragonFly, NetBSD and OpenBSD the
+/// start time from `kinfo_proc` (FreeBSD sees through a clock step with
+/// `kern.boottime`; OpenBSD compares within a second, its kernel deriving the start
+/// from the wall clock); Solaris and illumos the start time and, for the caller's own
+/// processes, the `/proc/<pid>` directory. Every record read through a handle is checked
+/// against the pin; calls by pid are believed only if the pin still holds after them;
+/// sets check before and after. Zombies: Linux, macOS, FreeBSD, DragonFly and Solaris
+/// keep a zombie's handle working until it is reaped; NetBSD and OpenBSD keep no start
+/// time for an exited process, so through its handle it answers [`Error::Zombie`]. On
+/// an unsupported OS `new` returns [`Error::Unsupported`].
 #[derive(Debug)]
 pub struct Process {
     pid: Pid,
