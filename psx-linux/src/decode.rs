@@ -10,6 +10,9 @@
 //!   for a thread's `/proc/<tid>`),
 //! - `Groups:\t4 24 27 ` (space-separated, trailing space, may be empty; decimal `%u`
 //!   since Linux 4.x, `%d` before, so a gid of 2^31 or more may appear negative),
+//! - `NSpgid:\t42\t1`, `NSsid:\t40\t1` (Linux 4.1+: the process group and session in
+//!   each pid namespace from that of the `/proc` mount inward; the first is what
+//!   `getpgid`/`getsid` answer a caller of that namespace),
 //! - `Threads:\t1` (live tasks of the process; 0 when the process was reaped while the
 //!   file was being written, and then `task_sig` printed every mask as 0),
 //! - `SigPnd`, `ShdPnd`, `SigBlk`, `SigIgn`, `SigCgt`: `_NSIG / 4` hex digits (16 on
@@ -44,6 +47,8 @@ impl std::error::Error for DecodeError {}
 #[derive(Debug, Default, Clone, Copy)]
 struct Lines<'a> {
     name: Option<&'a [u8]>,
+    nspgid: Option<&'a [u8]>,
+    nssid: Option<&'a [u8]>,
     umask: Option<&'a [u8]>,
     state: Option<&'a [u8]>,
     groups: Option<&'a [u8]>,
@@ -61,9 +66,11 @@ const MASKS: u16 = 0b1111_1000;
 const TGID: u16 = 1 << 8;
 const THREADS: u16 = 1 << 9;
 const NAME: u16 = 1 << 10;
+const NSPGID: u16 = 1 << 11;
+const NSSID: u16 = 1 << 12;
 /// What every read also takes, to know which process (and in what state) it read.
 const IDENTITY: u16 = STATE | TGID | THREADS;
-const ALL: u16 = NAME | UMASK | GROUPS | MASKS | IDENTITY;
+const ALL: u16 = NAME | UMASK | GROUPS | MASKS | IDENTITY | NSPGID | NSSID;
 
 impl<'a> Lines<'a> {
     /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
@@ -117,10 +124,17 @@ impl<'a> Lines<'a> {
                 Some(v) => (UMASK, &mut self.umask, v),
                 None => return false,
             },
-            Some(b'N') => match text.strip_prefix(b"Name:") {
-                Some(v) => (NAME, &mut self.name, v),
-                None => return false,
-            },
+            Some(b'N') => {
+                if let Some(v) = text.strip_prefix(b"Name:") {
+                    (NAME, &mut self.name, v)
+                } else if let Some(v) = text.strip_prefix(b"NSpgid:") {
+                    (NSPGID, &mut self.nspgid, v)
+                } else if let Some(v) = text.strip_prefix(b"NSsid:") {
+                    (NSSID, &mut self.nssid, v)
+                } else {
+                    return false;
+                }
+            }
             Some(b'G') => match text.strip_prefix(b"Groups:") {
                 Some(v) => (GROUPS, &mut self.groups, v),
                 None => return false,
@@ -203,6 +217,16 @@ impl<'a> Lines<'a> {
 
     fn number(value: Option<&[u8]>) -> Option<u32> {
         value.and_then(parse_decimal)
+    }
+
+    /// The first of a line's tab-separated numbers.
+    fn first_number(value: Option<&[u8]>) -> Option<u32> {
+        let v = value?;
+        let end = v
+            .iter()
+            .position(|&b| b == b'\t' || b == b' ')
+            .unwrap_or(v.len());
+        parse_decimal(v.get(..end)?)
     }
 
     fn sigmasks(&self) -> Result<SignalMasks, DecodeError> {
@@ -315,6 +339,10 @@ pub struct Status {
     pub identity: Identity,
     /// `Name:`, unescaped.
     pub name: Result<String, DecodeError>,
+    /// The first `NSpgid:` value, if the read got that far (`None` before Linux 4.1).
+    pub pgid: Option<u32>,
+    /// The first `NSsid:` value, if the read got that far (`None` before Linux 4.1).
+    pub sid: Option<u32>,
     /// `Umask:`, `Ok(None)` when absent.
     pub umask: Result<Option<u32>, DecodeError>,
     /// `Groups:`.
@@ -345,6 +373,8 @@ pub fn status_for(status: &[u8], field: Field) -> Status {
             threads: Lines::number(lines.threads),
             zombie: lines.is_zombie(),
         },
+        pgid: Lines::first_number(lines.nspgid),
+        sid: Lines::first_number(lines.nssid),
         name: if wanted & NAME != 0 {
             lines.name()
         } else {
@@ -607,6 +637,18 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         assert!(sigmasks(b"SigPnd:\tzz\n").is_err());
         assert!(sigmasks(b"SigPnd:\t000000000000000000000000000000000\n").is_err());
         assert!(status(b"Umask:").umask.is_err());
+    }
+
+    #[test]
+    fn process_group_and_session_come_from_the_ns_lines() {
+        let s = status(BASH);
+        assert_eq!((s.pgid, s.sid), (Some(4242), Some(4242)));
+        let nested = b"Name:\tsh\nNSpgid:\t900\t1\nNSsid:\t0\t1\nState:\tS\n";
+        let s = status(nested);
+        assert_eq!((s.pgid, s.sid), (Some(900), Some(0)));
+        // A kernel before 4.1 has no such lines.
+        assert_eq!(status(b"Name:\tx\nState:\tS\n").pgid, None);
+        assert_eq!(status(b"NSpgid:\tx\n").pgid, None);
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl<'a> ProcBase<'a> {
                 dir: fd,
                 is_self: *is_self,
             },
-            None if target.pid == Pid::current() => ProcBase::Current,
+            None if target.pid == own_pid() => ProcBase::Current,
             // A pidfd pin reads by number; `read_status` checks the pin afterwards.
             Some(ProcPin(PinKind::PidFd(_))) | None => {
                 procfs_matches_namespace(target.pid)?;
@@ -358,7 +358,10 @@ fn read_status(target: Target<'_, ProcPin>, field: Field) -> Result<Status> {
     let base = ProcBase::of(target)?;
     let status = read_status_file(&base, pid, c"status", field);
     // Read by number for a pidfd pin: believed only if the pinned process outlived it.
-    still_pinned(target)?;
+    // (Through the pinned directory the read cannot reach another process.)
+    if matches!(base, ProcBase::Number(_)) {
+        still_pinned(target)?;
+    }
     let status = status?;
     match status.identity.verdict(base.expected_tgid(pid)) {
         Verdict::Process => Ok(status),
@@ -490,7 +493,7 @@ fn still_pinned(target: Target<'_, ProcPin>) -> Result<()> {
 /// caller itself.
 fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
     let pid = target.pid;
-    if target.pin.is_some() || pid == Pid::current() {
+    if target.pin.is_some() || pid == own_pid() {
         return Ok(());
     }
     // A status the oneshot holds was checked when read (its Tgid is the pid).
@@ -512,28 +515,54 @@ fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
 struct IsProcess;
 
 /// `Ok` if `pid` is a process (a thread-group leader), `NoSuchProcess` for a thread id
-/// or a pid in use by nobody.
+/// or a pid in use by nobody: one `tgkill(pid, pid, 0)`.
 ///
-/// `pidfd_open(2)` (Linux 5.3+) answers without `/proc`: `pidfd_prepare` (kernel/pid.c)
-/// refuses with `EINVAL` a pid with no `PIDTYPE_TGID` task, which is what a thread id
-/// is (a zombie leader still has its task until reaped). Where it is missing or
-/// filtered, the status file's `Tgid:` decides; if that cannot be read either, the pid
-/// is given the benefit of the doubt.
+/// `do_send_specific` (kernel/signal.c) finds the task by `pid` and answers `ESRCH`
+/// unless its thread group is `pid`, which a thread id's is not; for a leader, zombie
+/// or not, signal 0 only checks permission (`EPERM`, still a process). No `/proc`, no
+/// fd, every kernel since 2.6.
 fn is_thread_group_leader(target: Target<'_, ProcPin>) -> Result<()> {
     let pid = target.pid;
-    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
-    if fd >= 0 {
-        // SAFETY: the fd was just opened by us and is owned by nobody else.
-        drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+    // SAFETY: tgkill takes three integers; signal 0 sends nothing.
+    let ret = unsafe { libc::syscall(libc::SYS_tgkill, pid.as_raw(), pid.as_raw(), 0) };
+    if ret == 0 {
         return Ok(());
     }
     match io::Error::last_os_error().raw_os_error() {
-        Some(libc::EINVAL | libc::ESRCH) => Err(Error::NoSuchProcess { pid }),
+        Some(libc::EPERM) => Ok(()),
+        Some(libc::ESRCH) => Err(Error::NoSuchProcess { pid }),
+        // Filtered by a seccomp policy: the status file's `Tgid:` decides, and a pid it
+        // cannot read is given the benefit of the doubt.
         _ => match read_status(target, Field::Umask) {
             Err(e @ Error::NoSuchProcess { .. }) => Err(e),
             _ => Ok(()),
         },
+    }
+}
+
+/// This process's pid without a system call each time: cached, and forgotten in a
+/// forked child (`pthread_atfork`). A child made without the atfork handlers (a raw
+/// `clone`) sees its parent's pid here, a thread-group leader, for which the only
+/// consequence is skipping a thread-id check that would pass.
+fn own_pid() -> Pid {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    static OWN: AtomicI32 = AtomicI32::new(0);
+    static FORGET_IN_CHILD: std::sync::Once = std::sync::Once::new();
+    extern "C" fn forget() {
+        OWN.store(0, Ordering::Relaxed);
+    }
+    FORGET_IN_CHILD.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic; it cannot fail in
+        // a way that matters (without it the cache is merely stale, see above).
+        unsafe { libc::pthread_atfork(None, None, Some(forget)) };
+    });
+    match OWN.load(Ordering::Relaxed) {
+        0 => {
+            let pid = Pid::current();
+            OWN.store(pid.as_raw(), Ordering::Relaxed);
+            pid
+        }
+        raw => Pid::from(raw),
     }
 }
 
@@ -613,9 +642,23 @@ enum Id {
     Sid,
 }
 
-/// `getpgid(2)` or `getsid(2)`, checked against the pin before its answer is believed.
+/// `getpgid(2)` or `getsid(2)`, checked against the pin before its answer is believed;
+/// inside a oneshot whose status read already has them (`NSpgid:`/`NSsid:`), no call.
 fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
     let pid = target.pid;
+    let from_status = oneshot::peek(pid, |s: &Status| match which {
+        Id::Pgid => s.pgid,
+        Id::Sid => s.sid,
+    });
+    // The status's first value is in the namespace of the /proc it came from: only
+    // this process's own namespace's /proc is believed for it.
+    if let Some(Some(id)) = from_status {
+        if procfs_matches_namespace(pid).is_ok() {
+            // What the oneshot holds may be a newcomer's, read by pid.
+            still_pinned(target)?;
+            return Ok(Pid::from(id));
+        }
+    }
     refuse_thread_id(target)?;
     // SAFETY: getpgid and getsid take an integer and touch no memory of ours.
     let ret = unsafe {
@@ -634,7 +677,7 @@ fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
 
 /// Pins `pid` by its `/proc` directory, and checks it is a process, not a thread.
 fn pin_dir(pid: Pid) -> Result<ProcPin> {
-    let is_self = pid == Pid::current();
+    let is_self = pid == own_pid();
     let base = if is_self {
         ProcBase::Current
     } else {
@@ -653,8 +696,8 @@ fn pin_dir(pid: Pid) -> Result<ProcPin> {
 }
 
 /// Pins `pid` by a pidfd; `None` where the kernel has no `pidfd_open` (before 5.3) or a
-/// filter refuses it. `pidfd_open` refuses a thread id with `EINVAL` (see
-/// [`is_thread_group_leader`]).
+/// filter refuses it. `pidfd_prepare` (kernel/pid.c) refuses with `EINVAL` a pid with no
+/// `PIDTYPE_TGID` task, which is what a thread id is.
 fn pin_pidfd(pid: Pid) -> Option<Result<ProcPin>> {
     // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };

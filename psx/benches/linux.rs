@@ -55,12 +55,11 @@ mod linux {
         unsafe { libc::getsid(pid) }
     }
 
-    /// Everything `psx info` reads but the limits: one status read, two ids, one limit.
+    /// The calls psx makes for umask, groups, masks, pgid, sid and one limit in a
+    /// oneshot: one status read (which also holds pgid and sid, `NSpgid`/`NSsid`) and
+    /// one `prlimit`.
     pub fn floor_all(pid: i32, path: &CString) -> usize {
-        floor_status(path)
-            + floor_pgid(pid) as usize
-            + floor_sid(pid) as usize
-            + floor_prlimit(pid) as usize
+        floor_status(path) + floor_prlimit(pid) as usize
     }
 
     pub fn psx_all(pid: i32) -> usize {
@@ -249,17 +248,15 @@ mod linux {
     }
 
     /// The floor of a scan: list `/proc`, then for every process the bare calls psx
-    /// makes for the same attributes (one status read, getpgid, getsid), on `threads`
-    /// threads as `psx::scan` spreads them.
+    /// makes for the same attributes (one status read, which holds pgid and sid too),
+    /// on `threads` threads as `psx::scan` spreads them.
     fn floor_scan(threads: usize) -> usize {
         let mut pids: Vec<i32> = std::fs::read_dir("/proc")
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .collect();
         pids.sort_unstable();
-        scan(&pids, threads, |&p| {
-            floor_status(&status_path(p)) + floor_pgid(p) as usize + floor_sid(p) as usize
-        })
+        scan(&pids, threads, |&p| floor_status(&status_path(p)))
     }
 
     /// What a scan reads besides the limits: name, umask, groups, masks, pgid, sid.

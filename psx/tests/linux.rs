@@ -864,6 +864,14 @@ fn pids_and_scan_list_processes_as_proc_info_reads_them() {
     assert!(all.iter().all(|i| i.pid != tid));
     let me = all.iter().find(|i| i.pid == Pid::current()).unwrap();
     assert!(me.comm.is_some());
+    // pgid and sid, from the scan's status reads, are what getpgid and getsid say.
+    for info in [found, me] {
+        let raw = info.pid.as_raw();
+        // SAFETY: getpgid and getsid take an integer.
+        let (pgid, sid) = unsafe { (libc::getpgid(raw), libc::getsid(raw)) };
+        assert_eq!(info.pgid, Some(Pid::from(pgid)));
+        assert_eq!(info.sid, Some(Pid::from(sid)));
+    }
     assert_eq!(
         psx::Process::new(pid)
             .unwrap()
