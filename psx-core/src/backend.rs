@@ -316,6 +316,51 @@ pub struct ProcInfo {
     pub missing: BTreeMap<Attr, Missing>,
 }
 
+/// The attributes as `psx info` shows them, one `name value` line each: the umask in
+/// octal, signal sets with their names, limits as `soft:hard`, and for an attribute
+/// that was asked for but is missing, why (`(access denied)`); attributes not asked for
+/// are left out.
+impl fmt::Display for ProcInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "pid {}", self.pid)?;
+        let mut line = |attr: Attr, value: Option<String>| -> fmt::Result {
+            match (value, self.missing.get(&attr)) {
+                (Some(value), _) => writeln!(f, "  {:<10}{value}", attr.name()),
+                (None, Some(why)) => writeln!(f, "  {:<10}({why})", attr.name()),
+                (None, None) => Ok(()),
+            }
+        };
+        line(Attr::Comm, self.comm.clone())?;
+        line(Attr::Umask, self.umask.map(|m| format!("{m:04o}")))?;
+        let groups = self.groups.as_ref().map(|g| {
+            let gids: Vec<String> = g.iter().map(u32::to_string).collect();
+            if gids.is_empty() {
+                "none".to_owned()
+            } else {
+                gids.join(" ")
+            }
+        });
+        line(Attr::Groups, groups)?;
+        line(Attr::Pgid, self.pgid.map(|p| p.to_string()))?;
+        line(Attr::Sid, self.sid.map(|p| p.to_string()))?;
+        let masks = self.sigmasks.map(|m| {
+            m.to_string()
+                .lines()
+                .collect::<Vec<_>>()
+                .join("\n            ")
+        });
+        line(Attr::Sigmasks, masks)?;
+        let limits = self.rlimits.as_ref().map(|limits| {
+            limits
+                .iter()
+                .map(|(r, l)| format!("{r} {l}"))
+                .collect::<Vec<_>>()
+                .join("\n            ")
+        });
+        line(Attr::Rlimits, limits)
+    }
+}
+
 /// Reads `attrs` of `target` inside one oneshot.
 ///
 /// [`Error::NoSuchProcess`] (the process is gone) is returned as an error, as are
@@ -534,6 +579,16 @@ mod tests {
         );
         assert_eq!(read.missing.get(&Attr::Groups), None);
         assert_eq!(Missing::AccessDenied.kind(), "access_denied");
+        let unsupported = "(not supported on this OS)";
+        let expected = format!(
+            "pid 1\n  comm      {u}\n  umask     {u}\n  groups    5\n  pgid      {u}\n  \
+             sid       {u}\n  sigmasks  {u}\n  rlimits   {u}\n",
+            u = unsupported
+        );
+        assert_eq!(read.to_string(), expected);
+        // Attributes not asked for are left out.
+        let one = super::info::<NoLimits>(target, &[Attr::Groups]).unwrap();
+        assert_eq!(one.to_string(), "pid 1\n  groups    5\n");
         let read = super::info::<NoBackend>(target, Attr::ALL).unwrap();
         assert_eq!(read.rlimits, None);
     }

@@ -858,6 +858,13 @@ fn pids_and_scan_list_processes_as_proc_info_reads_them() {
     let found = all.iter().find(|i| i.pid == pid).expect("the child");
     assert_eq!(found.comm.as_deref(), Some("sleep"));
     assert_eq!(found.umask, Some(0o037));
+    // Display: the attributes as psx info shows them.
+    let shown = found.to_string();
+    assert!(
+        shown.starts_with(&format!("pid {pid}\n  comm      sleep\n  umask     0037\n")),
+        "{shown}"
+    );
+    assert!(shown.contains("\n  rlimits   cpu "), "{shown}");
     let by_pid = psx::proc_info(pid, psx::Attr::ALL).unwrap();
     assert_eq!(found.groups, by_pid.groups);
     assert_eq!(found.rlimits, by_pid.rlimits);
