@@ -420,7 +420,14 @@ pub fn run(out: &mut impl Write, args: &Args, flags: &[(usize, String)]) -> io::
                 };
                 let new = RLimit::new(soft.unwrap_or(current.soft), hard.unwrap_or(current.hard));
                 match proc.rlimit(resource, Some(new)) {
-                    Ok(old) => writeln!(out, "{resource}: {} -> {}", pair(old), pair(new))?,
+                    Ok(old) => {
+                        // What the kernel installed, which may differ from what was
+                        // asked (FreeBSD caps data, stack, nofile and nproc at the
+                        // system maxima without an error; NetBSD rounds a stack limit
+                        // up to a page).
+                        let installed = proc.getrlimit(resource).unwrap_or(new);
+                        writeln!(out, "{resource}: {} -> {}", pair(old), pair(installed))?;
+                    }
                     Err(err) => {
                         complain(format_args!(
                             "{pid_arg}: {resource}={}: {}",
