@@ -1,5 +1,5 @@
 //! A `ps`-like listing of every process, from one `psx::scan`.
-//! `cargo run -p psx --example ps`
+//! `cargo run -p psx-process --example ps`
 use psx::Attr;
 
 fn main() {

@@ -1,6 +1,6 @@
 //! Sets a child's open-files limit from outside, like `prlimit --pid PID --nofile=256:512`.
 //!
-//! `cargo run -p psx --example set_nofile`
+//! `cargo run -p psx-process --example set_nofile`
 use std::process::Command;
 
 use psx::{Limit, Process, RLimit, Resource};

@@ -4,7 +4,7 @@
 //! with a `Process` handle, and refuses it while it would survive a SIGTERM, could dump
 //! core, or could open more files than the supervisor allows.
 //!
-//! `cargo run -p psx --example supervisor`
+//! `cargo run -p psx-process --example supervisor`
 use std::process::{Command, Stdio};
 
 use psx::{Limit, Process, RLimit, Resource};
