@@ -399,16 +399,7 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
 /// `attrs` of each of `pids` (by pid, each in its own oneshot), ascending; a process
 /// that is gone by the time it is read is left out, as `ps` leaves it out.
 pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
-    let mut infos = Vec::with_capacity(pids.len());
-    for pid in pids {
-        match info::<B>(Target::unpinned(pid), attrs) {
-            Ok(read) => infos.push(read),
-            Err(Error::NoSuchProcess { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    infos.sort_unstable_by_key(|i| i.pid);
-    Ok(infos)
+    scan_with::<B, Pid>(pids, attrs, |&pid| pid, |_| {})
 }
 
 /// A scan from one whole-table read: each process's oneshot is seeded with its own
@@ -419,10 +410,27 @@ pub fn scan_seeded<B: Backend, T: Any>(
     records: impl IntoIterator<Item = (Pid, T)>,
     attrs: &[Attr],
 ) -> Result<Vec<ProcInfo>> {
+    scan_with::<B, (Pid, T)>(
+        records,
+        attrs,
+        |&(pid, _)| pid,
+        |(pid, record)| oneshot::seed(pid, record),
+    )
+}
+
+/// `attrs` of each item's process in its own oneshot, which `prepare` may seed first;
+/// ascending by pid; a process gone by its read is left out.
+fn scan_with<B: Backend, I>(
+    items: impl IntoIterator<Item = I>,
+    attrs: &[Attr],
+    pid_of: impl Fn(&I) -> Pid,
+    mut prepare: impl FnMut(I),
+) -> Result<Vec<ProcInfo>> {
     let mut infos = Vec::new();
-    for (pid, record) in records {
+    for item in items {
+        let pid = pid_of(&item);
         let _oneshot = OneshotGuard::enter(pid);
-        oneshot::seed(pid, record);
+        prepare(item);
         match info::<B>(Target::unpinned(pid), attrs) {
             Ok(read) => infos.push(read),
             Err(Error::NoSuchProcess { .. }) => {}
