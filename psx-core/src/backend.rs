@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::usage::{leaves_out, NprocShare, OpenFiles, Usage};
 use crate::{oneshot, Error, OneshotGuard, Pid, RLimit, Resource, Result, SignalMasks, Target};
 
 /// One OS's way of reading (and setting) process attributes.
@@ -128,6 +129,34 @@ pub trait Backend {
             what: "getting the session id",
         })
     }
+
+    /// How much of `resource` the process uses, in the units of its limit (see
+    /// [`Usage`]). Never asked for [`Resource::Nofile`] (that is
+    /// [`Backend::open_files`]) nor [`Resource::Nproc`] (that is
+    /// [`Backend::nproc_share`], summed by a scan).
+    fn usage(target: Target<'_, Self::Pin>, resource: Resource) -> Result<u64> {
+        let _ = (target, resource);
+        Err(Error::Unsupported {
+            what: "resource usage",
+        })
+    }
+
+    /// The process's open descriptors: how many, and the highest number.
+    fn open_files(target: Target<'_, Self::Pin>) -> Result<OpenFiles> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "counting open files",
+        })
+    }
+
+    /// The real user the process counts against for `RLIMIT_NPROC`, and how many of
+    /// that limit's units it adds: a scan sums these per user for [`Resource::Nproc`].
+    fn nproc_share(target: Target<'_, Self::Pin>) -> Result<NprocShare> {
+        let _ = target;
+        Err(Error::Unsupported {
+            what: "process counts",
+        })
+    }
 }
 
 /// The backend of a platform psx has none for: every call is [`Error::Unsupported`].
@@ -172,6 +201,9 @@ pub enum Attr {
     Sigmasks,
     /// `"rlimits"`: [`Backend::get_rlimit`] for every resource the platform has.
     Rlimits,
+    /// `"usage"`: [`Backend::usage`] and [`Backend::open_files`] for every resource
+    /// whose use the platform can tell (see [`Usage`]).
+    Usage,
 }
 
 impl Attr {
@@ -184,6 +216,7 @@ impl Attr {
         Attr::Sid,
         Attr::Sigmasks,
         Attr::Rlimits,
+        Attr::Usage,
     ];
 
     /// The attribute's name, as in JSON output.
@@ -196,6 +229,7 @@ impl Attr {
             Attr::Sid => "sid",
             Attr::Sigmasks => "sigmasks",
             Attr::Rlimits => "rlimits",
+            Attr::Usage => "usage",
         }
     }
 }
@@ -307,6 +341,9 @@ pub struct ProcInfo {
     pub sigmasks: Option<SignalMasks>,
     /// Its limits, for every resource the platform has.
     pub rlimits: Option<BTreeMap<Resource, RLimit>>,
+    /// What it uses of the resources its limits cap.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub usage: Option<Usage>,
     /// Why each attribute that was asked for is `None` (JSON `"errors"`, left out when
     /// empty).
     #[cfg_attr(
@@ -357,7 +394,8 @@ impl fmt::Display for ProcInfo {
                 .collect::<Vec<_>>()
                 .join("\n            ")
         });
-        line(Attr::Rlimits, limits)
+        line(Attr::Rlimits, limits)?;
+        line(Attr::Usage, self.usage.as_ref().map(Usage::to_string))
     }
 }
 
@@ -377,6 +415,7 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
         sid: None,
         sigmasks: None,
         rlimits: None,
+        usage: None,
         missing: BTreeMap::new(),
     };
     for &attr in attrs {
@@ -391,6 +430,7 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
             Attr::Rlimits => {
                 info.rlimits = optional(attr, all_rlimits::<B>(target), missing)?;
             }
+            Attr::Usage => info.usage = optional(attr, usage::<B>(target), missing)?,
         }
     }
     Ok(info)
@@ -427,18 +467,90 @@ fn scan_with<B: Backend, I>(
     mut prepare: impl FnMut(I),
 ) -> Result<Vec<ProcInfo>> {
     let mut infos = Vec::new();
+    // With usage asked for, each process's share of its real user's NPROC count.
+    let count_nproc = attrs.contains(&Attr::Usage) && B::resource_number(Resource::Nproc).is_some();
+    let mut shares = Vec::new();
     for item in items {
         let pid = pid_of(&item);
         let _oneshot = OneshotGuard::enter(pid);
         prepare(item);
-        match info::<B>(Target::unpinned(pid), attrs) {
-            Ok(read) => infos.push(read),
+        let target = Target::unpinned(pid);
+        match info::<B>(target, attrs) {
+            Ok(read) => {
+                if count_nproc {
+                    shares.push(B::nproc_share(target).ok());
+                }
+                infos.push(read);
+            }
             Err(Error::NoSuchProcess { .. }) => {}
             Err(e) => return Err(e),
         }
     }
+    if count_nproc {
+        add_nproc_usage(&mut infos, &shares);
+    }
     infos.sort_unstable_by_key(|i| i.pid);
     Ok(infos)
+}
+
+/// Gives each process whose usage was read the NPROC count of its real user: the sum
+/// of `shares` (one per info, `None` where unknown) over the processes of that user.
+/// A count from a scan covers only the processes the caller can see.
+fn add_nproc_usage(infos: &mut [ProcInfo], shares: &[Option<crate::NprocShare>]) {
+    let mut per_user: BTreeMap<u32, u64> = BTreeMap::new();
+    for share in shares.iter().flatten() {
+        *per_user.entry(share.ruid).or_default() += share.count;
+    }
+    for (info, share) in infos.iter_mut().zip(shares) {
+        if let (Some(usage), Some(share)) = (info.usage.as_mut(), share) {
+            usage.used.insert(Resource::Nproc, per_user[&share.ruid]);
+        }
+    }
+}
+
+/// What `target` uses of every resource whose use `B` can tell ([`Attr::Usage`]),
+/// inside the caller's oneshot if any: a resource denied or unsupported is left out;
+/// if every one is, the error of the first is returned.
+pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
+    if !B::available(Attr::Usage) {
+        return Err(Error::Unsupported {
+            what: "resource usage",
+        });
+    }
+    let mut usage = Usage::default();
+    let mut first_error = None;
+    let mut note = |err: Error| {
+        if leaves_out(&err) {
+            first_error.get_or_insert(err);
+            Ok(())
+        } else {
+            Err(err)
+        }
+    };
+    match B::open_files(target) {
+        Ok(files) => {
+            usage.used.insert(Resource::Nofile, files.count);
+            usage.highest_fd = files.highest;
+        }
+        Err(e) => note(e)?,
+    }
+    for &resource in Resource::ALL {
+        if matches!(resource, Resource::Nofile | Resource::Nproc)
+            || B::resource_number(resource).is_none()
+        {
+            continue;
+        }
+        match B::usage(target, resource) {
+            Ok(used) => {
+                usage.used.insert(resource, used);
+            }
+            Err(e) => note(e)?,
+        }
+    }
+    match first_error {
+        Some(err) if usage.used.is_empty() => Err(err),
+        _ => Ok(usage),
+    }
 }
 
 fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resource, RLimit>> {
@@ -546,6 +658,33 @@ mod tests {
             )
         }
 
+        fn resource_number(resource: Resource) -> Option<i32> {
+            matches!(resource, Resource::Nofile | Resource::As | Resource::Nproc).then_some(0)
+        }
+
+        fn open_files(target: Target<'_, ()>) -> Result<crate::OpenFiles> {
+            match target.pid.get() {
+                3 => Err(Error::AccessDenied { pid: target.pid }),
+                _ => Ok(crate::OpenFiles {
+                    count: 3,
+                    highest: Some(10),
+                }),
+            }
+        }
+
+        fn usage(target: Target<'_, ()>, resource: Resource) -> Result<u64> {
+            assert_eq!(resource, Resource::As, "only AS is asked for");
+            Ok(target.pid.get() as u64 * 100)
+        }
+
+        /// Pid 1 runs 4 threads, pid 3 2, both of user 1000.
+        fn nproc_share(target: Target<'_, ()>) -> Result<crate::NprocShare> {
+            Ok(crate::NprocShare {
+                ruid: 1000,
+                count: if target.pid.get() == 1 { 4 } else { 2 },
+            })
+        }
+
         fn umask(target: Target<'_, ()>) -> Result<u32> {
             match target.pid.get() {
                 2 => Err(Error::NoSuchProcess { pid: target.pid }),
@@ -575,6 +714,35 @@ mod tests {
     }
 
     #[test]
+    fn usage_leaves_out_what_is_denied_and_a_scan_sums_nproc_per_user() {
+        let read = super::usage::<Table>(Target::unpinned(Pid::from(1))).unwrap();
+        let used: Vec<_> = read.used.iter().map(|(r, n)| (*r, *n)).collect();
+        assert_eq!(used, [(Resource::Nofile, 3), (Resource::As, 100)]);
+        assert_eq!(read.highest_fd, Some(10));
+        // Pid 3's descriptors are denied: its AS use is still read.
+        let read = super::usage::<Table>(Target::unpinned(Pid::from(3))).unwrap();
+        let used: Vec<_> = read.used.iter().map(|(r, n)| (*r, *n)).collect();
+        assert_eq!(used, [(Resource::As, 300)]);
+        assert_eq!(read.highest_fd, None);
+        // A scan adds NPROC: 4 + 2 threads of user 1000 (pid 2 vanished uncounted).
+        let infos = Table::scan(&[Attr::Usage, Attr::Umask]).unwrap();
+        let nproc: Vec<_> = infos
+            .iter()
+            .map(|i| {
+                i.usage
+                    .as_ref()
+                    .unwrap()
+                    .used
+                    .get(&Resource::Nproc)
+                    .copied()
+            })
+            .collect();
+        assert_eq!(nproc, [Some(6), Some(6)]);
+        // A single read has no NPROC count.
+        assert!(!read.used.contains_key(&Resource::Nproc));
+    }
+
+    #[test]
     fn a_platform_without_limits_has_no_limit_map() {
         let target = Target::unpinned(Pid::from(1));
         let read = super::info::<NoLimits>(target, Attr::ALL).unwrap();
@@ -590,7 +758,7 @@ mod tests {
         let unsupported = "(not supported on this OS)";
         let expected = format!(
             "pid 1\n  comm      {u}\n  umask     {u}\n  groups    5\n  pgid      {u}\n  \
-             sid       {u}\n  sigmasks  {u}\n  rlimits   {u}\n",
+             sid       {u}\n  sigmasks  {u}\n  rlimits   {u}\n  usage     {u}\n",
             u = unsupported
         );
         assert_eq!(read.to_string(), expected);

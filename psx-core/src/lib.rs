@@ -17,10 +17,14 @@ mod resource;
 mod signal;
 #[cfg(unix)]
 pub mod unix;
+mod usage;
 
-pub use backend::{info, scan_each, scan_seeded, Attr, Backend, Missing, NoBackend, ProcInfo};
+pub use backend::{
+    info, scan_each, scan_seeded, usage, Attr, Backend, Missing, NoBackend, ProcInfo,
+};
 pub use error::{Error, Result};
 pub use oneshot::OneshotGuard;
 pub use pid::{Pid, StartTime, Target};
 pub use resource::{Limit, RLimit, Resource};
 pub use signal::{signal_name, SigSet, SigSetIter, SignalMasks};
+pub use usage::{NprocShare, OpenFiles, Usage};

@@ -66,8 +66,8 @@ mod process;
 pub use os::Pin;
 pub use process::Process;
 pub use psx_core::{
-    oneshot, signal_name, Attr, Error, Limit, Missing, OneshotGuard, Pid, ProcInfo, RLimit,
-    Resource, Result, SigSet, SigSetIter, SignalMasks, Target,
+    oneshot, signal_name, Attr, Error, Limit, Missing, NprocShare, OneshotGuard, OpenFiles, Pid,
+    ProcInfo, RLimit, Resource, Result, SigSet, SigSetIter, SignalMasks, Target, Usage,
 };
 
 use os::Os;
@@ -397,6 +397,27 @@ pub fn proc_getsid(proc: impl AsPid) -> Result<Pid> {
 /// ```
 pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
     psx_core::info::<Os>(target(&proc)?, attrs)
+}
+
+/// What `proc` uses of the resources its limits cap, each in its limit's units (see
+/// [`Usage`]), read in one oneshot: `used / soft` is how close it is to a limit.
+///
+/// A resource whose use is denied or that the OS cannot tell is left out of
+/// [`Usage::used`]; if every one is, that error is returned. `nproc` is counted only by
+/// [`scan`] (it sums a user's processes).
+///
+/// Availability: see the crate's usage table (below the availability table).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let usage = psx::proc_usage(std::process::id()).unwrap();
+/// assert!(usage.used[&psx::Resource::Nofile] >= 3);
+/// # }
+/// ```
+pub fn proc_usage(proc: impl AsPid) -> Result<Usage> {
+    let target = target(&proc)?;
+    let _oneshot = OneshotGuard::enter(target.pid);
+    psx_core::usage::<Os>(target)
 }
 
 /// Every process the caller can see, ascending by pid.

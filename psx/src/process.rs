@@ -5,7 +5,7 @@ use psx_core::Backend;
 use crate::os::{Os, Pin};
 use crate::{
     sealed, AsPid, Attr, Error, OneshotGuard, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks,
-    Target,
+    Target, Usage,
 };
 
 /// A handle on one process, which keeps meaning that process.
@@ -119,6 +119,11 @@ impl Process {
     /// [`crate::proc_getsid`] through this handle.
     pub fn sid(&self) -> Result<Pid> {
         crate::proc_getsid(self)
+    }
+
+    /// [`crate::proc_usage`] through this handle.
+    pub fn usage(&self) -> Result<Usage> {
+        crate::proc_usage(self)
     }
 
     /// [`crate::proc_info`] through this handle.
