@@ -468,7 +468,7 @@ fn scan_with<B: Backend, I>(
 ) -> Result<Vec<ProcInfo>> {
     let mut infos = Vec::new();
     // With usage asked for, each process's share of its real user's NPROC count.
-    let count_nproc = attrs.contains(&Attr::Usage) && B::resource_number(Resource::Nproc).is_some();
+    let count_nproc = attrs.contains(&Attr::Usage);
     let mut shares = Vec::new();
     for item in items {
         let pid = pid_of(&item);
@@ -534,12 +534,7 @@ pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
         }
         Err(e) => note(e)?,
     }
-    for &resource in Resource::ALL {
-        if matches!(resource, Resource::Nofile | Resource::Nproc)
-            || B::resource_number(resource).is_none()
-        {
-            continue;
-        }
+    for &resource in Usage::MEASURED {
         match B::usage(target, resource) {
             Ok(used) => {
                 usage.used.insert(resource, used);
@@ -658,10 +653,6 @@ mod tests {
             )
         }
 
-        fn resource_number(resource: Resource) -> Option<i32> {
-            matches!(resource, Resource::Nofile | Resource::As | Resource::Nproc).then_some(0)
-        }
-
         fn open_files(target: Target<'_, ()>) -> Result<crate::OpenFiles> {
             match target.pid.get() {
                 3 => Err(Error::AccessDenied { pid: target.pid }),
@@ -673,8 +664,11 @@ mod tests {
         }
 
         fn usage(target: Target<'_, ()>, resource: Resource) -> Result<u64> {
-            assert_eq!(resource, Resource::As, "only AS is asked for");
-            Ok(target.pid.get() as u64 * 100)
+            match resource {
+                Resource::As => Ok(target.pid.get() as u64 * 100),
+                Resource::Nofile | Resource::Nproc => panic!("{resource} is never asked for"),
+                _ => Err(Error::Unsupported { what: "usage" }),
+            }
         }
 
         /// Pid 1 runs 4 threads, pid 3 2, both of user 1000.

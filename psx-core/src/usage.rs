@@ -37,6 +37,21 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// The resources [`Backend::usage`](crate::Backend::usage) is asked about, whether
+    /// or not the platform can read their limits (NOFILE comes from
+    /// [`Backend::open_files`](crate::Backend::open_files), NPROC from a scan).
+    pub const MEASURED: &'static [Resource] = &[
+        Resource::Cpu,
+        Resource::Data,
+        Resource::Stack,
+        Resource::Rss,
+        Resource::Memlock,
+        Resource::As,
+        Resource::Sigpending,
+        Resource::Nice,
+        Resource::Rtprio,
+    ];
+
     /// The share of `limit`'s soft value that `resource`'s use takes, as a percentage
     /// (above 100 when a process uses more than a limit lowered after the fact);
     /// `None` when the use is unknown or the soft limit is unlimited. A soft limit of
