@@ -56,21 +56,35 @@ struct Lines<'a> {
     threads: Option<&'a [u8]>,
     /// SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt.
     masks: [Option<&'a [u8]>; 5],
+    /// VmSize, VmData, VmStk, VmRSS, VmLck.
+    memory: [Option<&'a [u8]>; 5],
+    sigq: Option<&'a [u8]>,
+    uid: Option<&'a [u8]>,
 }
 
-const UMASK: u16 = 1;
-const STATE: u16 = 1 << 1;
-const GROUPS: u16 = 1 << 2;
+const UMASK: u32 = 1;
+const STATE: u32 = 1 << 1;
+const GROUPS: u32 = 1 << 2;
 const MASK_KEYS: [&[u8]; 5] = [b"SigPnd", b"ShdPnd", b"SigBlk", b"SigIgn", b"SigCgt"];
-const MASKS: u16 = 0b1111_1000;
-const TGID: u16 = 1 << 8;
-const THREADS: u16 = 1 << 9;
-const NAME: u16 = 1 << 10;
-const NSPGID: u16 = 1 << 11;
-const NSSID: u16 = 1 << 12;
+const MASKS: u32 = 0b1111_1000;
+const TGID: u32 = 1 << 8;
+const THREADS: u32 = 1 << 9;
+const NAME: u32 = 1 << 10;
+const NSPGID: u32 = 1 << 11;
+const NSSID: u32 = 1 << 12;
+/// The memory lines, in [`Memory`]'s order (each `%8lu kB`, `task_mem` in
+/// fs/proc/task_mmu.c); absent for a zombie or a kernel thread, which have no mm.
+const MEMORY_KEYS: [&[u8]; 5] = [b"VmSize", b"VmData", b"VmStk", b"VmRSS", b"VmLck"];
+const MEMORY: u32 = 0b1_1111 << 13;
+/// `SigQ:\t<queued>/<limit>`: the real user's queued signals (`task_sig`).
+const SIGQ: u32 = 1 << 18;
+/// `Uid:\t<real>\t<effective>\t<saved>\t<fs>`.
+const UID: u32 = 1 << 19;
 /// What every read also takes, to know which process (and in what state) it read.
-const IDENTITY: u16 = STATE | TGID | THREADS;
-const ALL: u16 = NAME | UMASK | GROUPS | MASKS | IDENTITY | NSPGID | NSSID;
+const IDENTITY: u32 = STATE | TGID | THREADS;
+/// What the resource usage takes.
+const USAGE: u32 = MEMORY | SIGQ | UID;
+const ALL: u32 = NAME | UMASK | GROUPS | MASKS | IDENTITY | NSPGID | NSSID | USAGE;
 
 impl<'a> Lines<'a> {
     /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
@@ -78,11 +92,11 @@ impl<'a> Lines<'a> {
     ///
     /// This is most of psx's own time on a status read, so it is kept cheap: newlines
     /// are found eight bytes at a time ([`newline_bits`]), and a line is looked at only if
-    /// its first byte can start a wanted key (`U`, `S`, `G`, `T`), which passes over most
+    /// its first byte can start a wanted key (`U`, `S`, `G`, `T`, `N`, `V`), which passes over most
     /// of ~60 lines with one comparison each.
-    fn scan(status: &'a [u8], wanted: u16) -> Self {
+    fn scan(status: &'a [u8], wanted: u32) -> Self {
         let mut lines = Lines::default();
-        let mut found = 0u16;
+        let mut found = 0u32;
         if lines.take(status, &mut found, wanted) {
             return lines;
         }
@@ -96,7 +110,9 @@ impl<'a> Lines<'a> {
             while hits != 0 {
                 let start = base + (hits.trailing_zeros() / 8) as usize + 1;
                 hits &= hits - 1;
-                if let Some(next @ [b'U' | b'S' | b'G' | b'T' | b'N', ..]) = status.get(start..) {
+                if let Some(next @ [b'U' | b'S' | b'G' | b'T' | b'N' | b'V', ..]) =
+                    status.get(start..)
+                {
                     if lines.take(next, &mut found, wanted) {
                         return lines;
                     }
@@ -117,13 +133,32 @@ impl<'a> Lines<'a> {
 
     /// Records the line at the start of `text` if it is a wanted one not seen yet;
     /// returns whether everything wanted has been found.
-    fn take(&mut self, text: &'a [u8], found: &mut u16, wanted: u16) -> bool {
+    fn take(&mut self, text: &'a [u8], found: &mut u32, wanted: u32) -> bool {
         // `Key:` as a prefix is exactly "the text before the line's first colon is Key".
         let (bit, slot, value) = match text.first() {
-            Some(b'U') => match text.strip_prefix(b"Umask:") {
-                Some(v) => (UMASK, &mut self.umask, v),
-                None => return false,
-            },
+            Some(b'U') => {
+                if let Some(v) = text.strip_prefix(b"Umask:") {
+                    (UMASK, &mut self.umask, v)
+                } else if let Some(v) = text.strip_prefix(b"Uid:") {
+                    (UID, &mut self.uid, v)
+                } else {
+                    return false;
+                }
+            }
+            Some(b'V') => {
+                let memory = MEMORY_KEYS.iter().zip(self.memory.iter_mut()).zip(0u32..);
+                let mut hit = None;
+                for ((key, slot), i) in memory {
+                    if let Some(v) = text.strip_prefix(*key).and_then(|t| t.strip_prefix(b":")) {
+                        hit = Some((1 << (13 + i), slot, v));
+                        break;
+                    }
+                }
+                match hit {
+                    Some(hit) => hit,
+                    None => return false,
+                }
+            }
             Some(b'N') => {
                 if let Some(v) = text.strip_prefix(b"Name:") {
                     (NAME, &mut self.name, v)
@@ -150,8 +185,9 @@ impl<'a> Lines<'a> {
             }
             Some(b'S') => match text.strip_prefix(b"State:") {
                 Some(v) => (STATE, &mut self.state, v),
+                None if text.starts_with(b"SigQ:") => (SIGQ, &mut self.sigq, &text[5..]),
                 None => {
-                    let mask = MASK_KEYS.iter().zip(self.masks.iter_mut()).zip(0u16..);
+                    let mask = MASK_KEYS.iter().zip(self.masks.iter_mut()).zip(0u32..);
                     let mut hit = None;
                     for ((key, slot), i) in mask {
                         if let Some(v) = text.strip_prefix(*key).and_then(|t| t.strip_prefix(b":"))
@@ -227,6 +263,39 @@ impl<'a> Lines<'a> {
             .position(|&b| b == b'\t' || b == b' ')
             .unwrap_or(v.len());
         parse_decimal(v.get(..end)?)
+    }
+
+    /// The memory lines in bytes, `None` if the process has no mm (no `VmSize:`).
+    fn memory(&self) -> Result<Option<Memory>, DecodeError> {
+        if self.memory[0].is_none() {
+            return Ok(None);
+        }
+        let mut bytes = [0u64; 5];
+        for (i, out) in bytes.iter_mut().enumerate() {
+            let key = ["VmSize", "VmData", "VmStk", "VmRSS", "VmLck"][i];
+            let v = self.memory[i].ok_or(DecodeError::Missing(key))?;
+            let kib = v
+                .strip_suffix(b"kB")
+                .map(<[u8]>::trim_ascii)
+                .and_then(parse_decimal_u64)
+                .ok_or(DecodeError::Malformed(key))?;
+            *out = kib.checked_mul(1024).ok_or(DecodeError::Malformed(key))?;
+        }
+        let [size, data, stack, rss, locked] = bytes;
+        Ok(Some(Memory {
+            size,
+            data,
+            stack,
+            rss,
+            locked,
+        }))
+    }
+
+    /// The queued count of `SigQ:` (`<queued>/<limit>`).
+    fn sigq(&self) -> Result<u64, DecodeError> {
+        let v = self.sigq.ok_or(DecodeError::Missing("SigQ"))?;
+        let queued = v.split(|&b| b == b'/').next().unwrap_or_default();
+        parse_decimal_u64(queued).ok_or(DecodeError::Malformed("SigQ"))
     }
 
     fn sigmasks(&self) -> Result<SignalMasks, DecodeError> {
@@ -349,6 +418,29 @@ pub struct Status {
     pub groups: Result<Vec<u32>, DecodeError>,
     /// The five masks.
     pub sigmasks: Result<SignalMasks, DecodeError>,
+    /// The memory figures, `Ok(None)` for a process without an mm (zombie, kernel
+    /// thread).
+    pub memory: Result<Option<Memory>, DecodeError>,
+    /// The real user's queued signals (`SigQ:`).
+    pub sigq: Result<u64, DecodeError>,
+    /// The real uid (first value of `Uid:`).
+    pub ruid: Option<u32>,
+}
+
+/// The memory figures of `status` (`task_mem`, fs/proc/task_mmu.c), in bytes: what the
+/// kernel checks the memory limits against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// `VmSize`: `total_vm`, checked against `RLIMIT_AS` (`may_expand_vm`).
+    pub size: u64,
+    /// `VmData`: `data_vm`, checked against `RLIMIT_DATA` since Linux 4.7.
+    pub data: u64,
+    /// `VmStk`: `stack_vm`; `RLIMIT_STACK` caps the stack vma's size.
+    pub stack: u64,
+    /// `VmRSS`: resident pages (`RLIMIT_RSS` is not enforced by Linux).
+    pub rss: u64,
+    /// `VmLck`: `locked_vm`, checked against `RLIMIT_MEMLOCK`.
+    pub locked: u64,
 }
 
 /// Decodes every field psx uses, in one pass.
@@ -395,7 +487,86 @@ pub fn status_for(status: &[u8], field: Field) -> Status {
         } else {
             Err(DecodeError::Missing("SigPnd"))
         },
+        memory: if wanted & MEMORY == MEMORY {
+            lines.memory()
+        } else {
+            Err(DecodeError::Missing("VmSize"))
+        },
+        sigq: if wanted & SIGQ != 0 {
+            lines.sigq()
+        } else {
+            Err(DecodeError::Missing("SigQ"))
+        },
+        ruid: Lines::first_number(lines.uid),
     }
+}
+
+/// What `/proc/<pid>/stat` gives the resource usage (`do_task_stat`, fs/proc/array.c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 14 + 15, `utime` + `stime`, in clock ticks (`USER_HZ`).
+    pub cpu_ticks: u64,
+    /// Field 19, the nice value (-20..19).
+    pub nice: i32,
+    /// Field 40, `rt_priority` (0 for a normal process, 1..99 for SCHED_FIFO/RR).
+    pub rt_priority: u32,
+}
+
+/// Decodes `stat`: `pid (comm) state ...`, where `comm` may hold spaces and `)`, so the
+/// fields are counted from the last `)`.
+pub fn stat(stat: &[u8]) -> Result<Stat, DecodeError> {
+    let close = stat
+        .iter()
+        .rposition(|&b| b == b')')
+        .ok_or(DecodeError::Malformed("stat"))?;
+    // Fields 3 (state) to 40 follow the name; keep those, without allocating.
+    let mut fields: [&[u8]; 41] = [&[]; 41];
+    let after = stat[close + 1..]
+        .split(|&b| b == b' ' || b == b'\n')
+        .filter(|f| !f.is_empty());
+    for (slot, value) in fields[3..].iter_mut().zip(after) {
+        *slot = value;
+    }
+    let number = |n: usize| parse_decimal_u64(fields[n]).ok_or(DecodeError::Malformed("stat"));
+    let utime = number(14)?;
+    let stime = number(15)?;
+    let nice = match fields[19].strip_prefix(b"-") {
+        Some(magnitude) => parse_decimal(magnitude)
+            .and_then(|m| i32::try_from(m).ok())
+            .map(|m| -m),
+        None => parse_decimal(fields[19]).and_then(|m| i32::try_from(m).ok()),
+    }
+    .ok_or(DecodeError::Malformed("stat"))?;
+    let rt_priority = parse_decimal(fields[40]).ok_or(DecodeError::Malformed("stat"))?;
+    Ok(Stat {
+        cpu_ticks: utime.saturating_add(stime),
+        nice,
+        rt_priority,
+    })
+}
+
+/// Counts the descriptors in a `getdents64` buffer of `/proc/<pid>/fd` into `files`,
+/// without allocating: each `struct linux_dirent64` is `d_ino` (u64, offset 0),
+/// `d_off` (i64, 8), `d_reclen` (u16, 16), `d_type` (u8, 18), `d_name` (NUL-terminated,
+/// 19), `d_reclen` bytes in all (include/linux/dirent.h). `.` and `..` are skipped.
+pub fn count_fds(buf: &[u8], files: &mut psx_core::OpenFiles) -> Result<(), DecodeError> {
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let reclen = psx_core::bytes::u16_at(rest, 16).ok_or(DecodeError::Malformed("fd"))?;
+        let record = rest
+            .get(..usize::from(reclen))
+            .filter(|r| r.len() > 19)
+            .ok_or(DecodeError::Malformed("fd"))?;
+        let name = &record[19..];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        if name != b"." && name != b".." {
+            let fd = parse_decimal_u64(name).ok_or(DecodeError::Malformed("fd"))?;
+            files.count += 1;
+            files.highest = files.highest.max(Some(fd));
+        }
+        rest = &rest[usize::from(reclen)..];
+    }
+    Ok(())
 }
 
 /// Whether a `uname` release string (`"6.1.0-18-amd64"`) is at least `major.minor`.
@@ -465,6 +636,16 @@ fn parse_gid(text: &[u8]) -> Option<u32> {
         }
         None => parse_decimal(text),
     }
+}
+
+fn parse_decimal_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &d| {
+        let d = char::from(d).to_digit(10)?;
+        acc.checked_mul(10)?.checked_add(u64::from(d))
+    })
 }
 
 fn parse_decimal(digits: &[u8]) -> Option<u32> {
@@ -548,6 +729,99 @@ SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n";
         let zombie = b"Name:\tz\nState:\tZ (zombie)\nGroups:\t\n";
         assert!(is_zombie(zombie));
         assert_eq!(umask(zombie), Ok(None));
+    }
+
+    /// The usage lines of a Linux 6.1 status (`task_mem`, `task_sig`): sizes in kB.
+    const USAGE_STATUS: &[u8] = b"Name:\tcat\nUmask:\t0022\nState:\tR (running)\nTgid:\t27316\n\
+Uid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t \nNSpgid:\t27314\nNSsid:\t19115\n\
+VmPeak:\t    3892 kB\nVmSize:\t    3892 kB\nVmLck:\t      16 kB\nVmPin:\t       0 kB\n\
+VmHWM:\t    1940 kB\nVmRSS:\t    1940 kB\nVmData:\t     424 kB\nVmStk:\t     132 kB\n\
+VmExe:\t     144 kB\nThreads:\t1\nSigQ:\t3/96364\nSigPnd:\t0000000000000000\n\
+ShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n\
+SigCgt:\t0000000000000000\n";
+
+    #[test]
+    fn usage_lines_are_bytes_and_counts() {
+        let s = status(USAGE_STATUS);
+        assert_eq!(
+            s.memory,
+            Ok(Some(Memory {
+                size: 3892 * 1024,
+                data: 424 * 1024,
+                stack: 132 * 1024,
+                rss: 1940 * 1024,
+                locked: 16 * 1024,
+            }))
+        );
+        assert_eq!(s.sigq, Ok(3));
+        assert_eq!(s.ruid, Some(1000), "the real uid, not the effective");
+        // A zombie or kernel thread has no Vm lines: no memory, not an error.
+        assert_eq!(status(BASH).memory, Ok(None));
+        let bad = String::from_utf8_lossy(USAGE_STATUS).replace("424 kB", "4x4 kB");
+        let s = status(bad.as_bytes());
+        assert_eq!(s.memory, Err(DecodeError::Malformed("VmData")));
+        assert_eq!(s.sigq, Ok(3), "a bad line fails only itself");
+        // A one-field read does not decode them.
+        assert!(status_for(USAGE_STATUS, Field::Umask).memory.is_err());
+    }
+
+    #[test]
+    fn stat_fields_count_from_the_last_parenthesis() {
+        // Linux 6.1 `/proc/<pid>/stat` of a process named "a) (b 1 2", nice -5,
+        // SCHED_FIFO priority 7 (field 40), utime 250, stime 31.
+        let line = b"27316 (a) (b 1 2) S 27314 27314 19115 0 -1 4194304 99 0 0 0 250 31 0 0 \
+14 -5 1 0 1144223 3133440 360 18446744073709551615 1 1 1 0 0 0 0 0 0 0 0 0 17 1 7 1 0 0 0\n";
+        assert_eq!(
+            stat(line),
+            Ok(Stat {
+                cpu_ticks: 281,
+                nice: -5,
+                rt_priority: 7,
+            })
+        );
+        let real = b"27316 (cat) R 27314 27314 19115 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 \
+1144223 3133440 360 18446744073709551615 93917606854656 93917606874537 140735710714288 0 0 \
+0 0 0 0 0 0 0 17 1 0 0 0 0 0 93917606890544 93917606892160 93918662590464\n";
+        assert_eq!(
+            stat(real),
+            Ok(Stat {
+                cpu_ticks: 0,
+                nice: 0,
+                rt_priority: 0,
+            })
+        );
+        assert!(stat(b"27316 (cat) R 1 2").is_err(), "cut short");
+        assert!(stat(b"no parenthesis").is_err());
+    }
+
+    /// One `struct linux_dirent64` (include/linux/dirent.h): d_ino u64 at 0, d_off i64
+    /// at 8, d_reclen u16 at 16, d_type u8 at 18, d_name from 19, padded to 8 bytes.
+    fn dirent(name: &[u8]) -> Vec<u8> {
+        let reclen = (19 + name.len() + 1).next_multiple_of(8);
+        let mut record = vec![0u8; reclen];
+        record[0..8].copy_from_slice(&7u64.to_ne_bytes());
+        record[16..18].copy_from_slice(&(reclen as u16).to_ne_bytes());
+        record[18] = 10; // DT_LNK
+        record[19..19 + name.len()].copy_from_slice(name);
+        record
+    }
+
+    #[test]
+    fn descriptors_are_counted_with_the_highest() {
+        let mut buf = Vec::new();
+        for name in [&b"."[..], b"..", b"0", b"1", b"2", b"1023", b"5"] {
+            buf.extend(dirent(name));
+        }
+        let mut files = psx_core::OpenFiles::default();
+        count_fds(&buf, &mut files).unwrap();
+        assert_eq!(files.count, 5);
+        assert_eq!(files.highest, Some(1023));
+        // A second buffer adds to the first.
+        count_fds(&dirent(b"4096"), &mut files).unwrap();
+        assert_eq!((files.count, files.highest), (6, Some(4096)));
+        // A record cut short is an error, not a panic.
+        assert!(count_fds(&buf[..buf.len() - 3], &mut psx_core::OpenFiles::default()).is_err());
+        assert!(count_fds(&[0u8; 16], &mut psx_core::OpenFiles::default()).is_err());
     }
 
     #[test]

@@ -8,11 +8,11 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use psx_core::{
-    oneshot, scan_each, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks,
-    Target,
+    oneshot, scan_each, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit,
+    Resource, Result, SignalMasks, Target,
 };
 
-use crate::decode::{self, DecodeError, Field, Status, Verdict};
+use crate::decode::{self, DecodeError, Field, Stat, Status, Verdict};
 
 /// The Linux backend.
 #[derive(Debug)]
@@ -675,6 +675,142 @@ fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
     }
 }
 
+/// Counts `target`'s open descriptors: the entries of `/proc/<pid>/fd`, read with
+/// `getdents64` into a stack buffer (no allocation per entry). The directory needs
+/// ptrace read access (`proc_fd_access_allowed`): another user's process is
+/// AccessDenied. A zombie has released its table (`exit_files`), so its empty
+/// directory is [`Error::Zombie`].
+fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
+    let pid = target.pid;
+    refuse_thread_id(target)?;
+    let base = ProcBase::of(target)?;
+    let counted = base
+        .open(pid, c"fd", libc::O_DIRECTORY)
+        .and_then(|dir| count_entries(pid, &dir));
+    if matches!(base, ProcBase::Number(_)) {
+        still_pinned(target)?;
+    }
+    let files = counted?;
+    if files.count == 0 {
+        let zombie = from_status(
+            target,
+            Field::Umask,
+            |s| Ok(s.identity.zombie),
+            |s| Ok(s.identity.zombie),
+        )?;
+        if zombie {
+            return Err(Error::Zombie { pid });
+        }
+    }
+    Ok(files)
+}
+
+fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
+    let mut files = OpenFiles::default();
+    // u64s: the kernel aligns each record to 8 bytes within the buffer.
+    let mut buf = [0u64; 512];
+    loop {
+        // SAFETY: `buf` is valid for writes of its size in bytes; the fd is open.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                dir.as_raw_fd(),
+                buf.as_mut_ptr(),
+                std::mem::size_of_val(&buf),
+            )
+        };
+        match n {
+            0 => return Ok(files),
+            n if n > 0 => {
+                // SAFETY: the kernel wrote `n` bytes (at most the buffer's size) to `buf`.
+                let bytes =
+                    unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
+                decode::count_fds(bytes, &mut files).map_err(|e| decode_error(pid, e))?;
+            }
+            _ => return Err(Error::last_os_error(pid)),
+        }
+    }
+}
+
+/// `/proc/<pid>/stat`, kept by a oneshot: CPU time, nice and real-time priority.
+fn read_stat(target: Target<'_, ProcPin>) -> Result<Stat> {
+    let pid = target.pid;
+    let read = || {
+        refuse_thread_id(target)?;
+        let base = ProcBase::of(target)?;
+        let mut buf = [0u8; 1024];
+        let read = base
+            .open(pid, c"stat", 0)
+            .and_then(|fd| read_into(fd.as_raw_fd(), pid, &mut buf));
+        if matches!(base, ProcBase::Number(_)) {
+            still_pinned(target)?;
+        }
+        match read? {
+            Some(0) => Err(Error::NoSuchProcess { pid }),
+            Some(len) => decode::stat(&buf[..len]).map_err(|e| decode_error(pid, e)),
+            None => Err(decode_error(pid, DecodeError::Malformed("stat"))),
+        }
+    };
+    let filled = Cell::new(false);
+    let fill = || {
+        filled.set(true);
+        read()
+    };
+    match oneshot::cached(pid, fill, |stat: &Stat| Ok(*stat)) {
+        Some(result) if !filled.get() => {
+            still_pinned(target)?;
+            result
+        }
+        Some(result) => result,
+        None => read(),
+    }
+}
+
+/// The kernel's `USER_HZ`, the unit of `stat`'s CPU times.
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    // SAFETY: sysconf takes an integer and touches no memory of ours.
+    *TICKS.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_CLK_TCK) } {
+        n if n > 0 => n as u64,
+        _ => 100,
+    })
+}
+
+/// What `target` uses of `resource`, in its limit's units (see [`psx_core::Usage`]).
+fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
+    let pid = target.pid;
+    let memory = |pick: fn(&decode::Memory) -> u64| {
+        let read = |s: &Status| match s.memory.clone().map_err(|e| decode_error(pid, e))? {
+            Some(memory) => Ok(pick(&memory)),
+            None if s.identity.zombie => Err(Error::Zombie { pid }),
+            // A kernel thread has no address space.
+            None => Ok(0),
+        };
+        from_status(target, Field::All, read, |s| read(&s))
+    };
+    match resource {
+        Resource::As => memory(|m| m.size),
+        Resource::Data => memory(|m| m.data),
+        Resource::Stack => memory(|m| m.stack),
+        Resource::Rss => memory(|m| m.rss),
+        Resource::Memlock => memory(|m| m.locked),
+        Resource::Sigpending => {
+            let read = |s: &Status| s.sigq.clone().map_err(|e| decode_error(pid, e));
+            from_status(target, Field::All, read, |s| read(&s))
+        }
+        // `RLIMIT_CPU` is checked against the precise runtime (`check_process_timers`);
+        // `stat`'s ticks are the same time, rounded down to whole seconds here.
+        Resource::Cpu => Ok(read_stat(target)?.cpu_ticks / clock_ticks_per_second()),
+        // `can_nice` (kernel/sched/core.c) allows a nice value n while `20 - n` is at
+        // most the limit (`nice_to_rlimit`).
+        Resource::Nice => Ok((20 - i64::from(read_stat(target)?.nice)).max(0) as u64),
+        Resource::Rtprio => Ok(u64::from(read_stat(target)?.rt_priority)),
+        _ => Err(Error::Unsupported {
+            what: "usage of this resource",
+        }),
+    }
+}
+
 /// Pins `pid` by its `/proc` directory, and checks it is a process, not a thread.
 fn pin_dir(pid: Pid) -> Result<ProcPin> {
     let is_self = pid == own_pid();
@@ -877,6 +1013,28 @@ impl Backend for Linux {
 
     fn sid(target: Target<'_, ProcPin>) -> Result<Pid> {
         process_id(target, Id::Sid)
+    }
+
+    fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
+        usage(target, resource)
+    }
+
+    fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
+        open_files(target)
+    }
+
+    /// The real uid and the thread count: `RLIMIT_NPROC` counts the tasks of a real
+    /// user (`copy_process` charges each new task to `UCOUNT_RLIMIT_NPROC`).
+    fn nproc_share(target: Target<'_, ProcPin>) -> Result<NprocShare> {
+        let pid = target.pid;
+        let share = |s: &Status| match (s.ruid, s.identity.threads) {
+            (Some(ruid), Some(threads)) => Ok(NprocShare {
+                ruid,
+                count: u64::from(threads),
+            }),
+            _ => Err(decode_error(pid, DecodeError::Missing("Uid"))),
+        };
+        from_status(target, Field::All, share, |s| share(&s))
     }
 }
 

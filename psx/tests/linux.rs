@@ -350,6 +350,15 @@ fn raising_a_root_process_limit_unprivileged_is_access_denied() {
         value_or_denied("sid", psx::proc_getsid(target));
         let info = psx::proc_info(target, psx::Attr::ALL).expect("denied attributes are left out");
         assert!(info.pgid.is_some());
+        // Another user's descriptors need ptrace access: left out of its usage, whose
+        // memory figures (world-readable status) stay; under hidepid all is denied.
+        match psx::proc_usage(target) {
+            Ok(usage) => {
+                assert!(!usage.used.contains_key(&Resource::Nofile), "{usage:?}");
+                assert!(usage.used.contains_key(&Resource::As), "{usage:?}");
+            }
+            Err(err) => assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}"),
+        }
         // Its own limits: lower works, raising past hard does not.
         let me = std::process::id();
         let own = psx::proc_getrlimit(me, Resource::Nofile).unwrap();
@@ -893,4 +902,162 @@ fn pids_and_scan_list_processes_as_proc_info_reads_them() {
     thread.join().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// A `sleep` child holding exactly `extra` descriptors besides 0, 1 and 2 (each
+/// `/dev/null`), whatever this test process inherited; returned once it runs `sleep`.
+fn child_with_files(extra: u32) -> Child {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: between fork and exec only async-signal-safe calls: close_range, close, open.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+                for fd in 3..4096 {
+                    libc::close(fd);
+                }
+            }
+            for _ in 0..extra {
+                if libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        })
+    };
+    let child = cmd.spawn().expect("spawn sleep");
+    // Settled once `sleep` sleeps: its loader and locale set-up open and close files.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let sleeping = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+        stat.starts_with(&format!("{} (sleep) S ", child.id()))
+    };
+    while !sleeping() {
+        assert!(std::time::Instant::now() < deadline, "child never slept");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+#[test]
+fn usage_counts_a_childs_descriptors_and_its_highest() {
+    for extra in [0, 5] {
+        let mut child = child_with_files(extra);
+        let usage = psx::proc_usage(child.id()).unwrap();
+        assert_eq!(
+            usage.used[&Resource::Nofile],
+            u64::from(extra) + 3,
+            "{usage:?}"
+        );
+        assert_eq!(usage.highest_fd, Some(u64::from(extra) + 2));
+        // The same through a handle, and inside proc_info.
+        let handle = Process::new(child.id()).unwrap();
+        assert_eq!(
+            handle.usage().unwrap().used[&Resource::Nofile],
+            u64::from(extra) + 3
+        );
+        let info = psx::proc_info(child.id(), &[psx::Attr::Usage]).unwrap();
+        assert_eq!(
+            info.usage.unwrap().used[&Resource::Nofile],
+            u64::from(extra) + 3
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Reaped: gone through the handle, whatever now has the number.
+        assert!(no_such_process(handle.usage()));
+    }
+}
+
+#[test]
+fn usage_of_a_child_grows_by_what_it_maps() {
+    const MIB: u64 = 1 << 20;
+    const MAPPED: u64 = 64 * MIB;
+    let mut to_child = [0i32; 2];
+    let mut from_child = [0i32; 2];
+    // SAFETY: pipe fills the two-int arrays.
+    assert_eq!(unsafe { libc::pipe(to_child.as_mut_ptr()) }, 0);
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::pipe(from_child.as_mut_ptr()) }, 0);
+    // SAFETY: the child makes only async-signal-safe calls (read, write, mmap, _exit).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let mut byte = 0u8;
+        // SAFETY: raw calls on our own pipe ends and a fresh anonymous mapping.
+        unsafe {
+            libc::write(from_child[1], c"1".as_ptr().cast(), 1);
+            libc::read(to_child[0], (&raw mut byte).cast(), 1);
+            let map = libc::mmap(
+                std::ptr::null_mut(),
+                MAPPED as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            let said = if map == libc::MAP_FAILED { c"x" } else { c"2" };
+            libc::write(from_child[1], said.as_ptr().cast(), 1);
+            libc::read(to_child[0], (&raw mut byte).cast(), 1);
+            libc::_exit(0);
+        }
+    }
+    let wait_for = |expected: u8| {
+        let mut byte = 0u8;
+        assert_eq!(
+            // SAFETY: reads one byte into `byte`.
+            unsafe { libc::read(from_child[0], (&raw mut byte).cast(), 1) },
+            1
+        );
+        assert_eq!(byte, expected, "child could not map");
+    };
+    // SAFETY: writes one byte from a static string.
+    let proceed = || unsafe { libc::write(to_child[1], c"g".as_ptr().cast(), 1) };
+    wait_for(b'1');
+    let before = psx::proc_usage(pid).unwrap();
+    proceed();
+    wait_for(b'2');
+    let after = psx::proc_usage(pid).unwrap();
+    proceed();
+    let mut status = 0;
+    // SAFETY: reaps our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    let grew = |r: Resource| after.used[&r] - before.used[&r];
+    assert!(grew(Resource::As) >= MAPPED, "{before:?} -> {after:?}");
+    // A private writable mapping is data (`data_vm`), and untouched it is not resident.
+    assert!(grew(Resource::Data) >= MAPPED, "{before:?} -> {after:?}");
+    assert!(after.used[&Resource::Rss] < after.used[&Resource::As]);
+    for fd in to_child.into_iter().chain(from_child) {
+        // SAFETY: closes our own pipe ends once.
+        unsafe { libc::close(fd) };
+    }
+}
+
+#[test]
+fn usage_shows_nice_on_the_limit_scale() {
+    // SAFETY: getpriority takes integers; errno is not consulted for a nice in range.
+    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let mut child = Command::new("nice")
+        .args(["-n", "7", "sleep", "30"])
+        .spawn()
+        .unwrap();
+    let expected = 20 - (own + 7).min(19);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let nice = loop {
+        let nice = psx::proc_usage(child.id()).unwrap().used[&Resource::Nice];
+        if nice == expected as u64 || std::time::Instant::now() > deadline {
+            break nice;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(nice, expected as u64);
+    // A scan counts NPROC per real user: at least this process's threads for ours.
+    let me = Pid::current();
+    let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
+    let mine = scanned.iter().find(|i| i.pid == me).unwrap();
+    assert!(mine.usage.as_ref().unwrap().used[&Resource::Nproc] >= 1);
 }

@@ -6,6 +6,7 @@
 //! as `psx: <pid>: <what happened>`.
 
 mod display;
+mod headroom;
 mod rlimit;
 
 use std::io::{self, Write};
@@ -19,7 +20,7 @@ use psx::{Attr, Error, Pid, ProcInfo};
     name = "psx",
     version,
     about = "Show and set the process state that ps leaves out: umask, groups, pgid, sid, signal masks, resource limits",
-    after_help = "Examples:\n  psx info                 this psx process\n  psx info --json 1 $$     two processes, as JSON\n  psx rlimit $$ nofile     one limit of the shell\n  psx rlimit $$ core=0:    set the soft core limit to 0\n  psx ps --signals         every process, with signal masks\n\nExit status: 0 all went well; 1 some process failed (the others are still shown)\nor the output could not be written; 2 bad usage."
+    after_help = "Examples:\n  psx info                 this psx process\n  psx info --json 1 $$     two processes, as JSON\n  psx rlimit $$ nofile     one limit of the shell\n  psx rlimit $$ core=0:    set the soft core limit to 0\n  psx ps --signals         every process, with signal masks\n  psx limits --over 80     processes at 80% or more of a limit\n\nExit status: 0 all went well; 1 some process failed (the others are still shown)\nor the output could not be written; 2 bad usage."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,9 +46,15 @@ enum Command {
     },
     /// Show or set resource limits, like util-linux `prlimit --pid`.
     #[command(
-        after_help = "Each LIMIT (or prlimit-style --NAME[=LIMITS], -n, -c, ...) is one of:\n  NAME              show that limit\n  NAME=SOFT:HARD    set both sides\n  NAME=SOFT:        set the soft limit, keep the hard one\n  NAME=:HARD        set the hard limit, keep the soft one\n  NAME=VALUE        set both sides to VALUE\nA value is a number or \"unlimited\". With no LIMIT, all limits are shown.\nNames: cpu fsize data stack core rss nproc nofile memlock as locks sigpending\n       msgqueue nice rtprio rttime (and the BSDs' own, where they exist).\nLIMITs are applied in the order given, each against the limits in force when its\nturn comes (so core=0:100 core=50: ends at 50:100). A refused LIMIT stops psx with\nexit status 1: the LIMITs before it stay set, the ones after it are not tried.\nShown limits print as prlimit prints them (--output, --noheadings, --raw); each set\nprints one line, NAME: OLD -> NEW, NEW as read back from the kernel, which may\nhave capped it (FreeBSD caps data, stack, nofile and nproc at the system maxima).\n\nColumns for --output: RESOURCE DESCRIPTION SOFT HARD UNITS (the default, in that order).\n\nExamples:\n  psx rlimit $$                   all limits of the shell\n  psx rlimit $$ nofile core       two of them\n  psx rlimit --pid 1234 --nofile=1024:4096\n  psx rlimit 1234 core=unlimited:\n  psx rlimit --raw --noheadings --output RESOURCE,SOFT,HARD $$"
+        after_help = "Each LIMIT (or prlimit-style --NAME[=LIMITS], -n, -c, ...) is one of:\n  NAME              show that limit\n  NAME=SOFT:HARD    set both sides\n  NAME=SOFT:        set the soft limit, keep the hard one\n  NAME=:HARD        set the hard limit, keep the soft one\n  NAME=VALUE        set both sides to VALUE\nA value is a number or \"unlimited\". With no LIMIT, all limits are shown.\nNames: cpu fsize data stack core rss nproc nofile memlock as locks sigpending\n       msgqueue nice rtprio rttime (and the BSDs' own, where they exist).\nLIMITs are applied in the order given, each against the limits in force when its\nturn comes (so core=0:100 core=50: ends at 50:100). A refused LIMIT stops psx with\nexit status 1: the LIMITs before it stay set, the ones after it are not tried.\nShown limits print as prlimit prints them (--output, --noheadings, --raw); each set\nprints one line, NAME: OLD -> NEW, NEW as read back from the kernel, which may\nhave capped it (FreeBSD caps data, stack, nofile and nproc at the system maxima).\n\nColumns for --output: RESOURCE DESCRIPTION SOFT HARD UNITS (the default, in that order),\nand USED, what the process uses, in the limit's units (prlimit has no such column;\n'-' where psx cannot read it). --json adds \"used\" (null where unknown);\n--format openmetrics writes psx_rlimit_soft, psx_rlimit_hard and psx_rlimit_usage.\n\nExamples:\n  psx rlimit $$                   all limits of the shell\n  psx rlimit $$ nofile core       two of them\n  psx rlimit --pid 1234 --nofile=1024:4096\n  psx rlimit 1234 core=unlimited:\n  psx rlimit --raw --noheadings --output RESOURCE,SOFT,HARD $$"
     )]
     Rlimit(rlimit::Args),
+    /// Which processes are close to a limit: each one's use of each resource against
+    /// its soft limit, highest share first.
+    #[command(
+        after_help = "Columns: PID COMMAND RESOURCE USED SOFT HARD USE% (USED in the limit's units:\nnofile open descriptors; as data stack rss memlock bytes; cpu seconds;\nsigpending queued signals of the real user; nproc processes (Linux: threads)\nof the real user, counted over the processes psx can see, without PIDs only).\nA use psx cannot read (another user's descriptors, an OS without the figure)\nor an unlimited soft limit leaves the row out or its USE% '-'.\n\nExit status: with --over, 1 when any use is at or above PCT (a monitoring check);\n1 when a PID given cannot be read; 2 bad usage.\n\nExamples:\n  psx limits                       every process, closest to a limit first\n  psx limits --resource nofile --over 80\n  psx limits --format openmetrics > /var/lib/node_exporter/psx.prom\n  psx limits --json $$"
+    )]
+    Limits(headroom::Args),
     /// Print a shell completion script: `psx completions bash > /etc/bash_completion.d/psx`.
     #[command(
         after_help = "Examples:\n  psx completions bash > ~/.local/share/bash-completion/completions/psx\n  psx completions zsh > ~/.zfunc/_psx\n  psx completions fish > ~/.config/fish/completions/psx.fish"
@@ -131,6 +138,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info { json, all, pids } => info(&mut out, json, all, &pids),
         Command::Rlimit(args) => rlimit::run(&mut out, &args, &flags),
+        Command::Limits(args) => headroom::run(&mut out, &args),
         Command::Ps {
             signals,
             json,

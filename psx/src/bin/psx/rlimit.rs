@@ -22,7 +22,7 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pid: Option<String>,
-    /// Columns to show: RESOURCE, DESCRIPTION, SOFT, HARD, UNITS (comma-separated).
+    /// Columns to show: RESOURCE, DESCRIPTION, SOFT, HARD, UNITS, USED (comma-separated).
     #[arg(short = 'o', long = "output", value_name = "LIST")]
     output: Option<String>,
     /// Don't print the header line.
@@ -31,9 +31,13 @@ pub struct Args {
     /// Raw output: cells separated by one space, spaces in them as \x20.
     #[arg(long)]
     raw: bool,
-    /// One JSON object per limit: resource, description, soft, hard, units.
-    #[arg(long, conflicts_with_all = ["raw", "noheadings", "output"])]
+    /// One JSON object per limit: resource, description, soft, hard, units, used.
+    #[arg(long, conflicts_with_all = ["raw", "noheadings", "output", "format"])]
     json: bool,
+    /// `openmetrics`: the Prometheus / OpenMetrics text format (psx_rlimit_soft,
+    /// psx_rlimit_hard, psx_rlimit_usage), for node_exporter's textfile collector.
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["raw", "noheadings", "output"])]
+    format: Option<crate::headroom::Format>,
     /// PID (unless --pid is given), then LIMITs.
     #[arg(value_name = "[PID] LIMIT", allow_negative_numbers = true)]
     rest: Vec<String>,
@@ -224,6 +228,7 @@ enum Column {
     Soft,
     Hard,
     Units,
+    Used,
 }
 
 impl Column {
@@ -243,8 +248,9 @@ impl Column {
                 "SOFT" => Ok(Column::Soft),
                 "HARD" => Ok(Column::Hard),
                 "UNITS" => Ok(Column::Units),
+                "USED" => Ok(Column::Used),
                 _ => Err(format!(
-                    "{name}: unknown column (expected RESOURCE, DESCRIPTION, SOFT, HARD, UNITS)"
+                    "{name}: unknown column (expected RESOURCE, DESCRIPTION, SOFT, HARD, UNITS, USED)"
                 )),
             })
             .collect()
@@ -257,15 +263,17 @@ impl Column {
             Column::Soft => "SOFT",
             Column::Hard => "HARD",
             Column::Units => "UNITS",
+            Column::Used => "USED",
         }
     }
 
     fn right_aligned(self) -> bool {
-        matches!(self, Column::Soft | Column::Hard)
+        matches!(self, Column::Soft | Column::Hard | Column::Used)
     }
 
-    fn cell(self, resource: Resource, limit: RLimit) -> String {
+    fn cell(self, resource: Resource, limit: RLimit, used: Option<u64>) -> String {
         match self {
+            Column::Used => used.map_or_else(|| "-".to_owned(), |n| n.to_string()),
             Column::Resource => resource.name().to_ascii_uppercase(),
             Column::Description => resource.description().to_owned(),
             Column::Soft => limit.soft.to_string(),
@@ -286,16 +294,16 @@ impl Table {
     /// Writes `rows` as prlimit does: aligned columns separated by one space, the last
     /// one unpadded; or, raw, cells separated by one space with blanks escaped as
     /// libsmartcols escapes them.
-    fn write(&self, out: &mut impl Write, rows: &[(Resource, RLimit)]) -> io::Result<()> {
+    fn write(&self, out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
         let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.len() + 1);
         if self.headings {
             lines.push(self.columns.iter().map(|c| c.header().to_owned()).collect());
         }
-        for &(resource, limit) in rows {
+        for &(resource, limit, used) in rows {
             lines.push(
                 self.columns
                     .iter()
-                    .map(|c| c.cell(resource, limit))
+                    .map(|c| c.cell(resource, limit, used))
                     .collect(),
             );
         }
@@ -353,7 +361,12 @@ struct JsonLimit {
     soft: Limit,
     hard: Limit,
     units: Option<&'static str>,
+    /// What the process uses, in the limit's units; `null` where unknown.
+    used: Option<u64>,
 }
+
+/// A shown limit: the resource, its pair, and the use when it was read.
+type Row = (Resource, RLimit, Option<u64>);
 
 fn pair(limit: RLimit) -> String {
     format!("{}:{}", limit.soft, limit.hard)
@@ -443,15 +456,40 @@ pub fn run(out: &mut impl Write, args: &Args, flags: &[(usize, String)]) -> io::
     if shown.is_empty() {
         return Ok(Status::Ok);
     }
+    let openmetrics = args.format == Some(crate::headroom::Format::Openmetrics);
+    // The use is read only when it is shown: it costs a descriptor count, and a
+    // process whose use is denied still shows its limits.
+    let usage = if args.json || openmetrics || columns.contains(&Column::Used) {
+        proc.usage().ok()
+    } else {
+        None
+    };
+    let shown: Vec<Row> = shown
+        .into_iter()
+        .map(|(resource, limit)| {
+            let used = usage.as_ref().and_then(|u| u.used.get(&resource).copied());
+            (resource, limit, used)
+        })
+        .collect();
+    if openmetrics {
+        let comm = proc.info(&[psx::Attr::Comm]).ok().and_then(|i| i.comm);
+        let mut metrics = crate::headroom::Metrics::default();
+        for &(resource, limit, used) in &shown {
+            metrics.add(proc.pid(), comm.as_deref(), resource, limit, used);
+        }
+        metrics.write(out)?;
+        return Ok(Status::Ok);
+    }
     if args.json {
         let items: Vec<JsonLimit> = shown
             .iter()
-            .map(|&(resource, limit)| JsonLimit {
+            .map(|&(resource, limit, used)| JsonLimit {
                 resource: resource.name(),
                 description: resource.description(),
                 soft: limit.soft,
                 hard: limit.hard,
                 units: resource.units(),
+                used,
             })
             .collect();
         serde_json::to_writer(&mut *out, &items).map_err(io::Error::other)?;
@@ -547,10 +585,12 @@ mod tests {
             (
                 Resource::Nice,
                 RLimit::new(Limit::Value(0), Limit::Value(0)),
+                None,
             ),
             (
                 Resource::Nofile,
                 RLimit::new(Limit::Value(1024), Limit::Unlimited),
+                Some(12),
             ),
         ];
         let mut text = Vec::new();
@@ -574,6 +614,18 @@ mod tests {
             String::from_utf8(raw).unwrap(),
             "RESOURCE DESCRIPTION SOFT HARD UNITS\n\
              NOFILE max\\x20number\\x20of\\x20open\\x20files 1024 unlimited files\n"
+        );
+        let mut used = Vec::new();
+        Table {
+            columns: vec![Column::Resource, Column::Used, Column::Soft],
+            headings: true,
+            raw: false,
+        }
+        .write(&mut used, &rows)
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(used).unwrap(),
+            "RESOURCE USED SOFT\nNICE        -    0\nNOFILE     12 1024\n"
         );
         assert_eq!(
             Column::parse_list("resource,SOFT, hard"),
