@@ -695,7 +695,7 @@ fn rlimit_takes_prlimit_flags_and_json() {
     assert_eq!(
         items[0],
         serde_json::json!({"resource": "core", "description": "max core file size",
-            "soft": 50, "hard": 100, "units": "bytes"})
+            "soft": 50, "hard": 100, "units": "bytes", "used": null})
     );
     assert_eq!(items[1]["resource"], "as");
     // Bad columns and a missing pid are usage errors.
@@ -722,4 +722,262 @@ fn completions_manpage_and_exit_codes_in_help() {
     assert!(stdout(&man).contains(".TH psx 1"), "{}", stdout(&man));
     let help = stdout(&psx(&["--help"]));
     assert!(help.contains("Exit status: 0"), "{help}");
+}
+
+/// A `sleep` child holding exactly `extra` descriptors besides 0, 1 and 2, killed and
+/// reaped when dropped; returned once it sleeps (its loader has closed what it opened).
+fn sleeper_with_files(extra: u32) -> Sleeper {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: between fork and exec only async-signal-safe calls: close_range, close, open.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+                for fd in 3..4096 {
+                    libc::close(fd);
+                }
+            }
+            for _ in 0..extra {
+                if libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        })
+    };
+    let child = Sleeper(cmd.spawn().expect("spawn sleep"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(format!("/proc/{}/stat", child.pid()))
+        .unwrap()
+        .starts_with(&format!("{} (sleep) S ", child.pid()))
+    {
+        assert!(std::time::Instant::now() < deadline, "child never slept");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+#[test]
+fn rlimit_used_column_and_json_show_a_childs_descriptors() {
+    let child = sleeper_with_files(4);
+    let pid = child.pid();
+    let out = psx(&[
+        "rlimit",
+        "--output",
+        "RESOURCE,USED,SOFT",
+        &pid,
+        "nofile",
+        "core",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let nofile = psx::proc_getrlimit(child.0.id(), psx::Resource::Nofile).unwrap();
+    let text = stdout(&out);
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["RESOURCE", "USED", "SOFT"]);
+    assert_eq!(lines[1], ["NOFILE", "7", &nofile.soft.to_string()]);
+    // No use is read for a core limit: shown as "-".
+    assert_eq!(lines[2][..2], ["CORE", "-"]);
+    // prlimit's default columns are unchanged (no USED unless asked for).
+    let default = psx(&["rlimit", &pid, "nofile"]);
+    assert!(!stdout(&default).contains("USED"), "{}", stdout(&default));
+    let out = psx(&["rlimit", "--json", &pid, "nofile", "core"]);
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items[0]["resource"], "nofile");
+    assert_eq!(items[0]["used"], 7);
+    assert_eq!(items[1]["used"], serde_json::Value::Null);
+}
+
+#[test]
+fn limits_ranks_and_over_is_a_monitoring_check() {
+    let child = sleeper_with_files(2);
+    let pid = child.pid();
+    // Five descriptors against any soft limit of 5 or more: over 0%, never over 101%
+    // unless the soft limit is below five.
+    let nofile = psx::proc_getrlimit(child.0.id(), psx::Resource::Nofile).unwrap();
+    let psx::Limit::Value(soft) = nofile.soft else {
+        return; // An unlimited soft limit ranks nothing.
+    };
+    let out = psx(&["limits", "--resource", "nofile", "--over", "0", &pid]);
+    assert_eq!(
+        code(&out),
+        1,
+        "a use at or above 0% is over: {}",
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        row[..5],
+        [pid.as_str(), "sleep", "nofile", "5", &soft.to_string()]
+    );
+    let out = psx(&["limits", "--resource", "nofile", "--over", "101", &pid]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "only the header");
+    // JSON: one object per row, the share as a number.
+    let out = psx(&["limits", "--json", "--resource", "NOFILE,as", &pid]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let nofile_row = rows.iter().find(|r| r["resource"] == "nofile").unwrap();
+    assert_eq!(nofile_row["used"], 5);
+    assert_eq!(nofile_row["pid"], child.0.id());
+    let percent = nofile_row["percent"].as_f64().unwrap();
+    assert!((percent - 500.0 / soft as f64).abs() < 1e-9, "{percent}");
+    // A machine-wide run finds this child too.
+    let all = psx(&["limits", "--json", "--resource", "nofile"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&all.stdout).unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| r["pid"] == child.0.id() && r["used"] == 5));
+    // Bad arguments are usage errors.
+    assert_eq!(code(&psx(&["limits", "--resource", "bogus"])), 2);
+    assert_eq!(code(&psx(&["limits", "--over", "-3"])), 2);
+}
+
+/// One sample of the OpenMetrics text format: name, labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// Parses the OpenMetrics text `psx` writes, strictly: every family is declared by
+/// `# TYPE name gauge` (and `# HELP`) before its samples, a family's samples are
+/// contiguous, label values are quoted with the format's three escapes, values are
+/// numbers or `+Inf`, and the text ends with `# EOF`.
+fn parse_openmetrics(text: &str) -> Result<Vec<Sample>, String> {
+    let mut samples = Vec::new();
+    let mut declared: Vec<String> = Vec::new();
+    let mut lines = text.lines().peekable();
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.chars().enumerate().all(|(i, c)| {
+                c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+            })
+    };
+    while let Some(line) = lines.next() {
+        if line == "# EOF" {
+            return match lines.next() {
+                None if text.ends_with("# EOF\n") => Ok(samples),
+                _ => Err("text after # EOF".into()),
+            };
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').ok_or("bad TYPE")?;
+            if !name_ok(name) || kind != "gauge" || declared.iter().any(|d| d == name) {
+                return Err(format!("bad or repeated TYPE: {line}"));
+            }
+            declared.push(name.to_owned());
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap_or_default();
+            if declared.last().map(String::as_str) != Some(name) {
+                return Err(format!("HELP outside its family: {line}"));
+            }
+            continue;
+        }
+        let (name, rest) = line.split_once('{').ok_or(format!("no labels: {line}"))?;
+        if declared.last().map(String::as_str) != Some(name) {
+            return Err(format!("sample outside its family: {line}"));
+        }
+        let mut labels = Vec::new();
+        let mut chars = rest.chars();
+        loop {
+            let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
+            if !name_ok(&key) || chars.next() != Some('"') {
+                return Err(format!("bad label in {line}"));
+            }
+            let mut value = String::new();
+            loop {
+                match chars.next().ok_or("unterminated label")? {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('\\') => value.push('\\'),
+                        Some('"') => value.push('"'),
+                        Some('n') => value.push('\n'),
+                        _ => return Err(format!("bad escape in {line}")),
+                    },
+                    '\n' => return Err("raw newline".into()),
+                    c => value.push(c),
+                }
+            }
+            labels.push((key, value));
+            match chars.next() {
+                Some(',') => continue,
+                Some('}') => break,
+                _ => return Err(format!("bad label list in {line}")),
+            }
+        }
+        let value = chars.as_str().strip_prefix(' ').ok_or("no value")?;
+        let value = match value {
+            "+Inf" => f64::INFINITY,
+            v => v.parse::<f64>().map_err(|e| format!("{v}: {e}"))?,
+        };
+        samples.push((name.to_owned(), labels, value));
+    }
+    Err("no # EOF".into())
+}
+
+#[test]
+fn openmetrics_parses_back_with_the_values_shown() {
+    let child = sleeper_with_files(1);
+    let pid = child.pid();
+    let out = psx(&["rlimit", "--format", "openmetrics", &pid]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let samples =
+        parse_openmetrics(&stdout(&out)).unwrap_or_else(|e| panic!("{e}\n{}", stdout(&out)));
+    let find = |name: &str, resource: &str| {
+        samples
+            .iter()
+            .find(|(n, labels, _)| {
+                n == name && labels.iter().any(|(k, v)| k == "resource" && v == resource)
+            })
+            .map(|(_, labels, value)| (labels.clone(), *value))
+    };
+    let (labels, used) = find("psx_rlimit_usage", "nofile").expect("a nofile usage sample");
+    assert_eq!(used, 4.0);
+    let label = |k: &str| {
+        labels
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(label("pid").as_deref(), Some(pid.as_str()));
+    assert_eq!(label("comm").as_deref(), Some("sleep"));
+    let nofile = psx::proc_getrlimit(child.0.id(), psx::Resource::Nofile).unwrap();
+    let as_f64 = |l: psx::Limit| match l {
+        psx::Limit::Value(v) => v as f64,
+        psx::Limit::Unlimited => f64::INFINITY,
+    };
+    assert_eq!(
+        find("psx_rlimit_soft", "nofile").unwrap().1,
+        as_f64(nofile.soft)
+    );
+    assert_eq!(
+        find("psx_rlimit_hard", "nofile").unwrap().1,
+        as_f64(nofile.hard)
+    );
+    // Every limit has a soft and a hard sample.
+    let count = |name: &str| samples.iter().filter(|(n, _, _)| n == name).count();
+    assert_eq!(count("psx_rlimit_soft"), psx::resources().count());
+    assert_eq!(count("psx_rlimit_hard"), psx::resources().count());
+    // `psx limits` writes the same families, for every process.
+    let all = psx(&[
+        "limits",
+        "--format",
+        "openmetrics",
+        "--resource",
+        "nofile,as",
+    ]);
+    let samples = parse_openmetrics(&stdout(&all)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(samples.iter().any(|(n, labels, v)| n == "psx_rlimit_usage"
+        && *v == 4.0
+        && labels.iter().any(|(k, value)| k == "pid" && *value == pid)));
+    // The parser is strict: a sample outside its family, or a missing EOF, fails.
+    assert!(parse_openmetrics("# TYPE a gauge\nb{x=\"1\"} 1\n# EOF\n").is_err());
+    assert!(parse_openmetrics("# TYPE a gauge\na{x=\"1\"} 1\n").is_err());
+    assert!(parse_openmetrics("# TYPE a gauge\na{x=\"\\q\"} 1\n# EOF\n").is_err());
 }
