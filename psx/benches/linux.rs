@@ -338,6 +338,105 @@ mod linux {
         })
     }
 
+    /// The bare count of a process's descriptors: `getdents64` of `/proc/<pid>/fd`
+    /// into a stack buffer, counting the entries but `.` and `..`.
+    fn floor_fd_count(path: &CString) -> usize {
+        let mut buf = [0u64; 512];
+        let mut count = 0;
+        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes.
+        unsafe {
+            let fd = libc::open(
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            );
+            if fd < 0 {
+                return 0;
+            }
+            loop {
+                let n = libc::syscall(
+                    libc::SYS_getdents64,
+                    fd,
+                    buf.as_mut_ptr(),
+                    std::mem::size_of_val(&buf),
+                );
+                if n <= 0 {
+                    break;
+                }
+                let bytes = std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize);
+                let mut at = 0;
+                while at + 19 < bytes.len() {
+                    let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+                    if bytes[at + 19] != b'.' {
+                        count += 1;
+                    }
+                    at += reclen.max(1);
+                }
+            }
+            libc::close(fd);
+        }
+        count
+    }
+
+    /// What a headroom scan reads of one process, bare: status (name, memory, SigQ),
+    /// stat (CPU, nice, rtprio), the descriptor count, and every limit.
+    fn floor_headroom(pid: i32, paths: &[CString; 3]) -> usize {
+        let mut sum = floor_status(&paths[0]) + floor_status(&paths[1]) + floor_fd_count(&paths[2]);
+        for resource in 0..16 {
+            let mut old = libc::rlimit64 {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: `old` is a valid out pointer; no new limit is passed.
+            unsafe { libc::prlimit64(pid, resource, std::ptr::null(), &mut old) };
+            sum += old.rlim_cur as usize & 1;
+        }
+        sum
+    }
+
+    /// The procfs crate reading the same of every process.
+    fn procfs_headroom() -> usize {
+        procfs::process::all_processes()
+            .unwrap()
+            .filter_map(|p| p.ok())
+            .map(|p| {
+                let status = p.status().map_or(0, |s| {
+                    s.name.len() + s.vmsize.unwrap_or(0) as usize + s.vmrss.unwrap_or(0) as usize
+                });
+                let stat = p.stat().map_or(0, |s| (s.utime + s.stime) as usize);
+                let fds = p.fd_count().unwrap_or(0);
+                let limits = p.limits().map_or(0, |l| match l.max_open_files.soft_limit {
+                    procfs::process::LimitValue::Value(v) => v as usize,
+                    procfs::process::LimitValue::Unlimited => 1,
+                });
+                status + stat + fds + limits
+            })
+            .sum()
+    }
+
+    /// A whole-machine headroom scan (`psx limits`' read: name, every limit and every
+    /// usage of every process) against the floor on as many threads, and procfs.
+    pub fn headroom(c: &mut Criterion) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let floor = || {
+            let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect();
+            pids.sort_unstable();
+            scan(&pids, cores, |&p| {
+                let paths = ["status", "stat", "fd"]
+                    .map(|f| CString::new(format!("/proc/{p}/{f}")).expect("no NUL"));
+                floor_headroom(p, &paths)
+            })
+        };
+        const ATTRS: &[psx::Attr] = &[psx::Attr::Comm, psx::Attr::Rlimits, psx::Attr::Usage];
+        let mut g = c.benchmark_group("headroom");
+        g.bench_function("floor", |b| b.iter(floor));
+        g.bench_function("psx", |b| b.iter(|| psx::scan(ATTRS).unwrap().len()));
+        g.bench_function("procfs", |b| b.iter(procfs_headroom));
+        g.finish();
+    }
+
     pub fn full_scan(c: &mut Criterion) {
         let pids = every_pid();
         let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
@@ -466,7 +565,8 @@ criterion::criterion_group!(
     linux::all_attributes,
     linux::full_scan,
     linux::whole_scan,
-    linux::ps_command
+    linux::ps_command,
+    linux::headroom
 );
 #[cfg(target_os = "linux")]
 fn main() {
