@@ -406,6 +406,7 @@ impl fmt::Display for ProcInfo {
 /// [`Error::Unsupported`] leave the attribute `None`.
 pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<ProcInfo> {
     let _oneshot = oneshot::OneshotGuard::enter(target.pid);
+    oneshot::want(target.pid, attrs);
     let mut info = ProcInfo {
         pid: target.pid,
         comm: None,

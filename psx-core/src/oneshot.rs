@@ -8,7 +8,7 @@
 use std::any::Any;
 use std::marker::PhantomData;
 
-use crate::{Pid, Result};
+use crate::{Attr, Pid, Result};
 
 struct Entry {
     pid: Pid,
@@ -16,6 +16,25 @@ struct Entry {
     depth: usize,
     /// One value per bulk-read type; a backend rarely has more than two.
     values: Vec<Box<dyn Any>>,
+    /// What [`want`] said will be asked for, and the depth of the guard it holds for.
+    wanted: Option<(usize, Wanted)>,
+}
+
+/// The attributes a oneshot will be asked for ([`wanted`]): a backend whose bulk read
+/// decodes per attribute decodes only these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted(u32);
+
+impl Wanted {
+    /// The set of `attrs`.
+    pub fn of(attrs: &[Attr]) -> Self {
+        Wanted(attrs.iter().fold(0, |set, &a| set | 1 << a as u32))
+    }
+
+    /// Whether `attr` is in the set.
+    pub fn contains(self, attr: Attr) -> bool {
+        self.0 & 1 << attr as u32 != 0
+    }
 }
 
 // Nightly clippy misreads the `const` initialiser on some tier-3 targets (OpenBSD, Solaris).
@@ -58,6 +77,7 @@ impl OneshotGuard {
                 pid,
                 depth: 1,
                 values: Vec::new(),
+                wanted: None,
             }),
         });
         OneshotGuard {
@@ -78,6 +98,12 @@ impl Drop for OneshotGuard {
         let _ = ENTRIES.try_with(|entries| {
             let mut entries = entries.borrow_mut();
             if let Some(i) = entries.iter().position(|e| e.pid == self.pid) {
+                if entries[i]
+                    .wanted
+                    .is_some_and(|(depth, _)| depth == entries[i].depth)
+                {
+                    entries[i].wanted = None;
+                }
                 entries[i].depth -= 1;
                 if entries[i].depth == 0 {
                     entries.swap_remove(i);
@@ -140,6 +166,31 @@ pub fn peek<T: Any, R>(pid: Pid, read: impl FnOnce(&T) -> R) -> Option<R> {
             .iter()
             .find_map(|v| v.downcast_ref::<T>())
             .map(read)
+    })
+}
+
+/// Says that, until the innermost active guard for `pid` drops, only `attrs` will be
+/// asked for (what [`info`](crate::info) does), unless an outer guard said so first.
+/// Outside a oneshot it does nothing.
+pub fn want(pid: Pid, attrs: &[Attr]) {
+    ENTRIES.with_borrow_mut(|entries| {
+        if let Some(entry) = entries.iter_mut().find(|e| e.pid == pid) {
+            if entry.wanted.is_none() {
+                entry.wanted = Some((entry.depth, Wanted::of(attrs)));
+            }
+        }
+    });
+}
+
+/// What the active oneshot for `pid` will be asked for, if its caller said ([`want`]);
+/// `None` means anything may be. A backend may decode less of a bulk read for a hint,
+/// and must then read again for what the hint left out.
+pub fn wanted(pid: Pid) -> Option<Wanted> {
+    ENTRIES.with_borrow(|entries| {
+        entries
+            .iter()
+            .find(|e| e.pid == pid)
+            .and_then(|e| e.wanted.map(|(_, w)| w))
     })
 }
 
@@ -262,6 +313,25 @@ mod tests {
             assert_eq!(cached_or_fresh(pid, read, |v| Ok(*v)).unwrap(), 3);
         }
         assert_eq!(reads.get(), 3);
+    }
+
+    #[test]
+    fn a_hint_lasts_as_long_as_the_guard_it_was_given_for() {
+        let pid = Pid::from(500);
+        want(pid, &[Attr::Umask]);
+        assert_eq!(wanted(pid), None, "outside a oneshot nothing is kept");
+        let _outer = OneshotGuard::enter(pid);
+        {
+            let _inner = OneshotGuard::enter(pid);
+            want(pid, &[Attr::Umask, Attr::Usage]);
+            want(pid, &[Attr::Groups]);
+            let hint = wanted(pid).unwrap();
+            assert!(hint.contains(Attr::Umask) && hint.contains(Attr::Usage));
+            assert!(!hint.contains(Attr::Groups), "the first hint holds");
+        }
+        assert_eq!(wanted(pid), None, "gone with the inner guard");
+        want(pid, &[Attr::Groups]);
+        assert_eq!(wanted(pid), Some(Wanted::of(&[Attr::Groups])));
     }
 
     #[test]

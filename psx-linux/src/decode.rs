@@ -21,7 +21,8 @@
 //! `Name:` comes first and is escaped by the kernel (`\n` becomes `\\n`), so no process
 //! name can forge a line.
 
-use psx_core::{SigSet, SignalMasks};
+use psx_core::oneshot::Wanted;
+use psx_core::{Attr, SigSet, SignalMasks};
 
 /// Why a status buffer could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,9 +83,10 @@ const SIGQ: u32 = 1 << 18;
 const UID: u32 = 1 << 19;
 /// What every read also takes, to know which process (and in what state) it read.
 const IDENTITY: u32 = STATE | TGID | THREADS;
-/// What the resource usage takes.
+/// What the resource usage takes: decoded only when asked for ([`Field::Usage`], or
+/// a oneshot told it will be), so that other reads pay nothing for it.
 const USAGE: u32 = MEMORY | SIGQ | UID;
-const ALL: u32 = NAME | UMASK | GROUPS | MASKS | IDENTITY | NSPGID | NSSID | USAGE;
+const ALL: u32 = NAME | UMASK | GROUPS | MASKS | IDENTITY | NSPGID | NSSID;
 
 impl<'a> Lines<'a> {
     /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
@@ -394,8 +396,41 @@ pub enum Field {
     Groups,
     /// The five masks.
     Sigmasks,
-    /// Every field (a oneshot's read).
+    /// What the resource usage takes: the memory lines, `SigQ:`, `Uid:`.
+    Usage,
+    /// The fields of these attributes (a oneshot told what it will be asked for).
+    Attrs(Wanted),
+    /// Every field but the usage lines (a oneshot's read).
     All,
+    /// Every field and the usage lines (a oneshot's second read, for what its first
+    /// skipped).
+    Every,
+}
+
+impl Field {
+    /// The lines the field needs, the identity included.
+    fn lines(self) -> u32 {
+        IDENTITY
+            | match self {
+                Field::Name => NAME,
+                Field::Umask => UMASK,
+                Field::Groups => GROUPS,
+                Field::Sigmasks => MASKS,
+                Field::Usage => USAGE,
+                Field::Attrs(wanted) => {
+                    let of = |attr, lines| if wanted.contains(attr) { lines } else { 0 };
+                    of(Attr::Comm, NAME)
+                        | of(Attr::Umask, UMASK)
+                        | of(Attr::Groups, GROUPS)
+                        | of(Attr::Sigmasks, MASKS)
+                        | of(Attr::Pgid, NSPGID)
+                        | of(Attr::Sid, NSSID)
+                        | of(Attr::Usage, USAGE)
+                }
+                Field::All => ALL,
+                Field::Every => ALL | USAGE,
+            }
+    }
 }
 
 /// Everything psx takes from one status read, kept by a oneshot.
@@ -425,6 +460,17 @@ pub struct Status {
     pub sigq: Result<u64, DecodeError>,
     /// The real uid (first value of `Uid:`).
     pub ruid: Option<u32>,
+    /// The lines this read decoded ([`Status::covers`]).
+    lines: u32,
+}
+
+impl Status {
+    /// Whether this read decoded what `field` needs: a field it skipped is
+    /// `Err(Missing)` here without being missing from the file.
+    pub fn covers(&self, field: Field) -> bool {
+        let needed = field.lines();
+        self.lines & needed == needed
+    }
 }
 
 /// The memory figures of `status` (`task_mem`, fs/proc/task_mmu.c), in bytes: what the
@@ -450,14 +496,7 @@ pub fn status(status: &[u8]) -> Status {
 
 /// Decodes the identity and `field`, in one pass that stops once they are found.
 pub fn status_for(status: &[u8], field: Field) -> Status {
-    let wanted = IDENTITY
-        | match field {
-            Field::Name => NAME,
-            Field::Umask => UMASK,
-            Field::Groups => GROUPS,
-            Field::Sigmasks => MASKS,
-            Field::All => ALL,
-        };
+    let wanted = field.lines();
     let lines = Lines::scan(status, wanted);
     Status {
         identity: Identity {
@@ -467,6 +506,7 @@ pub fn status_for(status: &[u8], field: Field) -> Status {
         },
         pgid: Lines::first_number(lines.nspgid),
         sid: Lines::first_number(lines.nssid),
+        lines: wanted,
         name: if wanted & NAME != 0 {
             lines.name()
         } else {
@@ -497,7 +537,11 @@ pub fn status_for(status: &[u8], field: Field) -> Status {
         } else {
             Err(DecodeError::Missing("SigQ"))
         },
-        ruid: Lines::first_number(lines.uid),
+        ruid: if wanted & UID != 0 {
+            Lines::first_number(lines.uid)
+        } else {
+            None
+        },
     }
 }
 
@@ -742,7 +786,7 @@ SigCgt:\t0000000000000000\n";
 
     #[test]
     fn usage_lines_are_bytes_and_counts() {
-        let s = status(USAGE_STATUS);
+        let s = status_for(USAGE_STATUS, Field::Usage);
         assert_eq!(
             s.memory,
             Ok(Some(Memory {
@@ -756,13 +800,22 @@ SigCgt:\t0000000000000000\n";
         assert_eq!(s.sigq, Ok(3));
         assert_eq!(s.ruid, Some(1000), "the real uid, not the effective");
         // A zombie or kernel thread has no Vm lines: no memory, not an error.
-        assert_eq!(status(BASH).memory, Ok(None));
+        assert_eq!(status_for(BASH, Field::Usage).memory, Ok(None));
         let bad = String::from_utf8_lossy(USAGE_STATUS).replace("424 kB", "4x4 kB");
-        let s = status(bad.as_bytes());
+        let s = status_for(bad.as_bytes(), Field::Usage);
         assert_eq!(s.memory, Err(DecodeError::Malformed("VmData")));
         assert_eq!(s.sigq, Ok(3), "a bad line fails only itself");
-        // A one-field read does not decode them.
-        assert!(status_for(USAGE_STATUS, Field::Umask).memory.is_err());
+        // Other reads do not decode them, and say so.
+        let umask = status_for(USAGE_STATUS, Field::Umask);
+        assert!(umask.memory.is_err() && !umask.covers(Field::Usage));
+        let all = status(USAGE_STATUS);
+        assert!(all.memory.is_err() && !all.covers(Field::Usage) && all.covers(Field::Groups));
+        // A oneshot told what it will be asked for decodes that and no more.
+        let wanted = psx_core::oneshot::Wanted::of(&[psx_core::Attr::Usage, psx_core::Attr::Comm]);
+        let hinted = status_for(USAGE_STATUS, Field::Attrs(wanted));
+        assert!(hinted.covers(Field::Usage) && hinted.covers(Field::Name));
+        assert!(!hinted.covers(Field::Groups) && hinted.groups.is_err());
+        assert_eq!(hinted.sigq, Ok(3));
     }
 
     #[test]

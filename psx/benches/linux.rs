@@ -393,6 +393,24 @@ mod linux {
         sum
     }
 
+    /// What `psx limits` reads of every process.
+    const HEADROOM_ATTRS: &[psx::Attr] = &[psx::Attr::Comm, psx::Attr::Rlimits, psx::Attr::Usage];
+
+    /// The floor of a headroom scan: list `/proc`, then [`floor_headroom`] of every
+    /// process, on `threads` threads.
+    fn floor_headroom_scan(threads: usize) -> usize {
+        let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        pids.sort_unstable();
+        scan(&pids, threads, |&p| {
+            let paths = ["status", "stat", "fd"]
+                .map(|f| CString::new(format!("/proc/{p}/{f}")).expect("no NUL"));
+            floor_headroom(p, &paths)
+        })
+    }
+
     /// The procfs crate reading the same of every process.
     fn procfs_headroom() -> usize {
         procfs::process::all_processes()
@@ -417,22 +435,11 @@ mod linux {
     /// usage of every process) against the floor on as many threads, and procfs.
     pub fn headroom(c: &mut Criterion) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let floor = || {
-            let mut pids: Vec<i32> = std::fs::read_dir("/proc")
-                .unwrap()
-                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect();
-            pids.sort_unstable();
-            scan(&pids, cores, |&p| {
-                let paths = ["status", "stat", "fd"]
-                    .map(|f| CString::new(format!("/proc/{p}/{f}")).expect("no NUL"));
-                floor_headroom(p, &paths)
-            })
-        };
-        const ATTRS: &[psx::Attr] = &[psx::Attr::Comm, psx::Attr::Rlimits, psx::Attr::Usage];
         let mut g = c.benchmark_group("headroom");
-        g.bench_function("floor", |b| b.iter(floor));
-        g.bench_function("psx", |b| b.iter(|| psx::scan(ATTRS).unwrap().len()));
+        g.bench_function("floor", |b| b.iter(|| floor_headroom_scan(cores)));
+        g.bench_function("psx", |b| {
+            b.iter(|| psx::scan(HEADROOM_ATTRS).unwrap().len())
+        });
         g.bench_function("procfs", |b| b.iter(procfs_headroom));
         g.finish();
     }
@@ -482,6 +489,7 @@ mod linux {
         let path = status_path(pid);
         let pids = every_pid();
         let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         type Case<'a> = (&'a str, u32, Box<dyn FnMut() + 'a>, Box<dyn FnMut() + 'a>);
         let status = |p: &CString| floor_status(black_box(p));
         let cases: Vec<Case> = vec![
@@ -537,6 +545,18 @@ mod linux {
                 2,
                 Box::new(|| sink(black_box(scan(&paths, 1, |(p, path)| floor_all(*p, path))))),
                 Box::new(|| sink(black_box(scan(&pids, 1, |&p| psx_all(p))))),
+            ),
+            (
+                "psx::scan, every core",
+                2,
+                Box::new(|| sink(black_box(floor_scan(cores)))),
+                Box::new(|| sink(black_box(psx::scan(SCAN_ATTRS)))),
+            ),
+            (
+                "headroom scan, every core",
+                1,
+                Box::new(|| sink(black_box(floor_headroom_scan(cores)))),
+                Box::new(|| sink(black_box(psx::scan(HEADROOM_ATTRS)))),
             ),
         ];
         println!("| case (paired) | floor | psx | psx / floor |");

@@ -417,6 +417,7 @@ pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
 pub fn proc_usage(proc: impl AsPid) -> Result<Usage> {
     let target = target(&proc)?;
     let _oneshot = OneshotGuard::enter(target.pid);
+    oneshot::want(target.pid, &[Attr::Usage]);
     psx_core::usage::<Os>(target)
 }
 

@@ -1061,3 +1061,33 @@ fn usage_shows_nice_on_the_limit_scale() {
     let mine = scanned.iter().find(|i| i.pid == me).unwrap();
     assert!(mine.usage.as_ref().unwrap().used[&Resource::Nproc] >= 1);
 }
+
+#[test]
+fn usage_shares_the_status_read_of_its_oneshot() {
+    let me = std::process::id();
+    let reads = |f: &dyn Fn()| {
+        let before = psx_linux::status_reads();
+        f();
+        psx_linux::status_reads() - before
+    };
+    // Memory, SigQ and the thread count come from one status read with the name,
+    // umask, groups and masks asked alongside.
+    let attrs = [
+        psx::Attr::Comm,
+        psx::Attr::Umask,
+        psx::Attr::Groups,
+        psx::Attr::Usage,
+    ];
+    assert_eq!(reads(&|| drop(psx::proc_info(me, &attrs).unwrap())), 1);
+    assert_eq!(reads(&|| drop(psx::proc_usage(me).unwrap())), 1);
+    // A oneshot not told about usage reads the status again for it, and once only.
+    assert_eq!(
+        reads(&|| psx::with_oneshot(me, || {
+            psx::proc_get_umask(me).unwrap();
+            psx::proc_usage(me).unwrap();
+            psx::proc_usage(me).unwrap();
+            psx::proc_getgroups(me).unwrap();
+        })),
+        2
+    );
+}
