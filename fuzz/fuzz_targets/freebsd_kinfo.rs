@@ -1,5 +1,5 @@
-//! Arbitrary bytes into the FreeBSD `kinfo_proc` (one, or the whole table) and sysctl
-//! reply decoders: never a panic.
+//! Arbitrary bytes into the FreeBSD `kinfo_proc` (one, or the whole table), the
+//! `kinfo_file` walk and the sysctl reply decoders: never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,4 +12,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::groups(data);
     let _ = decode::umask(data);
     let _ = decode::rlimit(data);
+    let _ = decode::open_files(data);
 });

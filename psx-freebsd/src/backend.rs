@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use psx_core::{
-    oneshot, scan_seeded, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result,
-    SignalMasks, StartTime, Target,
+    oneshot, scan_seeded, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit,
+    Resource, Result, SignalMasks, StartTime, Target,
 };
 
 use crate::decode::{self, layout, Kinfo, StartPin};
@@ -28,6 +28,8 @@ pub trait Kernel {
     fn known_resources() -> u32;
     /// Waits before a refused call is made again ([`decode::retry_while_busy`]).
     fn pause(duration: Duration);
+    /// The kernel's page size (`getpagesize()`), the unit of `kinfo_proc`'s page counts.
+    fn page_size() -> u64;
 }
 
 /// The FreeBSD backend on `K`; `psx_freebsd::FreeBsd`, on FreeBSD, is the one on the
@@ -223,6 +225,34 @@ fn proc_groups<K: Kernel>(pid: Pid) -> Result<Vec<u32>> {
     })
 }
 
+/// The whole `KERN_PROC_FILEDESC` reply for `mib`: sized first, then read into that
+/// plus room to grow, and read again while it may have been cut
+/// ([`decode::filedesc_reply_is_whole`]: ENOMEM on FreeBSD 13 and later, a short reply
+/// without an error before).
+///
+/// `sysctl_kern_proc_filedesc` (`sys/kern/kern_descrip.c`) finds the pid with
+/// `pget(PGET_CANDEBUG | PGET_NOTWEXIT)`: another user's process is EPERM (it needs
+/// the right to debug it, as the umask does), one in `execve` EBUSY (retried), an
+/// exiting one ESRCH.
+fn filedesc<K: Kernel>(mib: &[i32]) -> io::Result<Vec<u8>> {
+    for _ in 0..8 {
+        let size = decode::retry_while_busy(|| K::sysctl(mib, None, None), K::pause)?;
+        let mut buf = vec![0u8; size + size / 4 + 2 * decode::KINFO_FILE_SIZE];
+        match decode::retry_while_busy(|| K::sysctl(mib, Some(&mut buf[..]), None), K::pause) {
+            Ok(len) if decode::filedesc_reply_is_whole(buf.len(), len) => {
+                buf.truncate(len);
+                return Ok(buf);
+            }
+            Ok(_) => continue,
+            Err(e) if e.raw_os_error() == Some(decode::ENOMEM) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(
+        "descriptor list kept growing while being read",
+    ))
+}
+
 /// The process group or session: from `kinfo_proc` in a oneshot and through a handle
 /// (which reads it anyway to check its pin), else `getpgid`/`getsid`, and `kinfo_proc`
 /// when they answer ESRCH (`sys_getpgid` and `sys_getsid` in `sys/kern/kern_prot.c`
@@ -336,8 +366,9 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
     }
 
     /// One `KERN_PROC_PROC` read serves every process's name, groups (unless more than
-    /// `KI_NGROUPS`), signal masks, process group and session; the umask and the limits
-    /// cost their own sysctls per process.
+    /// `KI_NGROUPS`), signal masks, process group and session, memory and CPU use and
+    /// real uid; the umask, the limits and the descriptors cost their own sysctls per
+    /// process.
     fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
         let records = table::<K>()?.into_iter().map(|k| (Pid::from(k.pid), k));
         scan_seeded::<Self, Kinfo>(records, attrs)
@@ -422,12 +453,56 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
     fn set_rlimit(target: Target<'_, StartPin>, resource: Resource, new: RLimit) -> Result<RLimit> {
         rlimit::<K>(target, resource, Some(new))
     }
+
+    /// `kinfo_proc`'s figures ([`decode::kinfo_usage`]): the oneshot's record, so a scan
+    /// costs no call for them; through a handle, the pinned process's record.
+    fn usage(target: Target<'_, StartPin>, resource: Resource) -> Result<u64> {
+        let pid = target.pid;
+        if !decode::KINFO_MEASURES.contains(&resource) {
+            return Err(Error::Unsupported {
+                what: "resource usage",
+            });
+        }
+        let page_size = K::page_size();
+        kinfo_attr::<K, _>(target, |k| {
+            decode::kinfo_usage(&k.usage, resource, page_size).map_err(|why| match why {
+                decode::NoUsage::Zombie => Error::Zombie { pid },
+                decode::NoUsage::Unsupported => Error::Unsupported {
+                    what: "resource usage",
+                },
+            })
+        })
+    }
+
+    /// The records of `KERN_PROC_FILEDESC` ([`decode::open_files`]): one sysctl to size
+    /// the list and one to read it, per process (no `kinfo_proc` field counts them, and
+    /// `kern.proc.nfds` answers only for the caller itself). Through a handle, the pin
+    /// is checked after the call, before its answer or its error is believed.
+    fn open_files(target: Target<'_, StartPin>) -> Result<OpenFiles> {
+        let pid = target.pid;
+        let mib = decode::filedesc_mib(process_id(pid)?);
+        let answer = filedesc::<K>(&mib);
+        still_pinned::<K>(target)?;
+        let reply = answer.map_err(|e| exiting_aware::<K>(target, e))?;
+        decode::open_files(&reply).map_err(|e| Error::invalid_data(pid, e))
+    }
+
+    /// `ki_ruid`, and 1: `chgproccnt` counts processes, not threads, and a zombie
+    /// until it is reaped (`proc_reap` in `sys/kern/kern_exit.c`).
+    fn nproc_share(target: Target<'_, StartPin>) -> Result<NprocShare> {
+        kinfo_attr::<K, _>(target, |k| {
+            Ok(NprocShare {
+                ruid: k.ruid,
+                count: 1,
+            })
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{native_boottime, native_kinfo, proc_501, Proc};
+    use crate::fixtures::{kinfo_file, native_boottime, native_kinfo, proc_501, Proc};
     use psx_core::{info, Limit, OneshotGuard};
     use std::cell::RefCell;
     use std::collections::BTreeMap;
@@ -455,6 +530,12 @@ mod tests {
         debuggable: bool,
         /// A MAC policy refuses to show it with EACCES.
         mac_hidden: bool,
+        /// Its open descriptors, ascending.
+        fds: Vec<i32>,
+        /// `ki_rssize`, pages.
+        rss_pages: i32,
+        /// `ki_ruid`.
+        ruid: u32,
     }
 
     fn proc_named(comm: &str, since_boot: i32) -> FakeProc {
@@ -468,6 +549,9 @@ mod tests {
             zombie: false,
             debuggable: true,
             mac_hidden: false,
+            fds: vec![0, 1, 2, 9],
+            rss_pages: 1000 + since_boot,
+            ruid: 1001,
         }
     }
 
@@ -481,6 +565,7 @@ mod tests {
         rlimit: u32,
         groups: u32,
         ids: u32,
+        filedesc: u32,
     }
 
     #[derive(Default)]
@@ -489,6 +574,11 @@ mod tests {
         boot: (i32, i32),
         procs: BTreeMap<i32, FakeProc>,
         calls: Calls,
+        /// Before FreeBSD 13 `KERN_PROC_FILEDESC` drops what does not fit silently.
+        old_kernel: bool,
+        /// Descriptors a process opens right after each time its list is sized, for
+        /// that many sizings.
+        opens_after_sizing: (i32, u32),
     }
 
     thread_local! {
@@ -509,7 +599,7 @@ mod tests {
             *k = Fake {
                 boot: (1_700_000_000, 900_000),
                 procs: procs.into_iter().collect(),
-                calls: Calls::default(),
+                ..Fake::default()
             }
         });
     }
@@ -549,6 +639,10 @@ mod tests {
                 cr_flags: if overflow { 0x8000_0000 } else { 0 },
                 comm: p.comm.clone(),
                 start,
+                ruid: p.ruid,
+                pages: [p.rss_pages, 300, 8],
+                // fill_kinfo_proc_only leaves a zombie's vmspace figures 0.
+                stat: if p.zombie { 5 } else { 3 },
                 ..proc_501()
             })
         }
@@ -598,6 +692,42 @@ mod tests {
                         return Err(errno(EPERM));
                     }
                     copy_out(old, &p.umask.to_ne_bytes())
+                }
+                [1, 14, 33, pid] => {
+                    self.calls.filedesc += 1;
+                    let p = self.find(pid, true)?;
+                    if !p.debuggable {
+                        return Err(errno(EPERM));
+                    }
+                    // The text vnode and the cwd, then one record per descriptor.
+                    let records: Vec<Vec<u8>> = [(-5, 400), (-1, 392)]
+                        .into_iter()
+                        .chain(p.fds.iter().map(|&fd| (fd, 384)))
+                        .map(|(fd, size)| kinfo_file(fd, size))
+                        .collect();
+                    let Some(buf) = old else {
+                        let size = records.iter().map(Vec::len).sum();
+                        if self.opens_after_sizing.1 > 0 {
+                            self.opens_after_sizing.1 -= 1;
+                            let fds = &mut self.procs.get_mut(&pid).unwrap().fds;
+                            let next = fds.last().map_or(0, |fd| fd + 1);
+                            fds.extend(next..next + self.opens_after_sizing.0);
+                        }
+                        return Ok(size);
+                    };
+                    // export_kinfo_to_sb: stop at the first record that does not fit.
+                    let mut len = 0;
+                    for record in records {
+                        if buf.len() - len < record.len() {
+                            return match self.old_kernel {
+                                true => Ok(len),
+                                false => Err(errno(decode::ENOMEM)),
+                            };
+                        }
+                        buf[len..len + record.len()].copy_from_slice(&record);
+                        len += record.len();
+                    }
+                    Ok(len)
                 }
                 [1, 14, 37, pid, resource] if (0..=16).contains(&resource) => {
                     self.calls.rlimit += 1;
@@ -658,6 +788,10 @@ mod tests {
         }
 
         fn pause(_: Duration) {}
+
+        fn page_size() -> u64 {
+            4096
+        }
     }
 
     type Fb = FreeBsdOn<FakeKernel>;
@@ -694,7 +828,9 @@ mod tests {
                 (Some(Pid::from(400)), Some(Pid::from(400)))
             );
             assert!(last.sigmasks.is_some());
-            // What kinfo_proc lacks costs its own sysctls: one umask, 17 limits each.
+            // What kinfo_proc lacks costs its own sysctls: one umask, 17 limits and
+            // two descriptor-list calls (size, read) each; the memory and CPU figures
+            // and the real uid none.
             let all = Fb::scan(Attr::ALL).unwrap();
             assert_eq!(
                 calls(),
@@ -702,6 +838,7 @@ mod tests {
                     table: 1,
                     umask: n as u32,
                     rlimit: 17 * n as u32,
+                    filedesc: 2 * n as u32,
                     ..Calls::default()
                 }
             );
@@ -908,5 +1045,161 @@ mod tests {
         assert_eq!((made.kinfo, made.groups), (2, 2));
         let infos = Fb::scan(&[Attr::Groups]).unwrap();
         assert_eq!(infos[0].groups.as_ref(), Some(&many));
+    }
+
+    fn used(usage: &psx_core::Usage) -> Vec<(Resource, u64)> {
+        usage.used.iter().map(|(r, n)| (*r, *n)).collect()
+    }
+
+    #[test]
+    fn a_scan_reads_usage_from_the_table_and_counts_descriptors_per_process() {
+        boot([
+            (700, proc_named("a", 10)),
+            (701, proc_named("b", 20)),
+            (
+                702,
+                FakeProc {
+                    ruid: 0,
+                    fds: vec![],
+                    ..proc_named("c", 30)
+                },
+            ),
+        ]);
+        let infos = Fb::scan(&[Attr::Usage]).unwrap();
+        // No kinfo_proc beyond the table: only the descriptor lists cost calls.
+        assert_eq!(
+            calls(),
+            Calls {
+                table: 1,
+                filedesc: 6,
+                ..Calls::default()
+            }
+        );
+        let a = infos[0].usage.as_ref().unwrap();
+        assert_eq!(
+            used(a),
+            [
+                (Resource::Cpu, 2),
+                (Resource::Data, 300 * 4096),
+                (Resource::Stack, 8 * 4096),
+                (Resource::Rss, 1010 * 4096),
+                (Resource::Nproc, 2),
+                (Resource::Nofile, 4),
+                (Resource::As, 96 << 20),
+            ]
+        );
+        assert_eq!(a.highest_fd, Some(9));
+        let c = infos[2].usage.as_ref().unwrap();
+        assert_eq!(c.used[&Resource::Nofile], 0);
+        assert_eq!(c.highest_fd, None);
+        assert_eq!(c.used[&Resource::Nproc], 1);
+        assert!(!c.used.contains_key(&Resource::Memlock));
+    }
+
+    #[test]
+    fn usage_through_a_handle_is_no_such_process_once_the_pid_is_reused() {
+        let pid = Pid::from(500);
+        boot([(500, proc_named("old", 50))]);
+        let pin = Fb::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        assert_eq!(Fb::usage(handle, Resource::Rss).unwrap(), 1050 * 4096);
+        assert_eq!(Fb::open_files(handle).unwrap().count, 4);
+        // Reaped; a newcomer with other descriptors, memory and user takes the pid.
+        kernel(|k| {
+            k.procs.insert(
+                500,
+                FakeProc {
+                    fds: (0..40).collect(),
+                    ruid: 0,
+                    ..proc_named("newcomer", 90)
+                },
+            )
+        });
+        let gone = |r: Result<String>| matches!(r, Err(Error::NoSuchProcess { .. }));
+        assert!(gone(
+            Fb::usage(handle, Resource::Rss).map(|n| n.to_string())
+        ));
+        assert!(gone(
+            Fb::usage(handle, Resource::Cpu).map(|n| n.to_string())
+        ));
+        assert!(gone(Fb::open_files(handle).map(|f| format!("{f:?}"))));
+        assert!(gone(Fb::nproc_share(handle).map(|s| format!("{s:?}"))));
+        assert!(gone(psx_core::usage::<Fb>(handle).map(|u| u.to_string())));
+        // In a oneshot that cached the old record by pid, the handle still refuses.
+        {
+            let _oneshot = OneshotGuard::enter(pid);
+            let bare = Target::unpinned(pid);
+            assert_eq!(Fb::usage(bare, Resource::Rss).unwrap(), 1090 * 4096);
+            assert!(gone(Fb::usage(handle, Resource::As).map(|n| n.to_string())));
+        }
+        // By pid, the newcomer.
+        let bare = Target::unpinned(pid);
+        assert_eq!(Fb::open_files(bare).unwrap().count, 40);
+        assert_eq!(Fb::nproc_share(bare).unwrap().ruid, 0);
+    }
+
+    #[test]
+    fn a_zombie_has_cpu_time_only_and_another_users_descriptors_are_denied() {
+        let pid = Pid::from(500);
+        boot([(500, proc_named("old", 50))]);
+        let pin = Fb::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        kernel(|k| k.procs.get_mut(&500).unwrap().zombie = true);
+        for target in [handle, Target::unpinned(pid)] {
+            assert!(matches!(
+                Fb::usage(target, Resource::Rss),
+                Err(Error::Zombie { .. })
+            ));
+            // KERN_PROC_FILEDESC refuses an exiting process (PGET_NOTWEXIT).
+            assert!(matches!(Fb::open_files(target), Err(Error::Zombie { .. })));
+            assert_eq!(Fb::nproc_share(target).unwrap().ruid, 1001);
+            let usage = psx_core::usage::<Fb>(target).unwrap();
+            assert_eq!(used(&usage), [(Resource::Cpu, 2)]);
+        }
+        // Not debuggable: the descriptors are denied, kinfo_proc's figures are not.
+        kernel(|k| {
+            let p = k.procs.get_mut(&500).unwrap();
+            p.zombie = false;
+            p.debuggable = false;
+        });
+        assert!(matches!(
+            Fb::open_files(handle),
+            Err(Error::AccessDenied { .. })
+        ));
+        let usage = psx_core::usage::<Fb>(handle).unwrap();
+        assert!(!usage.used.contains_key(&Resource::Nofile));
+        assert_eq!(usage.used[&Resource::Rss], 1050 * 4096);
+        // Reaped.
+        kernel(|k| k.procs.clear());
+        assert!(matches!(
+            Fb::open_files(Target::unpinned(pid)),
+            Err(Error::NoSuchProcess { .. })
+        ));
+    }
+
+    #[test]
+    fn a_descriptor_list_that_grows_while_read_is_read_again_whole() {
+        for old_kernel in [false, true] {
+            let pid = Pid::from(500);
+            boot([(500, proc_named("busy", 50))]);
+            // 60 descriptors opened after each of the first two sizings: more than
+            // the room the reads leave.
+            kernel(|k| {
+                k.old_kernel = old_kernel;
+                k.opens_after_sizing = (60, 2);
+            });
+            let files = Fb::open_files(Target::unpinned(pid)).unwrap();
+            let fds = kernel(|k| k.procs[&500].fds.len() as u64);
+            assert_eq!(fds, 4 + 120);
+            assert_eq!(files.count, fds, "old kernel: {old_kernel}");
+            assert_eq!(files.highest, Some(9 + 120));
+            assert_eq!(calls().filedesc, 6);
+        }
     }
 }

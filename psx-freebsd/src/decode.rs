@@ -1,6 +1,7 @@
 //! Pure decoding and decisions for FreeBSD, tested on every host: `struct kinfo_proc`
 //! bytes (one, or the whole table) and the replies of `KERN_PROC_GROUPS`,
-//! `KERN_PROC_UMASK`, `KERN_PROC_RLIMIT` and `kern.boottime` to psx types, the MIBs,
+//! `KERN_PROC_UMASK`, `KERN_PROC_RLIMIT`, `KERN_PROC_FILEDESC` and `kern.boottime` to
+//! psx types, the resource use `kinfo_proc` tells, the MIBs,
 //! resource numbers, which ids can name a process, when a refused call is tried again,
 //! and whether a `kinfo_proc` belongs to a pinned process.
 //!
@@ -15,7 +16,7 @@ use std::io;
 use std::time::Duration;
 
 use psx_core::bytes::{c_string_at, i32_at, i64_at, u16_at, u32_at, u64_at};
-use psx_core::{Limit, RLimit, Resource, SigSet, SignalMasks, StartTime};
+use psx_core::{Limit, OpenFiles, RLimit, Resource, SigSet, SignalMasks, StartTime};
 
 /// Where psx's fields sit in `struct kinfo_proc`.
 pub mod layout {
@@ -51,6 +52,20 @@ pub mod layout {
         pub long: usize,
         /// `char ki_comm[COMMLEN + 1]`.
         pub comm: usize,
+        /// `uid_t ki_ruid`: the real uid, which `RLIMIT_NPROC` counts against.
+        pub ruid: usize,
+        /// `vm_size_t ki_size` (a `long`-wide unsigned): the map's size in bytes.
+        pub vsize: usize,
+        /// `segsz_t ki_rssize` (a `long`-wide signed count of pages).
+        pub rssize: usize,
+        /// `segsz_t ki_dsize`: pages.
+        pub dsize: usize,
+        /// `segsz_t ki_ssize`: pages.
+        pub ssize: usize,
+        /// `u_int64_t ki_runtime`: microseconds.
+        pub runtime: usize,
+        /// `char ki_stat`: `SZOMB` for a zombie.
+        pub stat: usize,
     }
 
     /// LP64: 8-byte pointers, `long`, `vm_size_t`, `segsz_t` and `time_t`.
@@ -69,6 +84,13 @@ pub mod layout {
         start: 336,
         long: 8,
         comm: 447,
+        ruid: 172,
+        vsize: 256,
+        rssize: 264,
+        dsize: 288,
+        ssize: 296,
+        runtime: 328,
+        stat: 388,
     };
 
     /// i386: 4-byte pointers, `long`, `vm_size_t`, `segsz_t` and `time_t`.
@@ -87,6 +109,13 @@ pub mod layout {
         start: 280,
         long: 4,
         comm: 367,
+        ruid: 140,
+        vsize: 224,
+        rssize: 228,
+        dsize: 240,
+        ssize: 244,
+        runtime: 272,
+        stat: 308,
     };
 
     /// The layout the kernel hands a process built for this target.
@@ -104,6 +133,8 @@ pub mod layout {
     pub const KI_CRF_GRP_OVERFLOW: u32 = 0x8000_0000;
     /// `COMMLEN + 1`: the size of `ki_comm`.
     pub const KI_COMM_SIZE: usize = 20;
+    /// `SZOMB` (`sys/sys/proc.h`): `ki_stat` of a zombie.
+    pub const SZOMB: u8 = 5;
 }
 
 use layout::Layout;
@@ -132,6 +163,7 @@ const KERN_BOOTTIME: i32 = 21;
 const KERN_PROC_GROUPS: i32 = 34;
 const KERN_PROC_RLIMIT: i32 = 37;
 const KERN_PROC_UMASK: i32 = 39;
+const KERN_PROC_FILEDESC: i32 = 33;
 
 /// `EBUSY` and `EINVAL` (`sys/sys/errno.h`).
 const EBUSY: i32 = 16;
@@ -282,6 +314,8 @@ pub enum DecodeError {
     },
     /// `ki_ngroups` outside `0..=KI_NGROUPS`.
     BadGroupCount(i16),
+    /// A `kinfo_file` whose `kf_structsize` cannot be its size.
+    BadRecordSize(i32),
 }
 
 impl std::fmt::Display for DecodeError {
@@ -296,6 +330,7 @@ impl std::fmt::Display for DecodeError {
                  a different FreeBSD ABI"
             ),
             DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
+            DecodeError::BadRecordSize(n) => write!(f, "kinfo_file claims to be {n} bytes"),
         }
     }
 }
@@ -326,6 +361,34 @@ pub struct Kinfo {
     pub groups: Option<Vec<u32>>,
     /// pending, blocked, ignored, caught (no separate process-wide pending on FreeBSD).
     pub sigmasks: SignalMasks,
+    /// `ki_ruid`: the real uid (`cr_ruid`), which `RLIMIT_NPROC` counts against. A
+    /// zombie keeps its credential until it is reaped (`proc_reap`), and its count
+    /// against the limit with it.
+    pub ruid: u32,
+    /// The figures the resource limits are checked against.
+    pub usage: KinfoUsage,
+}
+
+/// What `kinfo_proc` tells of a process's use of its limited resources, raw.
+///
+/// `fill_kinfo_proc_only` (`sys/kern/kern_proc.c`) fills the memory figures from the
+/// process's `vmspace` only when the process is neither new nor a zombie: a zombie's
+/// are left 0 (its `ki_stat` is `SZOMB`). `ki_runtime` is
+/// `cputick2usec(p_rux.rux_runtime)` for every process, zombies included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KinfoUsage {
+    /// `ki_size`: `vm_map.size`, bytes.
+    pub vsize: u64,
+    /// `ki_rssize`: pages.
+    pub rss_pages: i64,
+    /// `ki_dsize`: `vm_dsize`, pages.
+    pub data_pages: i64,
+    /// `ki_ssize`: `vm_ssize`, pages.
+    pub stack_pages: i64,
+    /// `ki_runtime`: microseconds.
+    pub runtime_usec: u64,
+    /// `ki_stat == SZOMB`.
+    pub zombie: bool,
 }
 
 fn truncated(what: &'static str, buf: &[u8]) -> DecodeError {
@@ -404,7 +467,32 @@ pub fn kinfo_as(layout: &Layout, buf: &[u8]) -> Result<Kinfo, DecodeError> {
             caught: Some(sigset(layout.sigcatch)?),
             process_pending: None,
         },
+        ruid: u32_at(buf, layout.ruid).ok_or_else(short)?,
+        usage: KinfoUsage {
+            vsize: ulong_at(layout, buf, layout.vsize).ok_or_else(short)?,
+            rss_pages: long_at(layout, buf, layout.rssize).ok_or_else(short)?,
+            data_pages: long_at(layout, buf, layout.dsize).ok_or_else(short)?,
+            stack_pages: long_at(layout, buf, layout.ssize).ok_or_else(short)?,
+            runtime_usec: u64_at(buf, layout.runtime).ok_or_else(short)?,
+            zombie: buf.get(layout.stat).ok_or_else(short)? == &layout::SZOMB,
+        },
     })
+}
+
+/// A signed `long`-wide field (`segsz_t`) at `at` in `layout`.
+fn long_at(layout: &Layout, buf: &[u8], at: usize) -> Option<i64> {
+    match layout.long {
+        8 => i64_at(buf, at),
+        _ => i32_at(buf, at).map(i64::from),
+    }
+}
+
+/// An unsigned `long`-wide field (`vm_size_t`) at `at` in `layout`.
+fn ulong_at(layout: &Layout, buf: &[u8], at: usize) -> Option<u64> {
+    match layout.long {
+        8 => u64_at(buf, at),
+        _ => u32_at(buf, at).map(u64::from),
+    }
 }
 
 /// Splits a `KERN_PROC_PROC` reply ([`table_mib`]) into its processes, in this target's
@@ -567,10 +655,124 @@ fn raw(limit: Limit) -> u64 {
     limit.to_raw(RLIM_INFINITY)
 }
 
+/// The resources whose use `kinfo_proc` tells ([`kinfo_usage`]). FreeBSD has no
+/// `RLIMIT_NICE` nor `RLIMIT_RTPRIO`, keeps no per-process pending-signal count
+/// against a limit, and checks `RLIMIT_MEMLOCK` against the pmap's wired page count
+/// (`kern_mlock` in `sys/vm/vm_mmap.c`: `ptoa(pmap_wired_count(map->pmap))`), which no
+/// `kern.proc` sysctl exports: those are left out.
+pub const KINFO_MEASURES: &[Resource] = &[
+    Resource::As,
+    Resource::Data,
+    Resource::Stack,
+    Resource::Rss,
+    Resource::Cpu,
+];
+
+/// Why [`kinfo_usage`] has no figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoUsage {
+    /// A zombie: `kinfo_proc` leaves its memory figures 0.
+    Zombie,
+    /// Not among [`KINFO_MEASURES`].
+    Unsupported,
+}
+
+/// `resource`'s use from a `kinfo_proc`, in the units of its limit, with the kernel's
+/// page size `page_size` (`getpagesize()`: `PAGE_SIZE`, the unit of `segsz_t` counts).
+///
+/// Each is the figure the kernel checks the limit against:
+/// - `as`: `ki_size`, `vm_map.size` in bytes, which `vm_mmap_object` and `kern_break`
+///   (`sys/vm/vm_mmap.c`, `sys/vm/vm_unix.c`) compare with `RLIMIT_VMEM`;
+/// - `data`: `ki_dsize` pages, `vm_dsize`, the break's size (`kern_break` checks
+///   `new - base > datalim` with `old = base + ctob(vm_dsize)`);
+/// - `stack`: `ki_ssize` pages, `vm_ssize` (`vm_map_growstack` in `sys/vm/vm_map.c`
+///   compares `ctob(vm_ssize) + grow` with `RLIMIT_STACK`);
+/// - `rss`: `ki_rssize` pages, `vmspace_resident_count` plus each thread's kernel
+///   stack pages; `vm_daemon` (`sys/vm/vm_pageout.c`) compares the pmap's resident
+///   count alone with `RLIMIT_RSS`, so this is above it by those few pages;
+/// - `cpu`: `ki_runtime` microseconds (user, system and interrupt time), whole
+///   seconds: `lim_cb` (`sys/kern/kern_resource.c`) sends `SIGXCPU` once
+///   `p_rux.rux_runtime` passes the limit in seconds, and `ki_runtime` is that
+///   count in microseconds.
+///
+/// A zombie's CPU time is still there; its memory figures are not ([`NoUsage::Zombie`]).
+pub fn kinfo_usage(usage: &KinfoUsage, resource: Resource, page_size: u64) -> Result<u64, NoUsage> {
+    let bytes = |pages: i64| u64::try_from(pages).unwrap_or(0).saturating_mul(page_size);
+    let memory = |figure: u64| {
+        if usage.zombie {
+            Err(NoUsage::Zombie)
+        } else {
+            Ok(figure)
+        }
+    };
+    match resource {
+        Resource::Cpu => Ok(usage.runtime_usec / 1_000_000),
+        Resource::As => memory(usage.vsize),
+        Resource::Data => memory(bytes(usage.data_pages)),
+        Resource::Stack => memory(bytes(usage.stack_pages)),
+        Resource::Rss => memory(bytes(usage.rss_pages)),
+        _ => Err(NoUsage::Unsupported),
+    }
+}
+
+/// `kern.proc.filedesc.<pid>`: the process's descriptors as packed `kinfo_file`s.
+pub fn filedesc_mib(pid: i32) -> [i32; 4] {
+    [CTL_KERN, KERN_PROC, KERN_PROC_FILEDESC, pid]
+}
+
+/// `KINFO_FILE_SIZE` (`sys/sys/user.h`): the largest record `KERN_PROC_FILEDESC`
+/// writes (a packed one is shorter: its `kf_path` cut after the NUL, rounded up to 8).
+pub const KINFO_FILE_SIZE: usize = 1392;
+
+/// Whether a `KERN_PROC_FILEDESC` reply of `reply_len` bytes into a buffer of
+/// `buffer_len` is the whole list.
+///
+/// `export_kinfo_to_sb` (`sys/kern/kern_descrip.c`) stops at the first record that
+/// does not fit in what is left of the caller's buffer: FreeBSD 13 and later say
+/// ENOMEM, older kernels return what fitted without an error. Room for one more
+/// record of the largest size left unused means nothing was cut.
+pub fn filedesc_reply_is_whole(buffer_len: usize, reply_len: usize) -> bool {
+    buffer_len.saturating_sub(reply_len) >= KINFO_FILE_SIZE
+}
+
+/// `int kf_structsize` and `int kf_fd` in `struct kinfo_file` (`sys/sys/user.h`).
+const KF_STRUCTSIZE: usize = 0;
+const KF_FD: usize = 8;
+
+/// Counts the descriptors in a `KERN_PROC_FILEDESC` reply: how many, and the highest
+/// number. Walks the records in place, allocating nothing.
+///
+/// `kern_proc_filedesc_out` (`sys/kern/kern_descrip.c`) writes first the process's
+/// vnodes that are not descriptors, with negative `kf_fd`s (`KF_FD_TYPE_TRACE`,
+/// `_TEXT`, `_CTTY`, `_CWD`, `_ROOT`, `_JAIL`), then one record per open descriptor
+/// (`FILEDESC_FOREACH_FP`), each led by its own `kf_structsize`.
+pub fn open_files(buf: &[u8]) -> Result<OpenFiles, DecodeError> {
+    let mut files = OpenFiles::default();
+    let mut at = 0;
+    while at < buf.len() {
+        let rest = &buf[at..];
+        let size = i32_at(rest, KF_STRUCTSIZE).ok_or_else(|| truncated("kinfo_file", rest))?;
+        let fd = i32_at(rest, KF_FD).ok_or_else(|| truncated("kinfo_file", rest))?;
+        // A record holds at least its own size, type and fd, and lies within the reply.
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|&n| n >= KF_FD + 4 && n <= rest.len())
+            .ok_or(DecodeError::BadRecordSize(size))?;
+        if let Ok(fd) = u64::try_from(fd) {
+            files.count += 1;
+            files.highest = files.highest.max(Some(fd));
+        }
+        at += size;
+    }
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{amd64_kinfo, expected, i386_kinfo, native_kinfo, proc_501, Proc};
+    use crate::fixtures::{
+        amd64_kinfo, expected, i386_kinfo, kinfo_file, native_kinfo, proc_501, Proc,
+    };
     use proptest::prelude::*;
 
     #[test]
@@ -706,6 +908,126 @@ mod tests {
         // Far apart, and negative, without overflow.
         assert_eq!(since_boot(t(0, 0), t(1, 1)), t(-2, 999_999));
         assert_eq!(since_boot(t(i64::MAX, 0), t(i64::MIN, 0)).sec, i64::MAX);
+    }
+
+    #[test]
+    fn usage_figures_come_from_either_layout_in_bytes() {
+        let p = proc_501();
+        for k in [
+            kinfo_as(&layout::LP64, &amd64_kinfo(&p)).unwrap(),
+            kinfo_as(&layout::I386, &i386_kinfo(&p)).unwrap(),
+        ] {
+            assert_eq!(k.ruid, 1001);
+            let used = |r, page| kinfo_usage(&k.usage, r, page);
+            // ki_size is bytes already; the segsz_t counts are pages.
+            assert_eq!(used(Resource::As, 4096), Ok(100_663_296));
+            assert_eq!(used(Resource::Rss, 4096), Ok(1500 * 4096));
+            assert_eq!(used(Resource::Data, 4096), Ok(300 * 4096));
+            assert_eq!(used(Resource::Stack, 4096), Ok(8 * 4096));
+            assert_eq!(used(Resource::Rss, 16384), Ok(1500 * 16384));
+            assert_eq!(used(Resource::As, 16384), Ok(100_663_296));
+            // 2.75 s of ki_runtime: 2 whole seconds.
+            assert_eq!(used(Resource::Cpu, 4096), Ok(2));
+            for r in [
+                Resource::Memlock,
+                Resource::Nice,
+                Resource::Rtprio,
+                Resource::Sigpending,
+            ] {
+                assert_eq!(used(r, 4096), Err(NoUsage::Unsupported), "{r}");
+            }
+        }
+        // vm_size_t is unsigned: an i386 map of nearly 4 GiB is not negative.
+        let big = Proc {
+            vsize: 0xffff_f000,
+            ..proc_501()
+        };
+        let k = kinfo_as(&layout::I386, &i386_kinfo(&big)).unwrap();
+        assert_eq!(kinfo_usage(&k.usage, Resource::As, 4096), Ok(0xffff_f000));
+    }
+
+    #[test]
+    fn a_zombie_has_cpu_time_but_no_memory_figures() {
+        // fill_kinfo_proc_only: a zombie's vmspace figures are left 0, ki_stat SZOMB.
+        let zombie = Proc {
+            stat: 5,
+            vsize: 0,
+            pages: [0; 3],
+            ..proc_501()
+        };
+        for k in [
+            kinfo_as(&layout::LP64, &amd64_kinfo(&zombie)).unwrap(),
+            kinfo_as(&layout::I386, &i386_kinfo(&zombie)).unwrap(),
+        ] {
+            assert!(k.usage.zombie);
+            for r in [Resource::As, Resource::Rss, Resource::Data, Resource::Stack] {
+                assert_eq!(kinfo_usage(&k.usage, r, 4096), Err(NoUsage::Zombie), "{r}");
+            }
+            assert_eq!(kinfo_usage(&k.usage, Resource::Cpu, 4096), Ok(2));
+        }
+        assert!(KINFO_MEASURES
+            .iter()
+            .all(|&r| kinfo_usage(&KinfoUsage::default(), r, 4096).is_ok()));
+    }
+
+    /// What `kern_proc_filedesc_out` writes for a process with a text vnode, a cwd and
+    /// a root, and descriptors 0, 1, 2 and 7: packed records of several sizes.
+    fn filedesc_reply() -> Vec<u8> {
+        [
+            (-5, 400),
+            (-1, 392),
+            (-2, 368),
+            (0, 384),
+            (1, 384),
+            (2, 376),
+            (7, 424),
+        ]
+        .iter()
+        .flat_map(|&(fd, size)| kinfo_file(fd, size))
+        .collect()
+    }
+
+    #[test]
+    fn descriptors_are_counted_past_the_vnodes() {
+        let reply = filedesc_reply();
+        assert_eq!(
+            open_files(&reply),
+            Ok(OpenFiles {
+                count: 4,
+                highest: Some(7)
+            })
+        );
+        // No descriptors at all (a kernel process), or none but the vnodes.
+        assert_eq!(open_files(&[]), Ok(OpenFiles::default()));
+        assert_eq!(
+            open_files(&reply[..400 + 392 + 368]),
+            Ok(OpenFiles::default())
+        );
+        // A reply cut inside a record, or a record claiming a size it cannot have.
+        assert!(matches!(
+            open_files(&reply[..reply.len() - 8]),
+            Err(DecodeError::BadRecordSize(424))
+        ));
+        assert!(matches!(
+            open_files(&reply[..reply.len() - 420]),
+            Err(DecodeError::Truncated { .. })
+        ));
+        for size in [0i32, 8, -1] {
+            let mut bad = kinfo_file(3, 64);
+            bad[..4].copy_from_slice(&size.to_ne_bytes());
+            assert_eq!(open_files(&bad), Err(DecodeError::BadRecordSize(size)));
+        }
+    }
+
+    #[test]
+    fn a_filedesc_reply_is_whole_only_with_room_to_spare() {
+        // export_kinfo_to_sb stops at the first record that does not fit: with less
+        // than the largest record left over, one may have been dropped.
+        assert!(filedesc_reply_is_whole(10_000, 10_000 - 1392));
+        assert!(!filedesc_reply_is_whole(10_000, 10_000 - 1391));
+        assert!(!filedesc_reply_is_whole(10_000, 10_000));
+        assert!(filedesc_reply_is_whole(1392, 0));
+        assert_eq!(filedesc_mib(7), [1, 14, 33, 7]);
     }
 
     #[test]
@@ -997,9 +1319,24 @@ mod tests {
             any::<[i32; 3]>(),
             "[a-z0-9-]{0,19}",
             any::<(i32, i32)>(),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<[i32; 3]>(),
+                any::<u64>(),
+                0u8..8,
+            ),
         )
             .prop_map(
-                |(groups, masks, overflow, [pid, pgid, sid], comm, start)| Proc {
+                |(
+                    groups,
+                    masks,
+                    overflow,
+                    [pid, pgid, sid],
+                    comm,
+                    start,
+                    (ruid, vsize, pages, runtime, stat),
+                )| Proc {
                     pid,
                     pgid,
                     sid,
@@ -1009,6 +1346,11 @@ mod tests {
                     masks,
                     comm,
                     start,
+                    ruid,
+                    vsize,
+                    pages,
+                    runtime,
+                    stat,
                 },
             )
     }
@@ -1027,6 +1369,7 @@ mod tests {
             let _ = groups(&bytes);
             let _ = umask(&bytes);
             let _ = rlimit(&bytes);
+            let _ = open_files(&bytes);
         }
 
         #[test]

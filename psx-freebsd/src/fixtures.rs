@@ -4,7 +4,7 @@
 
 use psx_core::{SigSet, SignalMasks, StartTime};
 
-use crate::decode::Kinfo;
+use crate::decode::{Kinfo, KinfoUsage};
 
 /// The fields psx reads, as a test process has them.
 #[derive(Debug, Clone)]
@@ -21,6 +21,16 @@ pub struct Proc {
     pub comm: String,
     /// `ki_start`: seconds and microseconds (within `i32`, so that i386 holds them).
     pub start: (i32, i32),
+    /// `ki_ruid`.
+    pub ruid: u32,
+    /// `ki_size` (bytes; within `u32`, so that i386 holds it).
+    pub vsize: u32,
+    /// `ki_rssize`, `ki_dsize`, `ki_ssize`: pages.
+    pub pages: [i32; 3],
+    /// `ki_runtime`: microseconds.
+    pub runtime: u64,
+    /// `ki_stat`.
+    pub stat: u8,
 }
 
 pub fn proc_501() -> Proc {
@@ -40,6 +50,13 @@ pub fn proc_501() -> Proc {
         ],
         comm: "sshd".into(),
         start: (1_700_000_000, 250_000),
+        ruid: 1001,
+        // 96 MiB mapped; 1500 pages resident, 300 of data, 8 of stack; 2.75 s of CPU.
+        vsize: 96 << 20,
+        pages: [1500, 300, 8],
+        runtime: 2_750_000,
+        // SSLEEP (sys/sys/proc.h).
+        stat: 3,
     }
 }
 
@@ -89,6 +106,18 @@ pub fn amd64_kinfo(p: &Proc) -> Vec<u8> {
     // ki_svgid 184; then ki_spare_short2 190, ki_groups at 192.
     put(&mut buf, 188, &p.ngroups.to_ne_bytes());
     put_groups(&mut buf, 192, &p.groups);
+    // ki_ruid at 172 (above).
+    put(&mut buf, 172, &p.ruid.to_ne_bytes());
+    // ki_size (vm_size_t, 8) at 256, where ki_groups end; ki_rssize 264, ki_swrss 272,
+    // ki_tsize 280, ki_dsize 288, ki_ssize 296 (segsz_t, 8 each).
+    put(&mut buf, 256, &u64::from(p.vsize).to_ne_bytes());
+    put(&mut buf, 264, &i64::from(p.pages[0]).to_ne_bytes());
+    put(&mut buf, 288, &i64::from(p.pages[1]).to_ne_bytes());
+    put(&mut buf, 296, &i64::from(p.pages[2]).to_ne_bytes());
+    // ki_runtime (u_int64_t) at 328 (below).
+    put(&mut buf, 328, &p.runtime.to_ne_bytes());
+    // ki_stat at 388: ki_traceflag (int) 384 (below).
+    buf[388] = p.stat;
     // ki_start at 336: ki_groups end at 256; six 8-byte sizes (ki_size .. ki_ssize)
     // to 304, ki_xstat and ki_acflag to 308, five u_int (ki_pctcpu .. ki_cow) to 328,
     // ki_runtime (u_int64_t) 328. A timeval: tv_sec (time_t) 336, tv_usec (long) 344.
@@ -128,6 +157,18 @@ pub fn i386_kinfo(p: &Proc) -> Vec<u8> {
     // ki_svgid 152; then ki_spare_short2 158, ki_groups at 160.
     put(&mut buf, 156, &p.ngroups.to_ne_bytes());
     put_groups(&mut buf, 160, &p.groups);
+    // ki_ruid at 140 (above).
+    put(&mut buf, 140, &p.ruid.to_ne_bytes());
+    // ki_size (vm_size_t, 4) at 224, where ki_groups end; ki_rssize 228, ki_swrss 232,
+    // ki_tsize 236, ki_dsize 240, ki_ssize 244 (segsz_t, 4 each).
+    put(&mut buf, 224, &p.vsize.to_ne_bytes());
+    put(&mut buf, 228, &p.pages[0].to_ne_bytes());
+    put(&mut buf, 240, &p.pages[1].to_ne_bytes());
+    put(&mut buf, 244, &p.pages[2].to_ne_bytes());
+    // ki_runtime (u_int64_t, 4-aligned) at 272 (below).
+    put(&mut buf, 272, &p.runtime.to_ne_bytes());
+    // ki_stat at 308: ki_traceflag (int) 304 (below).
+    buf[308] = p.stat;
     // ki_start at 280: ki_groups end at 224; six 4-byte sizes to 248, ki_xstat and
     // ki_acflag to 252, five u_int to 272, ki_runtime 272. A timeval of two 4-byte
     // fields: tv_sec 280, tv_usec 284.
@@ -190,5 +231,25 @@ pub fn expected(p: &Proc) -> Kinfo {
             caught: Some(SigSet::from_words(&p.masks[3])),
             process_pending: None,
         },
+        ruid: p.ruid,
+        usage: KinfoUsage {
+            vsize: p.vsize.into(),
+            rss_pages: p.pages[0].into(),
+            data_pages: p.pages[1].into(),
+            stack_pages: p.pages[2].into(),
+            runtime_usec: p.runtime,
+            zombie: p.stat == 5,
+        },
     }
+}
+
+/// One packed `struct kinfo_file` record as `pack_kinfo` (`sys/kern/kern_descrip.c`)
+/// writes it: `kf_structsize` (int) at 0, `kf_type` at 4, `kf_fd` at 8 (`sys/sys/user.h`),
+/// `size` bytes in all; the rest is filler that must not be read.
+pub fn kinfo_file(fd: i32, size: usize) -> Vec<u8> {
+    let mut record = vec![0xEE; size];
+    put(&mut record, 0, &(size as i32).to_ne_bytes());
+    put(&mut record, 4, &1i32.to_ne_bytes());
+    put(&mut record, 8, &fd.to_ne_bytes());
+    record
 }

@@ -11,9 +11,31 @@
 //! | process group, session | `getpgid(2)`/`getsid(2)`; in a oneshot, through a `Process`, and on `EPERM` or `ESRCH` (they skip zombies), `kinfo_proc`'s `ki_pgid`/`ki_sid` |
 //! | pid-reuse detection (`Process`) | `kinfo_proc`'s `ki_start`, and `kern.boottime` when the clock was stepped (see below) |
 //! | listing (`pids`, `scan`) | `sysctl kern.proc.proc` (`KERN_PROC_PROC`): every process's `kinfo_proc` in one call |
+//! | usage (headroom) | see the table below |
+//!
+//! Usage, in the units of each limit (the figure the kernel checks the limit against):
+//!
+//! | resource | source |
+//! |---|---|
+//! | `nofile` count, highest fd | `sysctl kern.proc.filedesc.<pid>` (`KERN_PROC_FILEDESC`): the records with `kf_fd >= 0`, their number and the largest; needs the right to debug the process (else access denied); a zombie is [`Error::Zombie`](psx_core::Error::Zombie). `kern.proc.nfds` answers only for the caller itself |
+//! | `as` | `kinfo_proc`'s `ki_size` (`vm_map.size`, bytes) |
+//! | `data` | `ki_dsize` (`vm_dsize`, pages) × page size |
+//! | `stack` | `ki_ssize` (`vm_ssize`, pages) × page size |
+//! | `rss` | `ki_rssize` (resident pages, plus each thread's kernel stack pages) × page size |
+//! | `cpu` | `ki_runtime` (microseconds of user, system and interrupt time, what `RLIMIT_CPU` is checked against), whole seconds |
+//! | `nproc` | in a scan: processes (not threads) per `ki_ruid`, zombies included |
+//! | `memlock` | none: the pmap's wired page count it is checked against is not exported |
+//! | `nice`, `rtprio`, `sigpending` | none: FreeBSD has no such limits |
+//!
+//! The memory figures and CPU time come from the same `kinfo_proc` as the other
+//! attributes, so a scan reads them with the table and a oneshot with its one record.
+//! A zombie's memory figures are left 0 by the kernel: they are
+//! [`Error::Zombie`](psx_core::Error::Zombie), its CPU time is still read. Counting
+//! descriptors costs two sysctls per process (size, then read). A 32-bit build reading
+//! a 64-bit process gets `ki_size` cut to 32 bits by the kernel's compat layer.
 //!
 //! Inside a oneshot one `kinfo_proc` serves the name, groups, signal masks, process
-//! group and session. `ki_structsize` is checked against the size psx was built for
+//! group and session, and the memory, CPU and real-uid figures of the usage. `ki_structsize` is checked against the size psx was built for
 //! (1088 bytes on 64-bit targets, 768 on i386, which is also what a 32-bit process gets
 //! from a 64-bit kernel), in every record of the whole table too; a kernel with another
 //! layout is reported as an error, never misread.

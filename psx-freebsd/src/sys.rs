@@ -1,6 +1,6 @@
 //! The FreeBSD system calls behind [`Kernel`]: `sysctl(3)` (one MIB, or the whole
-//! process table), `getpgid(2)`/`getsid(2)`, and `getrlimit(2)` on ourselves to learn
-//! which resources the kernel has. Every decision is in `backend.rs`.
+//! process table), `getpgid(2)`/`getsid(2)`, `getrlimit(2)` on ourselves to learn
+//! which resources the kernel has, and the page size. Every decision is in `backend.rs`.
 
 use std::io;
 use std::mem::{offset_of, size_of};
@@ -34,6 +34,19 @@ const _: () = {
     assert!(size_of::<libc::timeval>() == 2 * L.long);
     assert!(offset_of!(libc::timeval, tv_usec) == L.long);
     assert!(offset_of!(K, ki_comm) == L.comm);
+    assert!(offset_of!(K, ki_ruid) == L.ruid);
+    assert!(offset_of!(K, ki_size) == L.vsize);
+    assert!(offset_of!(K, ki_rssize) == L.rssize);
+    assert!(offset_of!(K, ki_dsize) == L.dsize);
+    assert!(offset_of!(K, ki_ssize) == L.ssize);
+    assert!(size_of::<libc::vm_size_t>() == L.long && size_of::<libc::segsz_t>() == L.long);
+    assert!(offset_of!(K, ki_runtime) == L.runtime);
+    assert!(offset_of!(K, ki_stat) == L.stat);
+    assert!(libc::SZOMB as u8 == layout::SZOMB);
+    assert!(offset_of!(libc::kinfo_file, kf_structsize) == 0);
+    assert!(offset_of!(libc::kinfo_file, kf_fd) == 8);
+    assert!(size_of::<libc::kinfo_file>() == decode::KINFO_FILE_SIZE);
+    assert!(libc::KERN_PROC_FILEDESC == 33);
     assert!(libc::COMMLEN + 1 == layout::KI_COMM_SIZE);
     assert!(libc::KI_NGROUPS == layout::KI_NGROUPS);
     assert!(libc::KI_CRF_GRP_OVERFLOW as u32 == layout::KI_CRF_GRP_OVERFLOW);
@@ -92,5 +105,16 @@ impl Kernel for Syscalls {
 
     fn pause(duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    /// `PAGE_SIZE`, which libc's `getpagesize()` takes from the kernel (`hw.pagesize`).
+    fn page_size() -> u64 {
+        static PAGE: OnceLock<u64> = OnceLock::new();
+        *PAGE.get_or_init(|| {
+            // SAFETY: sysconf takes an integer and touches no memory of ours.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            // The kernel always has one; 4096 is every FreeBSD platform's smallest.
+            u64::try_from(page).ok().filter(|&p| p > 0).unwrap_or(4096)
+        })
     }
 }
