@@ -112,10 +112,13 @@ impl<'a> Lines<'a> {
             while hits != 0 {
                 let start = base + (hits.trailing_zeros() / 8) as usize + 1;
                 hits &= hits - 1;
-                if let Some(next @ [b'U' | b'S' | b'G' | b'T' | b'N' | b'V', ..]) =
+                if let Some(next @ [first @ (b'U' | b'S' | b'G' | b'T' | b'N' | b'V'), ..]) =
                     status.get(start..)
                 {
-                    if lines.take(next, &mut found, wanted) {
+                    // A dozen `Vm` lines, looked at only when the memory is wanted.
+                    if (*first != b'V' || wanted & MEMORY != 0)
+                        && lines.take(next, &mut found, wanted)
+                    {
                         return lines;
                     }
                 }
