@@ -9,6 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::status_masks(data);
     let _ = decode::sigact(data);
     let _ = decode::psinfo(data);
+    let _ = decode::status_sizes(data);
+    // The same bytes as `fd/`'s entry names, split at NULs.
+    let mut tally = decode::FdTally::default();
+    data.split(|&b| b == 0).for_each(|name| tally.add(name));
+    let _ = tally.open_files();
     // The same bytes as `/proc`'s entry names, split at newlines.
     if let Ok(text) = std::str::from_utf8(data) {
         let names: Vec<&str> = text.split('\n').collect();

@@ -24,9 +24,12 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 
-use psx_core::{oneshot, Attr, Backend, Error, Pid, Result, SignalMasks, StartTime, Target};
+use psx_core::{
+    oneshot, Attr, Backend, Error, Missing, NprocShare, OpenFiles, Pid, Resource, Result,
+    SignalMasks, StartTime, Target,
+};
 
-use crate::decode::{self, Psinfo};
+use crate::decode::{self, FdTally, Psinfo, StatusSizes, UsageSource};
 
 /// What the backend asks the kernel. Errors are the OS's own, except for the two
 /// process-id calls, which come mapped as `psx_core::unix::process_id` maps them.
@@ -38,6 +41,9 @@ pub trait Kernel {
     /// The whole file `name` of the process: opened under `dir` (`openat`) when given,
     /// else as `/proc/<pid>/<name>`.
     fn read(pid: Pid, dir: Option<&Self::Dir>, name: &CStr) -> io::Result<Vec<u8>>;
+    /// Calls `each` with the name of every entry of the process's `fd` directory
+    /// (opened under `dir` when given, else `/proc/<pid>/fd`), keeping none of them.
+    fn fd_names(pid: Pid, dir: Option<&Self::Dir>, each: &mut dyn FnMut(&[u8])) -> io::Result<()>;
     /// The modification time of the process's directory (`fstat` of `dir` when given,
     /// else `stat` of `/proc/<pid>`): its start time.
     fn start_time(pid: Pid, dir: Option<&Self::Dir>) -> io::Result<StartTime>;
@@ -145,18 +151,29 @@ enum Kept {
 
 /// The file `name` of the target's process.
 fn read_proc<K: Kernel>(target: PinnedTarget<'_, K>, name: &CStr, kept: Kept) -> Result<Vec<u8>> {
-    let pid = target.pid;
     let dir = target.pin.and_then(|pin| pin.dir.as_ref());
-    let read = K::read(pid, dir, name);
+    // An empty file is gone with the process, or with its life, as ENOENT is.
+    let read = K::read(target.pid, dir, name).map(|bytes| Some(bytes).filter(|b| !b.is_empty()));
+    settle::<K, _>(target, dir.is_some(), read, kept)
+}
+
+/// What a read of one of the target's `/proc` files (`Ok(None)`: as good as `ENOENT`)
+/// means, `via_dir` if it went through the pinned directory.
+fn settle<K: Kernel, T>(
+    target: PinnedTarget<'_, K>,
+    via_dir: bool,
+    read: io::Result<Option<T>>,
+    kept: Kept,
+) -> Result<T> {
+    let pid = target.pid;
     // What was read under the pinned directory is the pinned process's; anything else
     // is believed, answer or error, only if the pin holds after the read.
-    if dir.is_none() || !matches!(&read, Ok(bytes) if !bytes.is_empty()) {
+    if !via_dir || !matches!(&read, Ok(Some(_))) {
         still_pinned::<K>(target)?;
     }
     match read {
-        Ok(bytes) if !bytes.is_empty() => return Ok(bytes),
-        // An empty file or ENOENT: the file is gone with the process, or with its life.
-        Ok(_) => {}
+        Ok(Some(value)) => return Ok(value),
+        Ok(None) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::from_io(pid, e)),
     }
@@ -209,6 +226,31 @@ fn with_psinfo<K: Kernel, R>(
     }
 }
 
+/// The target's heap and stack sizes, from `status`. A bare pid's are kept in its
+/// oneshot (a scan asks for DATA and STACK one after the other); a handle reads afresh,
+/// as `status` carries no start time to tell whose a kept copy was.
+fn status_sizes<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<StatusSizes> {
+    let read = || {
+        let status = read_proc::<K>(target, c"status", Kept::WhileLive)?;
+        decode::status_sizes(&status).map_err(|e| Error::invalid_data(target.pid, e))
+    };
+    match target.pin {
+        Some(_) => read(),
+        None => oneshot::cached_or_fresh(target.pid, read, |sizes| Ok(*sizes)),
+    }
+}
+
+/// The descriptors of the target's process, counted from `fd/` without keeping its
+/// names. Opening it needs what `status` needs (`praccess`: `priv_proc_cred_perm`,
+/// else `EACCES`), and `prlock(ZNO)` refuses it for a zombie with `ENOENT`.
+fn open_files<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<OpenFiles> {
+    let dir = target.pin.and_then(|pin| pin.dir.as_ref());
+    let mut tally = FdTally::default();
+    let walked = K::fd_names(target.pid, dir, &mut |name| tally.add(name));
+    settle::<K, _>(target, dir.is_some(), walked.map(Some), Kept::WhileLive)?;
+    Ok(tally.open_files())
+}
+
 /// `getpgid` or `getsid` (`call`), or, inside a oneshot, psinfo's `field`: the same
 /// `p_pgrp` and `p_sessp->s_sid` (`pgrpsys` and `prgetpsinfo`), for a zombie too.
 fn process_id<K: Kernel>(
@@ -245,10 +287,10 @@ fn list<K: Kernel>() -> Result<Vec<Pid>> {
 }
 
 /// Every attribute but the umask and the limits, which Solaris and illumos offer no
-/// other process. `scan` is the default, one process at a time: these systems have no
-/// whole-table read (no `sysctl` of every process; `/proc` holds one `psinfo` per
-/// process), so a scan reads each process's `psinfo` once, which serves its name,
-/// group and session.
+/// other process (the use of each resource, [`Attr::Usage`], included). `scan` is the
+/// default, one process at a time: these systems have no whole-table read (no `sysctl`
+/// of every process; `/proc` holds one `psinfo` per process), so a scan reads each
+/// process's `psinfo` once, which serves its name, group, session, memory and CPU.
 impl<K: Kernel> Backend for ProcBackend<K> {
     type Pin = ProcPin<K::Dir>;
 
@@ -297,12 +339,50 @@ impl<K: Kernel> Backend for ProcBackend<K> {
     fn sid(target: Target<'_, Self::Pin>) -> Result<Pid> {
         process_id::<K>(target, K::getsid, |p| p.sid)
     }
+
+    fn usage(target: Target<'_, Self::Pin>, resource: Resource) -> Result<u64> {
+        let pid = target.pid;
+        let unsupported = Error::Unsupported {
+            what: "resource usage",
+        };
+        match decode::usage_source(resource) {
+            UsageSource::Psinfo => with_psinfo::<K, _>(target, |p| {
+                decode::psinfo_usage(p, resource).map_err(|missing| match missing {
+                    Missing::Zombie => Error::Zombie { pid },
+                    _ => Error::Unsupported {
+                        what: "resource usage",
+                    },
+                })
+            }),
+            UsageSource::Status => status_sizes::<K>(target)?
+                .usage(resource)
+                .ok_or(unsupported),
+            UsageSource::Nowhere => Err(unsupported),
+        }
+    }
+
+    fn open_files(target: Target<'_, Self::Pin>) -> Result<OpenFiles> {
+        open_files::<K>(target)
+    }
+
+    /// psinfo's `pr_uid`, for a zombie too: nothing more than the name or the process
+    /// group cost.
+    fn nproc_share(target: Target<'_, Self::Pin>) -> Result<NprocShare> {
+        with_psinfo::<K, _>(target, |p| {
+            Ok(NprocShare {
+                ruid: p.ruid,
+                count: 1,
+            })
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::tests::{cred, psinfo_file, pstatus, sigact_file};
+    use crate::decode::tests::{
+        cred, psinfo_file, pstatus, put_psinfo_usage, put_status_sizes, sigact_file,
+    };
     use psx_core::OneshotGuard;
     use std::cell::RefCell;
 
@@ -318,6 +398,9 @@ mod tests {
         zombie: bool,
         /// The caller may open its directory and its owner-only files.
         ours: bool,
+        ruid: u32,
+        /// Its open descriptors, as `fd/` lists them.
+        fds: Vec<u32>,
     }
 
     fn process(pid: i32, start_sec: i64, name: &'static str, pgid: i32) -> FakeProc {
@@ -333,7 +416,16 @@ mod tests {
             groups: vec![pgid as u32],
             zombie: false,
             ours: true,
+            ruid: 1000,
+            fds: vec![0, 1, 2, pgid as u32],
         }
+    }
+
+    /// The fake kernel's sizes for a process: `pr_size` and `pr_rssize` (KiB), CPU
+    /// seconds, `pr_brksize` and `pr_stksize` (bytes), all from its process group.
+    fn sizes(p: &FakeProc) -> (u64, u64, i64, u64, u64) {
+        let g = p.pgid as u64;
+        (4 * g, 2 * g, p.pgid as i64, 4096 * g, 8192)
     }
 
     /// How often the fake kernel was asked each thing.
@@ -343,6 +435,7 @@ mod tests {
         psinfo: u32,
         other_files: u32,
         id_calls: u32,
+        fd_walks: u32,
     }
 
     #[derive(Default)]
@@ -431,10 +524,14 @@ mod tests {
                 _ => w.calls.other_files += 1,
             });
             let p = found(pid, dir)?;
+            let (size, rss, cpu, brk, stack) = sizes(&p);
             if name == "psinfo" {
                 let nsec = p.start.usec * 1000;
                 let alive = (!p.zombie).then_some((p.name, p.start.sec, nsec));
-                return Ok(psinfo_file(p.pgid, p.sid, alive));
+                let mut file = psinfo_file(p.pgid, p.sid, alive);
+                let memory = (!p.zombie).then_some((size, rss));
+                put_psinfo_usage(&mut file, p.ruid, (cpu, 0), memory);
+                return Ok(file);
             }
             if p.zombie {
                 return Err(io::ErrorKind::NotFound.into());
@@ -444,10 +541,33 @@ mod tests {
             }
             Ok(match name {
                 "cred" => cred(&p.groups, p.groups.len() as i32),
-                "status" => pstatus([0; 4], [p.pgid as u32, 0, 0, 0], [0; 4]),
+                "status" => {
+                    let mut file = pstatus([0; 4], [p.pgid as u32, 0, 0, 0], [0; 4]);
+                    put_status_sizes(&mut file, brk, stack);
+                    file
+                }
                 "sigact" => sigact_file(&[0; 72]),
                 other => panic!("no /proc file {other}"),
             })
+        }
+
+        fn fd_names(
+            pid: Pid,
+            dir: Option<&FakeDir>,
+            each: &mut dyn FnMut(&[u8]),
+        ) -> io::Result<()> {
+            WORLD.with_borrow_mut(|w| w.calls.fd_walks += 1);
+            let p = found(pid, dir)?;
+            if p.zombie {
+                return Err(io::ErrorKind::NotFound.into());
+            }
+            if !p.ours {
+                return Err(io::ErrorKind::PermissionDenied.into());
+            }
+            each(b".");
+            each(b"..");
+            p.fds.iter().for_each(|fd| each(fd.to_string().as_bytes()));
+            Ok(())
         }
 
         fn start_time(pid: Pid, dir: Option<&FakeDir>) -> io::Result<StartTime> {
@@ -677,5 +797,175 @@ mod tests {
                 "n = {n}"
             );
         }
+    }
+
+    fn used(usage: &psx_core::Usage) -> Vec<(Resource, u64)> {
+        usage.used.iter().map(|(r, n)| (*r, *n)).collect()
+    }
+
+    #[test]
+    fn usage_through_a_handle_is_never_a_reused_pids() {
+        for ours in [true, false] {
+            set_world(vec![FakeProc {
+                ours,
+                fds: vec![0, 1, 2, 7, 300],
+                ..process(100, 1_000, "old", 40)
+            }]);
+            let pin = Os::pin(Pid::from(100)).unwrap();
+            let h = handle(&pin, 100);
+            assert!(Os::available(Attr::Usage));
+            // pr_size 160 KiB, pr_rssize 80 KiB; 40 s; brk 160 KiB; an 8 KiB stack.
+            assert_eq!(Os::usage(h, Resource::As).unwrap(), 163_840);
+            assert_eq!(Os::usage(h, Resource::Rss).unwrap(), 81_920);
+            assert_eq!(Os::usage(h, Resource::Cpu).unwrap(), 40);
+            assert_eq!(
+                Os::nproc_share(h).unwrap(),
+                NprocShare {
+                    ruid: 1000,
+                    count: 1
+                }
+            );
+            if ours {
+                assert_eq!(Os::usage(h, Resource::Data).unwrap(), 163_840);
+                assert_eq!(Os::usage(h, Resource::Stack).unwrap(), 8192);
+                let files = Os::open_files(h).unwrap();
+                assert_eq!((files.count, files.highest), (5, Some(300)));
+            } else {
+                // fd/ and status are the owner's: praccess says EACCES.
+                assert!(matches!(
+                    Os::usage(h, Resource::Data),
+                    Err(Error::AccessDenied { .. })
+                ));
+                assert!(matches!(Os::open_files(h), Err(Error::AccessDenied { .. })));
+            }
+            for r in [Resource::Memlock, Resource::Nice, Resource::Rtprio] {
+                assert!(matches!(Os::usage(h, r), Err(Error::Unsupported { .. })));
+            }
+            // Reaped; the pid now names a newcomer of the same owner.
+            replace(
+                100,
+                Some(FakeProc {
+                    ours,
+                    ..process(100, 2_000, "new", 7)
+                }),
+            );
+            for r in [
+                Resource::As,
+                Resource::Rss,
+                Resource::Cpu,
+                Resource::Data,
+                Resource::Stack,
+            ] {
+                assert!(is_gone(Os::usage(h, r)), "{r}, ours: {ours}");
+            }
+            assert!(is_gone(Os::open_files(h)), "ours: {ours}");
+            assert!(is_gone(Os::nproc_share(h)), "ours: {ours}");
+            assert!(is_gone(psx_core::usage::<Os>(h)), "ours: {ours}");
+            {
+                // A oneshot filled by number holds the newcomer's records.
+                let _oneshot = OneshotGuard::enter(Pid::from(100));
+                assert_eq!(Os::usage(bare(100), Resource::Cpu).unwrap(), 7);
+                if ours {
+                    assert_eq!(Os::usage(bare(100), Resource::Data).unwrap(), 28_672);
+                }
+                for r in [Resource::As, Resource::Cpu, Resource::Data] {
+                    assert!(is_gone(Os::usage(h, r)), "{r}, ours: {ours}");
+                }
+                assert!(is_gone(Os::open_files(h)), "ours: {ours}");
+            }
+            // A bare pid reads the newcomer.
+            assert_eq!(Os::usage(bare(100), Resource::As).unwrap(), 28_672);
+        }
+        // Another user's process (pinned by its start time only), its pid reused by
+        // one of ours: fd/ and status now open by number, and are still not believed.
+        set_world(vec![FakeProc {
+            ours: false,
+            ..process(100, 1_000, "old", 40)
+        }]);
+        let pin = Os::pin(Pid::from(100)).unwrap();
+        let h = handle(&pin, 100);
+        replace(100, Some(process(100, 2_000, "new", 7)));
+        assert!(is_gone(Os::open_files(h)));
+        assert!(is_gone(Os::usage(h, Resource::Data)));
+        assert_eq!(Os::open_files(bare(100)).unwrap().highest, Some(7));
+    }
+
+    #[test]
+    fn a_zombie_has_only_its_cpu_time() {
+        set_world(vec![process(100, 1_000, "sleep", 40)]);
+        let pin = Os::pin(Pid::from(100)).unwrap();
+        let h = handle(&pin, 100);
+        turn_zombie(100);
+        for target in [h, bare(100)] {
+            assert_eq!(Os::usage(target, Resource::Cpu).unwrap(), 40);
+            for r in [Resource::As, Resource::Rss, Resource::Data, Resource::Stack] {
+                assert!(
+                    matches!(Os::usage(target, r), Err(Error::Zombie { .. })),
+                    "{r}"
+                );
+            }
+            assert!(matches!(Os::open_files(target), Err(Error::Zombie { .. })));
+            assert_eq!(Os::nproc_share(target).unwrap().ruid, 1000);
+            let usage = psx_core::usage::<Os>(target).unwrap();
+            assert_eq!(used(&usage), [(Resource::Cpu, 40)]);
+            assert_eq!(usage.highest_fd, None);
+        }
+        replace(100, None);
+        assert!(is_gone(Os::usage(h, Resource::Cpu)));
+        assert!(is_gone(Os::open_files(bare(100))));
+        assert!(is_gone(Os::usage(bare(100), Resource::Data)));
+    }
+
+    #[test]
+    fn a_usage_scan_reads_psinfo_status_and_fd_once_a_process() {
+        let me = Pid::current().as_raw();
+        let mut procs: Vec<FakeProc> = (0..3)
+            .map(|k| process(far_pid(10 + k), 10, "worker", 9))
+            .collect();
+        procs.push(process(me, 10, "psx", 9));
+        procs.push(FakeProc {
+            zombie: true,
+            ..process(far_pid(5), 10, "defunct", 4)
+        });
+        procs.push(FakeProc {
+            ours: false,
+            ruid: 0,
+            ..process(far_pid(6), 10, "daemon", 3)
+        });
+        set_world(procs);
+        let infos = Os::scan(&[Attr::Usage, Attr::Comm]).unwrap();
+        assert_eq!(infos.len(), 6);
+        let of = |pid: i32| {
+            let info = infos.iter().find(|i| i.pid == Pid::from(pid)).unwrap();
+            used(info.usage.as_ref().unwrap())
+        };
+        // Five processes of user 1000 (the zombie too), one of root.
+        assert_eq!(
+            of(me),
+            [
+                (Resource::Cpu, 9),
+                (Resource::Data, 36_864),
+                (Resource::Stack, 8192),
+                (Resource::Rss, 18_432),
+                (Resource::Nproc, 5),
+                (Resource::Nofile, 4),
+                (Resource::As, 36_864),
+            ]
+        );
+        assert_eq!(of(far_pid(5)), [(Resource::Cpu, 4), (Resource::Nproc, 5)]);
+        assert_eq!(
+            of(far_pid(6)),
+            [
+                (Resource::Cpu, 3),
+                (Resource::Rss, 6144),
+                (Resource::Nproc, 1),
+                (Resource::As, 12_288),
+            ]
+        );
+        // One psinfo and one fd/ walk each; one status for each of the owner's live
+        // processes, two where it is refused (a failed read is not kept: STACK asks
+        // again after DATA).
+        let c = calls();
+        assert_eq!((c.psinfo, c.other_files, c.fd_walks), (6, 4 + 2 * 2, 6));
     }
 }

@@ -17,8 +17,8 @@
 //! tests write their fixtures at those literal offsets; `sys.rs` checks them again on
 //! the target against structs laid out by the compiler from the libc crate's C types.
 
-use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at};
-use psx_core::{Error, Pid, Result, SigSet, SignalMasks, StartTime};
+use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at, u64_at};
+use psx_core::{Error, Missing, OpenFiles, Pid, Resource, Result, SigSet, SignalMasks, StartTime};
 
 /// Byte offsets and sizes in the LP64 structs, each field placed after the one before
 /// it as the C compiler places it.
@@ -50,6 +50,12 @@ pub mod layout {
     pub const PR_SIGPEND: usize = 8 * INT;
     /// `pr_brkbase`, then `pr_brksize`, `pr_stkbase`, `pr_stksize`: four longs.
     const PR_BRKBASE: usize = long_aligned(PR_SIGPEND + SIGSET_SIZE);
+    /// `pstatus_t.pr_brksize`: the heap's size in bytes (`p_brksize`).
+    pub const PR_BRKSIZE: usize = PR_BRKBASE + LONG;
+    /// `pstatus_t.pr_stksize`: the stack's size in bytes (`p_stksize`).
+    pub const PR_STKSIZE: usize = PR_BRKBASE + 3 * LONG;
+    /// The bytes of `pstatus_t` the sizes need: up to the end of `pr_stksize`.
+    pub const PSTATUS_SIZES_NEEDED: usize = PR_STKSIZE + LONG;
     /// `pr_utime`, then `pr_stime`, `pr_cutime`, `pr_cstime`.
     const PR_UTIME: usize = PR_BRKBASE + 4 * LONG;
     /// `pr_sigtrace`, then `fltset_t pr_flttrace; sysset_t pr_sysentry, pr_sysexit`.
@@ -94,13 +100,21 @@ pub mod layout {
     pub const PS_PGID: usize = 4 * INT;
     /// `psinfo_t.pr_sid`.
     pub const PS_SID: usize = PS_PGID + INT;
+    /// `psinfo_t.pr_uid`, the real user id.
+    pub const PS_UID: usize = PS_SID + INT;
     /// `pr_addr`, then `size_t pr_size, pr_rssize, pr_pad1`: after `pr_sid` and the four
     /// ids `pr_uid, pr_euid, pr_gid, pr_egid`.
     const PS_ADDR: usize = long_aligned(PS_SID + INT + 4 * INT);
+    /// `psinfo_t.pr_size`: the image size in KiB.
+    pub const PS_SIZE: usize = PS_ADDR + LONG;
+    /// `psinfo_t.pr_rssize`: the resident set size in KiB.
+    pub const PS_RSSIZE: usize = PS_SIZE + LONG;
     /// `dev_t pr_ttydev` (a `long` in LP64), then `ushort_t pr_pctcpu, pr_pctmem`.
     const PS_TTYDEV: usize = PS_ADDR + 4 * LONG;
     /// `psinfo_t.pr_start`, a long-aligned `timestruc_t`, then `pr_time` and `pr_ctime`.
     pub const PS_START: usize = long_aligned(PS_TTYDEV + LONG + 2 * SHORT);
+    /// `psinfo_t.pr_time`: user + system CPU time, a `timestruc_t`.
+    pub const PS_TIME: usize = PS_START + TIMESTRUC_SIZE;
     /// `psinfo_t.pr_fname`: `char[PRFNSZ]`.
     pub const PS_FNAME: usize = PS_START + 3 * TIMESTRUC_SIZE;
     /// `PRFNSZ`.
@@ -145,6 +159,10 @@ const _: () = {
     assert!(layout::PS_PGID == 16 && layout::PS_SID == 20 && layout::PS_START == 88);
     assert!(layout::PS_FNAME == 136 && layout::PS_LWP == 288 && layout::PS_LWP_SNAME == 314);
     assert!(layout::PSINFO_NEEDED == 315 && layout::PSINFO_SIZE == 416);
+    assert!(layout::PS_UID == 24 && layout::PS_SIZE == 48 && layout::PS_RSSIZE == 56);
+    assert!(layout::PS_TIME == 104);
+    assert!(layout::PR_BRKSIZE == 56 && layout::PR_STKSIZE == 72);
+    assert!(layout::PSTATUS_SIZES_NEEDED == 80);
 };
 
 /// `SIG_DFL` and `SIG_IGN` (`sys/iso/signal_iso.h`).
@@ -233,7 +251,12 @@ pub struct Psinfo {
     pub pgid: i32,
     /// `pr_sid`: `p_sessp->s_sid`, what `getsid` answers.
     pub sid: i32,
-    /// The name and start time, `None` for a zombie (see [`psinfo`]).
+    /// `pr_uid`: the real user id (`crgetruid`), filled for a zombie too.
+    pub ruid: u32,
+    /// `pr_time` in whole seconds: the user and system time of every lwp, live and
+    /// exited (`mstate_aggr_state`), filled for a zombie too.
+    pub cpu_seconds: u64,
+    /// The name, start time and memory, `None` for a zombie (see [`psinfo`]).
     pub alive: Option<Alive>,
 }
 
@@ -247,6 +270,12 @@ pub struct Alive {
     /// `pr_start`: `u_start`, the wall-clock time `getproc` (`os/fork.c`) stamped at
     /// fork, which stays with the process until it is freed.
     pub start: StartTime,
+    /// `pr_size` in bytes: the reserved part of the address space (`a_resvsize`, in
+    /// whole pages), which the kernel writes in KiB. 0 for a system process.
+    pub size_bytes: u64,
+    /// `pr_rssize` in bytes: the resident pages (`rm_asrss`), written in KiB. 0 for a
+    /// system process.
+    pub rss_bytes: u64,
 }
 
 impl Psinfo {
@@ -263,6 +292,10 @@ impl Psinfo {
 /// fills the ids and counters but neither `pr_fname` nor `pr_start`, and gives `pr_lwp`
 /// the `pr_sname` `'Z'`. A live process's `pr_start` is its fork time, never 0, so
 /// `'Z'` with a zero start is the zombie.
+///
+/// The ids, `pr_uid` and `pr_time` are filled before that choice, so a zombie has them;
+/// `pr_size` and `pr_rssize` only for a process with an lwp (and 0 for a system
+/// process, which has the kernel's address space).
 pub fn psinfo(buf: &[u8]) -> Result<Psinfo, DecodeError> {
     use layout::*;
     let truncated = || DecodeError::Truncated {
@@ -274,6 +307,9 @@ pub fn psinfo(buf: &[u8]) -> Result<Psinfo, DecodeError> {
     }
     let pgid = i32_at(buf, PS_PGID).ok_or_else(truncated)?;
     let sid = i32_at(buf, PS_SID).ok_or_else(truncated)?;
+    let ruid = u32_at(buf, PS_UID).ok_or_else(truncated)?;
+    // A negative time is no time used.
+    let cpu_seconds = u64::try_from(i64_at(buf, PS_TIME).ok_or_else(truncated)?).unwrap_or(0);
     let sec = i64_at(buf, PS_START).ok_or_else(truncated)?;
     let nsec = i64_at(buf, PS_START + LONG).ok_or_else(truncated)?;
     let sname = buf.get(PS_LWP_SNAME).copied().ok_or_else(truncated)?;
@@ -286,9 +322,147 @@ pub fn psinfo(buf: &[u8]) -> Result<Psinfo, DecodeError> {
                 sec,
                 usec: nsec / 1000,
             },
+            size_bytes: kib_to_bytes(u64_at(buf, PS_SIZE).ok_or_else(truncated)?),
+            rss_bytes: kib_to_bytes(u64_at(buf, PS_RSSIZE).ok_or_else(truncated)?),
         })
     };
-    Ok(Psinfo { pgid, sid, alive })
+    Ok(Psinfo {
+        pgid,
+        sid,
+        ruid,
+        cpu_seconds,
+        alive,
+    })
+}
+
+/// `prgetpsinfo` writes sizes in KiB (`pages * (PAGESIZE / 1024)`).
+fn kib_to_bytes(kib: u64) -> u64 {
+    kib.saturating_mul(1024)
+}
+
+/// Which `/proc/<pid>` file tells how much of a resource a process uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageSource {
+    /// `psinfo` (readable by anyone, kept for a zombie): AS, RSS, CPU.
+    Psinfo,
+    /// `status` (the owner's, gone with a zombie): DATA, STACK.
+    Status,
+    /// Nothing: MEMLOCK, NICE, RTPRIO and SIGPENDING have no limit here (illumos's
+    /// `RLIMIT_*` are CPU, FSIZE, DATA, STACK, CORE, NOFILE and VMEM) and no count.
+    Nowhere,
+}
+
+/// Where `resource`'s use comes from (NOFILE is counted in `fd/`, see [`FdTally`]).
+pub const fn usage_source(resource: Resource) -> UsageSource {
+    match resource {
+        Resource::As | Resource::Rss | Resource::Cpu => UsageSource::Psinfo,
+        Resource::Data | Resource::Stack => UsageSource::Status,
+        _ => UsageSource::Nowhere,
+    }
+}
+
+/// `resource`'s use from `psinfo`, in the limit's units.
+///
+/// - AS: `pr_size`, which is `a_resvsize`. `as_map_locked` (`vm/vm_as.c`) checks
+///   `RLIMIT_VMEM` against `a_size`, which also counts `MAP_NORESERVE` mappings:
+///   for a process with such mappings this is below what the limit sees.
+/// - RSS: `pr_rssize` (illumos enforces no RSS limit; the figure is for display).
+/// - CPU: `pr_time`'s whole seconds; `clock_tick` (`os/clock.c`) tests
+///   `RLIMIT_CPU` against `(p_utime + p_stime) / hz`, the tick-sampled same time.
+///
+/// A zombie's memory is [`Missing::Zombie`]: its address space is gone and the kernel
+/// writes no size. A resource `psinfo` does not tell is [`Missing::Unsupported`].
+pub fn psinfo_usage(p: &Psinfo, resource: Resource) -> Result<u64, Missing> {
+    let memory = |f: fn(&Alive) -> u64| p.alive.as_ref().map(f).ok_or(Missing::Zombie);
+    match resource {
+        Resource::As => memory(|a| a.size_bytes),
+        Resource::Rss => memory(|a| a.rss_bytes),
+        Resource::Cpu => Ok(p.cpu_seconds),
+        _ => Err(Missing::Unsupported),
+    }
+}
+
+/// The heap and stack sizes from `/proc/<pid>/status` (`pstatus_t`), in bytes, the
+/// figures `RLIMIT_DATA` and `RLIMIT_STACK` are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusSizes {
+    /// `pr_brksize`: `p_brksize`, the break's distance from `p_brkbase`, which
+    /// `brk_internal` (`os/grow.c`) compares with `RLIMIT_DATA` before moving it.
+    pub brk: u64,
+    /// `pr_stksize`: `p_stksize`, the mapped stack (whole pages), which
+    /// `grow_internal` (`os/grow.c`) grows only while it stays within `RLIMIT_STACK`.
+    pub stack: u64,
+}
+
+impl StatusSizes {
+    /// The use of DATA or STACK; `None` for any other resource.
+    pub fn usage(&self, resource: Resource) -> Option<u64> {
+        match resource {
+            Resource::Data => Some(self.brk),
+            Resource::Stack => Some(self.stack),
+            _ => None,
+        }
+    }
+}
+
+/// The sizes from `/proc/<pid>/status`.
+pub fn status_sizes(buf: &[u8]) -> Result<StatusSizes, DecodeError> {
+    let truncated = || DecodeError::Truncated {
+        what: "status",
+        len: buf.len(),
+    };
+    if buf.len() < layout::PSTATUS_SIZES_NEEDED {
+        return Err(truncated());
+    }
+    Ok(StatusSizes {
+        brk: u64_at(buf, layout::PR_BRKSIZE).ok_or_else(truncated)?,
+        stack: u64_at(buf, layout::PR_STKSIZE).ok_or_else(truncated)?,
+    })
+}
+
+/// Counts the entries of `/proc/<pid>/fd` one name at a time, keeping nothing of them.
+///
+/// `pr_readdir_fdlist` (`usr/src/uts/common/fs/proc/prvnops.c`) writes `.` and `..`,
+/// then one entry per slot of `fi_list` with a file, named by its descriptor number in
+/// decimal, ascending; a system process (`SSYS`, or the kernel's address space) lists
+/// none.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FdTally {
+    count: u64,
+    highest: Option<u64>,
+}
+
+impl FdTally {
+    /// Counts `name` if it is a descriptor number; `.`, `..` and anything else are
+    /// skipped.
+    pub fn add(&mut self, name: &[u8]) {
+        if name.is_empty() {
+            return;
+        }
+        let mut fd: u64 = 0;
+        for &b in name {
+            if !b.is_ascii_digit() {
+                return;
+            }
+            match fd
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(b - b'0')))
+            {
+                Some(n) => fd = n,
+                None => return,
+            }
+        }
+        self.count += 1;
+        self.highest = Some(self.highest.map_or(fd, |h| h.max(fd)));
+    }
+
+    /// How many were counted, and the highest.
+    pub fn open_files(self) -> OpenFiles {
+        OpenFiles {
+            count: self.count,
+            highest: self.highest,
+        }
+    }
 }
 
 /// The processes `/proc` lists, ascending: its entries whose names are decimal
@@ -484,6 +658,159 @@ pub(crate) mod tests {
             None => buf[314] = b'Z', // pr_lwp.pr_sname
         }
         buf
+    }
+
+    /// Writes what `prgetpsinfo` fills for the limits into a `psinfo_file`: `pr_uid` at
+    /// 24, `pr_time` at 104 (`tv_sec`) and 112 (`tv_nsec`) for every process, and for a
+    /// process with an lwp `pr_size` at 48 and `pr_rssize` at 56, both in KiB
+    /// (`sys/procfs.h`, LP64).
+    pub(crate) fn put_psinfo_usage(
+        buf: &mut [u8],
+        ruid: u32,
+        cpu: (i64, i64),
+        sizes_kib: Option<(u64, u64)>,
+    ) {
+        put_u32(buf, 24, ruid); // pr_uid
+        put_u64(buf, 104, cpu.0 as u64); // pr_time.tv_sec
+        put_u64(buf, 112, cpu.1 as u64); // pr_time.tv_nsec
+        if let Some((size, rssize)) = sizes_kib {
+            put_u64(buf, 48, size); // pr_size
+            put_u64(buf, 56, rssize); // pr_rssize
+        }
+    }
+
+    /// Writes `pr_brksize` at 56 and `pr_stksize` at 72 (bytes) into a `pstatus`
+    /// fixture (`pstatus_t`, `sys/procfs.h`, LP64: `pr_brkbase` at 48 after the
+    /// 16-byte `pr_sigpend` at 32, then the three other longs).
+    pub(crate) fn put_status_sizes(buf: &mut [u8], brksize: u64, stksize: u64) {
+        put_u64(buf, 56, brksize); // pr_brksize
+        put_u64(buf, 72, stksize); // pr_stksize
+    }
+
+    #[test]
+    fn psinfo_usage_is_read_at_the_headers_offsets_in_bytes() {
+        let mut file = psinfo_file(7, 7, Some(("sshd", 1_700_000_000, 0)));
+        // 4 pages of 4 KiB reserved, 2 resident: the kernel writes 16 and 8 (KiB).
+        put_psinfo_usage(&mut file, 1001, (75, 999_999_999), Some((16, 8)));
+        let read = psinfo(&file).unwrap();
+        assert_eq!((read.ruid, read.cpu_seconds), (1001, 75));
+        assert_eq!(psinfo_usage(&read, Resource::As), Ok(16384));
+        assert_eq!(psinfo_usage(&read, Resource::Rss), Ok(8192));
+        assert_eq!(psinfo_usage(&read, Resource::Cpu), Ok(75));
+        assert_eq!(
+            psinfo_usage(&read, Resource::Data),
+            Err(Missing::Unsupported)
+        );
+        // A 1 PiB image is still exact in bytes.
+        put_psinfo_usage(&mut file, 0, (0, 0), Some((1 << 40, 512)));
+        let big = psinfo(&file).unwrap();
+        assert_eq!(psinfo_usage(&big, Resource::As), Ok(1 << 50));
+        assert_eq!(psinfo_usage(&big, Resource::Rss), Ok(512 * 1024));
+        // A KiB count no address space has saturates rather than wrapping.
+        put_psinfo_usage(&mut file, 0, (-1, 0), Some((u64::MAX, 0)));
+        let absurd = psinfo(&file).unwrap();
+        assert_eq!(psinfo_usage(&absurd, Resource::As), Ok(u64::MAX));
+        assert_eq!(absurd.cpu_seconds, 0, "a negative time is none");
+    }
+
+    #[test]
+    fn a_zombie_has_cpu_time_and_a_user_but_no_memory() {
+        let mut file = psinfo_file(690, 600, None);
+        put_psinfo_usage(&mut file, 1001, (12, 500_000_000), None);
+        let zombie = psinfo(&file).unwrap();
+        assert_eq!((zombie.ruid, zombie.cpu_seconds), (1001, 12));
+        assert_eq!(psinfo_usage(&zombie, Resource::Cpu), Ok(12));
+        assert_eq!(psinfo_usage(&zombie, Resource::As), Err(Missing::Zombie));
+        assert_eq!(psinfo_usage(&zombie, Resource::Rss), Err(Missing::Zombie));
+    }
+
+    #[test]
+    fn status_sizes_are_read_at_the_headers_offsets() {
+        let mut status = pstatus([0; 4], [0; 4], [0; 4]);
+        put_status_sizes(&mut status, 135_168, 8192);
+        let sizes = status_sizes(&status).unwrap();
+        assert_eq!(
+            sizes,
+            StatusSizes {
+                brk: 135_168,
+                stack: 8192
+            }
+        );
+        assert_eq!(sizes.usage(Resource::Data), Some(135_168));
+        assert_eq!(sizes.usage(Resource::Stack), Some(8192));
+        assert_eq!(sizes.usage(Resource::As), None);
+        // Up to the end of pr_stksize (80 bytes) suffices; one fewer does not.
+        assert!(status_sizes(&status[..80]).is_ok());
+        assert_eq!(
+            status_sizes(&status[..79]),
+            Err(DecodeError::Truncated {
+                what: "status",
+                len: 79
+            })
+        );
+    }
+
+    #[test]
+    fn each_resource_has_one_source() {
+        assert_eq!(usage_source(Resource::As), UsageSource::Psinfo);
+        assert_eq!(usage_source(Resource::Rss), UsageSource::Psinfo);
+        assert_eq!(usage_source(Resource::Cpu), UsageSource::Psinfo);
+        assert_eq!(usage_source(Resource::Data), UsageSource::Status);
+        assert_eq!(usage_source(Resource::Stack), UsageSource::Status);
+        for r in [
+            Resource::Memlock,
+            Resource::Nice,
+            Resource::Rtprio,
+            Resource::Sigpending,
+            Resource::Nofile,
+            Resource::Nproc,
+        ] {
+            assert_eq!(usage_source(r), UsageSource::Nowhere, "{r}");
+        }
+    }
+
+    fn tally(names: &[&[u8]]) -> OpenFiles {
+        let mut t = FdTally::default();
+        names.iter().for_each(|n| t.add(n));
+        t.open_files()
+    }
+
+    #[test]
+    fn fd_names_are_counted_and_the_highest_kept() {
+        // What pr_readdir_fdlist writes: ".", "..", then the descriptors ascending.
+        let got = tally(&[b".", b"..", b"0", b"1", b"2", b"9", b"10", b"255"]);
+        assert_eq!(
+            got,
+            OpenFiles {
+                count: 6,
+                highest: Some(255)
+            }
+        );
+        // A system process: only "." and "..".
+        assert_eq!(
+            tally(&[b".", b".."]),
+            OpenFiles {
+                count: 0,
+                highest: None
+            }
+        );
+        // In any order; names that are no number are skipped, and so is one too big.
+        let got = tally(&[
+            b"1048575",
+            b"3",
+            b"",
+            b"+4",
+            b"4a",
+            b"99999999999999999999",
+            b"0",
+        ]);
+        assert_eq!(
+            got,
+            OpenFiles {
+                count: 3,
+                highest: Some(1_048_575)
+            }
+        );
     }
 
     #[test]
@@ -749,6 +1076,9 @@ pub(crate) mod tests {
             let _ = status_masks(&bytes);
             let _ = sigact(&bytes);
             let _ = psinfo(&bytes);
+            let _ = status_sizes(&bytes);
+            let mut t = FdTally::default();
+            t.add(&bytes);
         }
 
         #[test]

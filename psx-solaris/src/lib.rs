@@ -7,6 +7,7 @@
 //! | process group, session | `getpgid(2)`/`getsid(2)`; inside a oneshot, `psinfo`'s `pr_pgid`/`pr_sid` (the same fields of the process) |
 //! | signal masks | all five, from `/proc/<pid>/status` (`pstatus_t`) and `/proc/<pid>/sigact`: pending is the representative lwp's `pr_lwp.pr_lwppend`, process pending the process's `pr_sigpend`, blocked the lwp's `pr_lwp.pr_lwphold`; ignored and caught come from `sigact` (`SIG_IGN`, or a handler) — psutil-extra has none here |
 //! | umask, resource limits | no interface for another process: `Unsupported` |
+//! | resource use (`usage`) | see below: `psinfo`, `status` and `fd/` |
 //! | listing ([`Backend::pids`](psx_core::Backend::pids)) | the numeric entries of `/proc`, which must list the caller (else an error: no procfs there) |
 //!
 //! The representative lwp is the one the kernel's `prchoose` picks for `pstatus_t`: the
@@ -25,14 +26,38 @@
 //! `EINVAL` (a pid at or above `maxpid`, which no process can have); both are
 //! `NoSuchProcess`, as `/proc/<pid>` says for those pids.
 //!
-//! Oneshot: one read of `psinfo` serves the name, the process group and the session;
-//! `cred`, `status` and `sigact` each serve one attribute and are read when asked.
+//! Resource use ([`Attr::Usage`](psx_core::Attr::Usage)), in the units of each limit:
+//!
+//! | resource | source | notes |
+//! |---|---|---|
+//! | NOFILE | `readdir` of `/proc/<pid>/fd`: the entries and the highest number | `pr_readdir_fdlist` lists each open slot of `fi_list` by its number; none for a system process |
+//! | AS | `psinfo` `pr_size` (KiB, times 1024) | `a_resvsize`; `RLIMIT_VMEM` is checked against `a_size` (`as_map_locked`), which also counts `MAP_NORESERVE` mappings |
+//! | RSS | `psinfo` `pr_rssize` (KiB, times 1024) | illumos has no `RLIMIT_RSS` to compare it with |
+//! | CPU | `psinfo` `pr_time` whole seconds (user + system of every lwp) | `clock_tick` checks `RLIMIT_CPU` against the tick-sampled same time |
+//! | DATA | `status` `pr_brksize` (bytes) | what `brk_internal` checks `RLIMIT_DATA` against |
+//! | STACK | `status` `pr_stksize` (bytes) | what `grow_internal` keeps within `RLIMIT_STACK` |
+//! | MEMLOCK, NICE, RTPRIO, SIGPENDING | none | no such limit here: `Unsupported` |
+//! | NPROC (in a scan) | `psinfo` `pr_uid`, 1 a process | |
+//!
+//! `psinfo` is anyone's and costs nothing more (inside a oneshot or a scan it is the
+//! read that serves the name); `status` and `fd/` are the owner's (`praccess`:
+//! `priv_proc_cred_perm`), so for another user's process DATA, STACK and NOFILE are
+//! `AccessDenied` while AS, RSS and CPU are read. A zombie keeps its `pr_time` and
+//! `pr_uid` but has no address space, `status` or `fd/` (`ENOENT`): its CPU time is
+//! read, the rest is `Zombie`. Through a handle, `fd/` and `status` are opened under
+//! the pinned directory, or believed only if the pin holds afterwards, as every read is.
+//!
+//! Oneshot: one read of `psinfo` serves the name, the process group, the session and
+//! the AS, RSS, CPU and NPROC figures; one read of `status` serves DATA and STACK (a
+//! handle reads it afresh: it carries no start time to check a kept copy against);
+//! `cred`, `sigact` and `fd/` each serve one attribute and are read when asked.
 //!
 //! Listing and scans: Solaris and illumos have no whole-table read of the processes
 //! (no `sysctl` of them; `/proc` holds one `psinfo` per process), so
 //! [`Backend::scan`](psx_core::Backend::scan) is the default, one process at a time:
 //! one `readdir` of `/proc`, then each process's own reads (one `psinfo` for its name,
-//! group and session). A process gone by the time it is read is left out.
+//! group, session and memory and CPU figures). A process gone by the time it is read
+//! is left out.
 //!
 //! Process handles ([`backend::ProcPin`]): a handle pins the process by its start time
 //! (`u_start`, which the kernel reports as the modification time of `/proc/<pid>`, for

@@ -1,11 +1,12 @@
 //! The Solaris and illumos system calls behind [`backend::Kernel`]: `/proc` (opened by
-//! path or under a process's directory), `stat`, `getpgid(2)`, `getsid(2)`.
+//! path or under a process's directory, files read and `fd/` walked), `stat`,
+//! `getpgid(2)`, `getsid(2)`.
 
 use std::ffi::{CStr, OsStr};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::mem::{offset_of, size_of};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
@@ -155,6 +156,13 @@ const _: () = {
     assert!(offset_of!(PsinfoMirror, pr_pgid) == layout::PS_PGID);
     assert!(offset_of!(PsinfoMirror, pr_sid) == layout::PS_SID);
     assert!(offset_of!(PsinfoMirror, pr_start) == layout::PS_START);
+    assert!(offset_of!(PsinfoMirror, pr_uids) == layout::PS_UID);
+    assert!(offset_of!(PsinfoMirror, pr_sizes) == layout::PS_SIZE);
+    assert!(offset_of!(PsinfoMirror, pr_sizes) + size_of::<libc::size_t>() == layout::PS_RSSIZE);
+    assert!(offset_of!(PsinfoMirror, pr_times) == layout::PS_TIME);
+    assert!(offset_of!(PstatusHead, pr_brksize) == layout::PR_BRKSIZE);
+    assert!(offset_of!(PstatusHead, pr_stksize) == layout::PR_STKSIZE);
+    assert!(size_of::<libc::size_t>() == layout::LONG);
     assert!(offset_of!(PsinfoMirror, pr_fname) == layout::PS_FNAME);
     assert!(offset_of!(PsinfoMirror, pr_lwp) == layout::PS_LWP);
     assert!(
@@ -209,6 +217,58 @@ impl backend::Kernel for Syscalls {
         Ok(bytes)
     }
 
+    /// `fd/` through `readdir(3C)` of one open directory: no name is kept.
+    fn fd_names(pid: Pid, dir: Option<&File>, each: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+        let fd: OwnedFd = match dir {
+            Some(dir) => {
+                // SAFETY: the directory fd is open for the call; the name is NUL-terminated.
+                let fd = unsafe {
+                    libc::openat(
+                        dir.as_raw_fd(),
+                        c"fd".as_ptr(),
+                        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                    )
+                };
+                if fd < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // SAFETY: `fd` was just opened by us and is owned by nobody else.
+                unsafe { OwnedFd::from_raw_fd(fd) }
+            }
+            None => OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(proc_path(pid).join("fd"))?
+                .into(),
+        };
+        // SAFETY: `fd` is an open directory; on success the stream owns it.
+        let stream = unsafe { libc::fdopendir(fd.as_raw_fd()) };
+        if stream.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        let _ = fd.into_raw_fd();
+        let stream = DirStream(stream);
+        loop {
+            // SAFETY: `___errno` is this thread's errno; `readdir` tells its end from
+            // its failure (`prlock` refusing a process that turned zombie) only there.
+            unsafe { *libc::___errno() = 0 };
+            // SAFETY: the stream is open until `stream` drops.
+            let entry = unsafe { libc::readdir(stream.0) };
+            if entry.is_null() {
+                let err = io::Error::last_os_error();
+                return match err.raw_os_error() {
+                    Some(0) | None => Ok(()),
+                    Some(_) => Err(err),
+                };
+            }
+            // SAFETY: the entry is valid until the next `readdir`; its `d_name` is a
+            // NUL-terminated name running past the declared array, so it is reached
+            // through a raw pointer, never a reference to the array.
+            let name = unsafe { CStr::from_ptr(std::ptr::addr_of!((*entry).d_name).cast()) };
+            each(name.to_bytes());
+        }
+    }
+
     /// `prgetattr` gives `u_start` as a process directory's times, and `ENOENT` once the
     /// directory's process is freed.
     fn start_time(pid: Pid, dir: Option<&File>) -> io::Result<StartTime> {
@@ -234,5 +294,15 @@ impl backend::Kernel for Syscalls {
         std::fs::read_dir("/proc")?
             .map(|entry| Ok(entry?.file_name().into_string().unwrap_or_default()))
             .collect()
+    }
+}
+
+/// An open `DIR`, closed on drop.
+struct DirStream(*mut libc::DIR);
+
+impl Drop for DirStream {
+    fn drop(&mut self) {
+        // SAFETY: the stream is open and closed only here.
+        unsafe { libc::closedir(self.0) };
     }
 }
