@@ -191,7 +191,19 @@ impl<'a> ProcBase<'a> {
                 let mut buf = [0u8; 48];
                 let path = proc_path(&mut buf, decimal(&mut digits, *pid), name.to_bytes());
                 // SAFETY: `path` is NUL-terminated and lives across the call.
-                unsafe { libc::open(path.as_ptr(), flags) }
+                let fd = unsafe { libc::open(path.as_ptr(), flags) };
+                let missing =
+                    fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT);
+                if missing && matches!(probe(*pid), Probe::Exists) {
+                    // The number is in use after all: either `/proc` hides its process,
+                    // or its process was reaped and the number reused between the two
+                    // calls. A second open tells them apart (and reads the newcomer,
+                    // which is what a bare pid names now).
+                    // SAFETY: as above.
+                    unsafe { libc::open(path.as_ptr(), flags) }
+                } else {
+                    fd
+                }
             }
         };
         if fd < 0 {
