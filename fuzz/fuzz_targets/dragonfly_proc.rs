@@ -1,5 +1,5 @@
 //! Arbitrary bytes into the DragonFly `/proc/<pid>/rlimit` parser and the `kinfo_proc`
-//! decoders (one record, and the whole process table): never a panic.
+//! decoders (one record, and the whole process table) and the `kern.file` counter: never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,5 +14,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(table.len() <= data.len() / decode::layout::SIZE);
         assert!(table.windows(2).all(|w| w[0].pid < w[1].pid));
         assert!(table.iter().all(|k| k.pid > 0));
+    }
+    if let Ok(files) = decode::open_files_by_pid(data) {
+        let total: u64 = files.values().map(|f| f.count).sum();
+        assert_eq!(total as usize, data.len() / decode::file_layout::SIZE);
     }
 });

@@ -21,10 +21,12 @@ use std::convert::Infallible;
 use std::io;
 use std::marker::PhantomData;
 
-use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at};
+use std::collections::BTreeMap;
+
+use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at, u64_at};
 use psx_core::{
-    oneshot, scan_seeded, Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result, SigSet,
-    SignalMasks, StartTime, Target,
+    oneshot, scan_seeded, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit,
+    Resource, Result, SigSet, SignalMasks, StartTime, Target,
 };
 
 /// Byte offsets in `struct kinfo_proc` (x86_64).
@@ -61,6 +63,35 @@ pub mod layout {
     pub const KL_SIGMASK: usize = 920;
     /// `NGROUPS`: the size of `kp_groups` and of the kernel's own `cr_groups`.
     pub const NGROUPS: usize = 16;
+    /// `uid_t kp_ruid`: the real user, whose process count `RLIMIT_NPROC` caps.
+    pub const KP_RUID: usize = 204;
+    /// `int kp_nthreads`: `p_nthreads`.
+    pub const KP_NTHREADS: usize = 296;
+    /// `size_t kp_vm_map_size`: the map's size in bytes.
+    pub const KP_VM_MAP_SIZE: usize = 312;
+    /// `segsz_t kp_vm_rssize`: resident pages.
+    pub const KP_VM_RSSIZE: usize = 320;
+    /// `segsz_t kp_vm_dsize`: data (`brk`) pages.
+    pub const KP_VM_DSIZE: usize = 344;
+    /// `segsz_t kp_vm_ssize`: main stack pages.
+    pub const KP_VM_SSIZE: usize = 352;
+    /// `kp_lwp.kl_uticks` (`uint64_t`, microseconds).
+    pub const KL_UTICKS: usize = 704;
+    /// `kp_lwp.kl_sticks` (`uint64_t`, microseconds).
+    pub const KL_STICKS: usize = 712;
+}
+
+/// Byte offsets in `struct kinfo_file` (x86_64, `sys/sys/kinfo.h`): one open
+/// descriptor of the `kern.file` table.
+pub mod file_layout {
+    /// `sizeof(struct kinfo_file)`.
+    pub const SIZE: usize = 72;
+    /// `size_t f_size`, which `kcore_make_file` sets to the struct's size.
+    pub const F_SIZE: usize = 0;
+    /// `pid_t f_pid`: the owning process.
+    pub const F_PID: usize = 8;
+    /// `int f_fd`: the descriptor number.
+    pub const F_FD: usize = 16;
 }
 
 /// `P_POSTEXIT` in `p_flags` (`sys/sys/proc.h`): set by `exit1` before the process
@@ -82,6 +113,10 @@ pub(crate) const CTL_KERN: i32 = 1;
 pub(crate) const KERN_PROC: i32 = 14;
 pub(crate) const KERN_PROC_ALL: i32 = 0;
 pub(crate) const KERN_PROC_PID: i32 = 1;
+/// `KERN_PROC_FLAG_LWP` (`sys/sys/sysctl.h`): one record per thread.
+pub(crate) const KERN_PROC_FLAG_LWP: i32 = 0x10;
+/// `KERN_FILE` (`sys/sys/sysctl.h`): `kern.file`, every open descriptor.
+pub(crate) const KERN_FILE: i32 = 15;
 
 /// `kern.proc.pid.<pid>`.
 pub fn kinfo_mib(pid: i32) -> [i32; 4] {
@@ -95,6 +130,23 @@ pub fn kinfo_mib(pid: i32) -> [i32; 4] {
 /// record per process.
 pub fn table_mib() -> [i32; 3] {
     [CTL_KERN, KERN_PROC, KERN_PROC_ALL]
+}
+
+/// `kern.proc.all_lwp`: the whole table, one record per thread (`sysctl_out_proc`
+/// writes a record for each of a process's threads when `KERN_PROC_FLAG_LWP` is set),
+/// a zombie (no threads left) still once.
+pub fn table_lwp_mib() -> [i32; 3] {
+    [CTL_KERN, KERN_PROC, KERN_PROC_ALL | KERN_PROC_FLAG_LWP]
+}
+
+/// `kern.proc.pid_lwp.<pid>`: one record per thread of `pid`.
+pub fn threads_mib(pid: i32) -> [i32; 4] {
+    [CTL_KERN, KERN_PROC, KERN_PROC_PID | KERN_PROC_FLAG_LWP, pid]
+}
+
+/// `kern.file`: every open descriptor of every process of the caller's jail.
+pub fn files_mib() -> [i32; 2] {
+    [CTL_KERN, KERN_FILE]
 }
 
 /// DragonFly's `RLIMIT_*` number for `resource` (`sys/resource.h`).
@@ -129,6 +181,9 @@ pub enum DecodeError {
     Truncated(usize),
     /// A process table whose length is not a whole number of `kinfo_proc`s.
     Table(usize),
+    /// A `kern.file` reply that is not a whole number of `kinfo_file`s, or whose
+    /// record says another size.
+    Files(usize),
     /// `kp_ngroups` outside `0..=NGROUPS`.
     BadGroupCount(i16),
 }
@@ -151,6 +206,11 @@ impl std::fmt::Display for DecodeError {
                 layout::SIZE
             ),
             DecodeError::BadGroupCount(n) => write!(f, "kinfo_proc claims {n} groups"),
+            DecodeError::Files(len) => write!(
+                f,
+                "kern.file reply of {len} bytes is not a whole number of {}-byte kinfo_files: a different DragonFly ABI",
+                file_layout::SIZE
+            ),
         }
     }
 }
@@ -230,6 +290,66 @@ pub struct Kinfo {
     pub zombie: bool,
     /// `kp_stat` is `SIDL`: `fork1` has not finished with it (nor set its start).
     pub embryonic: bool,
+    /// `kp_ruid`: `cr_ruid`, the user whose process count `fork1` charges
+    /// (`chgproccnt` on `cr_ruidinfo`) and `kern_wait` uncharges only when it reaps
+    /// the process, so a zombie still counts.
+    pub ruid: u32,
+    /// `kp_nthreads`: `p_nthreads`.
+    pub nthreads: i32,
+    /// The memory figures the kernel checks the limits against (see [`Memory`]).
+    pub memory: Memory,
+    /// `kl_uticks + kl_sticks` (microseconds) summed over the threads this record
+    /// covers: [`Kinfo::threads`] of them.
+    pub cpu_usec: u64,
+    /// How many threads' times `cpu_usec` sums: 1 for a plain record (`sysctl_out_proc`
+    /// fills `kp_lwp` from the first thread only), every thread's for a per-thread read
+    /// folded by [`kinfo_table`].
+    pub threads: u32,
+    /// The open descriptors, when a scan read `kern.file` for every process at once.
+    pub files: Option<OpenFiles>,
+}
+
+/// The memory figures of `kinfo_proc`, as `fill_kinfo_proc` copies them from the
+/// `vmspace` (`sys/kern/kern_kinfo.c`): left 0 when the process has none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// `kp_vm_map_size`: `vm_map.size`, bytes; `RLIMIT_VMEM` (`as`) is checked
+    /// against it (`vm_mmap` and `sys_obreak`).
+    pub map_bytes: u64,
+    /// `kp_vm_rssize`: `vmspace_resident_count`, pages.
+    pub rss_pages: u64,
+    /// `kp_vm_dsize`: `vm_dsize`, pages; `sys_obreak` (`sys/vm/vm_unix.c`) refuses to
+    /// grow the break past `RLIMIT_DATA` from `ctob(vm_dsize)`.
+    pub data_pages: u64,
+    /// `kp_vm_ssize`: `vm_ssize`, pages; `vm_map_growstack` (`sys/vm/vm_map.c`)
+    /// refuses to grow the main stack past `RLIMIT_STACK` from `ctob(vm_ssize)`.
+    pub stack_pages: u64,
+}
+
+impl Kinfo {
+    /// The CPU seconds the kernel checks `RLIMIT_CPU` against, if this record covers
+    /// every thread: `schedcpu_resource` (`sys/kern/kern_synch.c`) sums `td_uticks +
+    /// td_sticks` (microseconds) over the live threads and `plimit_testcpulimit`
+    /// compares it with `1000000 * rlim_cur`. Time of threads that have exited is not
+    /// counted there, so it is not here either.
+    pub fn cpu_seconds(&self) -> Option<u64> {
+        (i64::from(self.threads) >= i64::from(self.nthreads)).then_some(self.cpu_usec / 1_000_000)
+    }
+}
+
+impl Memory {
+    /// The use of `resource` in bytes, pages counted at `page_size`; `None` for a
+    /// resource these figures do not measure.
+    pub fn bytes(&self, resource: Resource, page_size: u64) -> Option<u64> {
+        let pages = |n: u64| n.saturating_mul(page_size);
+        Some(match resource {
+            Resource::As => self.map_bytes,
+            Resource::Rss => pages(self.rss_pages),
+            Resource::Data => pages(self.data_pages),
+            Resource::Stack => pages(self.stack_pages),
+            _ => return None,
+        })
+    }
 }
 
 /// Decodes one `kinfo_proc`. DragonFly's struct has no size field, so the reply's
@@ -262,6 +382,9 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         .collect::<Result<_, _>>()?;
     let flags = int(KP_FLAGS)?;
     let stat = int(KP_STAT)?;
+    let long = |at| u64_at(buf, at).ok_or_else(short);
+    // segsz_t is signed; a negative count (never written by the kernel) reads as 0.
+    let pages = |at| i64_at(buf, at).ok_or_else(short).map(|n| n.max(0) as u64);
     let start = StartTime {
         sec: i64_at(buf, KP_START).ok_or_else(short)?,
         usec: i64_at(buf, KP_START + 8).ok_or_else(short)?,
@@ -283,6 +406,17 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         exiting: flags & P_POSTEXIT != 0 || stat == SZOMB,
         zombie: stat == SZOMB,
         embryonic: stat == SIDL,
+        ruid: u32_at(buf, KP_RUID).ok_or_else(short)?,
+        nthreads: int(KP_NTHREADS)?,
+        memory: Memory {
+            map_bytes: long(KP_VM_MAP_SIZE)?,
+            rss_pages: pages(KP_VM_RSSIZE)?,
+            data_pages: pages(KP_VM_DSIZE)?,
+            stack_pages: pages(KP_VM_SSIZE)?,
+        },
+        cpu_usec: long(KL_UTICKS)?.saturating_add(long(KL_STICKS)?),
+        threads: 1,
+        files: None,
     })
 }
 
@@ -327,8 +461,9 @@ pub fn kinfo_answer(pid: Pid, answer: io::Result<&[u8]>, room: usize) -> Result<
 /// jailed, one record per kernel thread, which `fill_kinfo_proc_kthread`
 /// (`sys/kern/kern_kinfo.c`) gives `kp_pid` -1. Those are left out, as is pid 0, the
 /// swapper (`proc0`), which psx reads as no process; `P_SYSTEM` is no test, as `init`
-/// carries it too. Should a pid come twice (a record per thread), its first record is
-/// kept.
+/// carries it too. The records of one pid (one per thread, from a
+/// `KERN_PROC_FLAG_LWP` read) are folded into the first: its fields, with every
+/// thread's CPU time added up ([`Kinfo::threads`] counts them).
 pub fn kinfo_table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
     use layout::*;
     if buf.len() % SIZE != 0 {
@@ -343,8 +478,77 @@ pub fn kinfo_table(buf: &[u8]) -> Result<Vec<Kinfo>, DecodeError> {
     }
     // A stable sort: of two records for one pid, the first in the table stays first.
     out.sort_by_key(|k| k.pid);
-    out.dedup_by_key(|k| k.pid);
-    Ok(out)
+    let mut folded: Vec<Kinfo> = Vec::with_capacity(out.len());
+    for k in out {
+        match folded.last_mut() {
+            Some(first) if first.pid == k.pid => {
+                first.cpu_usec = first.cpu_usec.saturating_add(k.cpu_usec);
+                first.threads += 1;
+            }
+            _ => folded.push(k),
+        }
+    }
+    Ok(folded)
+}
+
+/// Decodes the reply to `kern.proc.pid_lwp.<pid>` ([`threads_mib`]): one record per
+/// thread of the process, folded into one whose CPU time is every thread's. Empty
+/// (`pfind` found no process, or a zombie) is [`Error::NoSuchProcess`].
+pub fn threads_reply(pid: Pid, reply: &[u8]) -> Result<Kinfo> {
+    kinfo_table(reply)
+        .map_err(|e| Error::invalid_data(pid, e))?
+        .into_iter()
+        .find(|k| Pid::from(k.pid) == pid)
+        .ok_or(Error::NoSuchProcess { pid })
+}
+
+/// Calls `each(pid, fd)` for every record of a `kern.file` reply ([`files_mib`]),
+/// allocating nothing. `sysctl_kern_file_callback` (`sys/kern/kern_descrip.c`) writes
+/// one `kinfo_file` per open descriptor of every process of the caller's jail, other
+/// users' included (no `p_trespass` check), but none for an embryonic (`SIDL`) or
+/// zombie (`SZOMB`) process or one without a descriptor table; `kcore_make_file`
+/// (`sys/kern/subr_kcore.c`) sets `f_fd` to the table index and `f_size` to the
+/// struct's size, which is checked on every record.
+fn each_file(buf: &[u8], mut each: impl FnMut(i32, u64)) -> Result<(), DecodeError> {
+    use file_layout::*;
+    let bad = || DecodeError::Files(buf.len());
+    if buf.len() % SIZE != 0 {
+        return Err(bad());
+    }
+    for record in buf.chunks_exact(SIZE) {
+        if u64_at(record, F_SIZE) != Some(SIZE as u64) {
+            return Err(bad());
+        }
+        let pid = i32_at(record, F_PID).ok_or_else(bad)?;
+        let fd = i32_at(record, F_FD).ok_or_else(bad)?;
+        each(pid, u64::try_from(fd).map_err(|_| bad())?);
+    }
+    Ok(())
+}
+
+fn add_fd(files: &mut OpenFiles, fd: u64) {
+    files.count += 1;
+    files.highest = Some(files.highest.map_or(fd, |h| h.max(fd)));
+}
+
+/// `pid`'s open descriptors in a `kern.file` reply: how many, and the highest number.
+/// A pid with no record has none open, or no process: the caller tells which.
+pub fn open_files_of(buf: &[u8], pid: i32) -> Result<OpenFiles, DecodeError> {
+    let mut files = OpenFiles::default();
+    each_file(buf, |p, fd| {
+        if p == pid {
+            add_fd(&mut files, fd);
+        }
+    })?;
+    Ok(files)
+}
+
+/// Every process's open descriptors in a `kern.file` reply, by pid (one entry per
+/// process, none per descriptor).
+pub fn open_files_by_pid(buf: &[u8]) -> Result<BTreeMap<i32, OpenFiles>, DecodeError> {
+    let mut all: BTreeMap<i32, OpenFiles> = BTreeMap::new();
+    each_file(buf, |pid, fd| add_fd(all.entry(pid).or_default(), fd))?;
+    Ok(all)
 }
 
 /// What the backend asks DragonFly's kernel. `sys.rs` makes the real calls; the
@@ -354,8 +558,16 @@ pub trait Kernel {
     /// through [`kinfo_answer`].
     fn kinfo(&self, pid: Pid) -> Result<Kinfo>;
     /// Every process's `kinfo_proc` in one call (`sysctl {CTL_KERN, KERN_PROC,
-    /// KERN_PROC_ALL}`), through [`kinfo_table`].
-    fn table(&self) -> Result<Vec<Kinfo>>;
+    /// KERN_PROC_ALL}`, or with `threads` [`table_lwp_mib`], a record per thread),
+    /// through [`kinfo_table`].
+    fn table(&self, threads: bool) -> Result<Vec<Kinfo>>;
+    /// `pid`'s record with every thread's CPU time ([`threads_mib`]), through
+    /// [`threads_reply`].
+    fn threads(&self, pid: Pid) -> Result<Kinfo>;
+    /// The raw `kern.file` table ([`files_mib`]): every open descriptor of the system.
+    fn files(&self) -> io::Result<Vec<u8>>;
+    /// The size of a page, the unit of `kinfo_proc`'s `kp_vm_*size` counts.
+    fn page_size(&self) -> u64;
     /// The contents of `/proc/<pid>/<name>`, or the error its open or read gave.
     fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>>;
     /// Whether procfs is mounted at `/proc`.
@@ -376,7 +588,7 @@ fn check_pin(target: Target<'_, StartTime>, record: &Kinfo) -> Result<()> {
 fn listed<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
     let pid = target.pid;
     kernel
-        .table()?
+        .table(false)?
         .into_iter()
         .find(|k| Pid::from(k.pid) == pid && check_pin(target, k).is_ok())
         .ok_or(Error::NoSuchProcess { pid })
@@ -534,6 +746,118 @@ fn read_rlimits<K: Kernel>(
     }
 }
 
+/// A record whose figures are a running process's: an exiting one (`P_POSTEXIT`,
+/// which `exit1` sets on the way to `SZOMB`) or a zombie is [`Error::Zombie`], as for
+/// limits: `kern.file` lists no zombie, and the figures are those of a process going
+/// away.
+fn live(pid: Pid, k: &Kinfo) -> Result<&Kinfo> {
+    if k.exiting {
+        Err(Error::Zombie { pid })
+    } else {
+        Ok(k)
+    }
+}
+
+/// What the target uses of `resource`, in the units of its limit, from its
+/// `kinfo_proc` (the oneshot's or a scan's seed, else a fresh one): `as` bytes,
+/// `rss`/`data`/`stack` pages times the page size, `cpu` whole seconds. `memlock`
+/// is unsupported: `sys_mlock` (`sys/vm/vm_mmap.c`) checks the limit against the
+/// pmap's wired page count, which nothing exports for another process. DragonFly
+/// has no other limit whose use it measures.
+pub fn usage<K: Kernel>(
+    kernel: &K,
+    target: Target<'_, StartTime>,
+    resource: Resource,
+) -> Result<u64> {
+    let pid = target.pid;
+    match resource {
+        Resource::As | Resource::Rss | Resource::Data | Resource::Stack => {
+            let page = kernel.page_size();
+            let bytes = record(kernel, target, |k| {
+                live(pid, k).map(|k| k.memory.bytes(resource, page))
+            })??;
+            bytes.ok_or(Error::Unsupported {
+                what: "resource usage",
+            })
+        }
+        Resource::Cpu => cpu_seconds(kernel, target),
+        Resource::Memlock => Err(Error::Unsupported {
+            what: "locked memory use (the wired page count is not exported)",
+        }),
+        _ => Err(Error::Unsupported {
+            what: "resource usage",
+        }),
+    }
+}
+
+/// CPU seconds ([`Kinfo::cpu_seconds`]). A record covering one thread of several
+/// (any per-pid read, or a scan without usage) costs one read of every thread's.
+fn cpu_seconds<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<u64> {
+    let pid = target.pid;
+    if let Some(seconds) = record(kernel, target, |k| live(pid, k).map(Kinfo::cpu_seconds))?? {
+        return Ok(seconds);
+    }
+    let all = match kernel.threads(pid) {
+        // pfind skips zombies: a pinned process the whole table still lists is one.
+        Err(Error::NoSuchProcess { .. }) if target.pin.is_some() => {
+            return Err(match listed(kernel, target) {
+                Ok(_) => Error::Zombie { pid },
+                Err(e) => e,
+            });
+        }
+        other => other?,
+    };
+    check_pin(target, &all)?;
+    live(pid, &all)?;
+    let seconds = all.cpu_usec / 1_000_000;
+    // The oneshot keeps the record that covers every thread.
+    oneshot::seed(pid, all);
+    Ok(seconds)
+}
+
+/// The target's open descriptors: a scan's (one `kern.file` read for every process),
+/// the oneshot's, or a read of the whole `kern.file` table counted for this pid (no
+/// `kern.proc` node gives one process's descriptors: `sys/kern/kern_proc.c` declares
+/// none). `kern.file` lists nothing for a pid without a process, so a record read
+/// afterwards tells "none open" from "no process", and through a handle ours from a
+/// newcomer's.
+pub fn open_files<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<OpenFiles> {
+    let pid = target.pid;
+    if let Some((start, exiting, files)) =
+        oneshot::peek(pid, |k: &Kinfo| (k.start, k.exiting, k.files))
+    {
+        if target.pin.is_some_and(|pin| !pin.matches(start, 0)) {
+            return Err(Error::NoSuchProcess { pid });
+        }
+        if exiting {
+            return Err(Error::Zombie { pid });
+        }
+        if let Some(files) = files {
+            return Ok(files);
+        }
+    }
+    oneshot::cached_or_fresh(pid, || read_open_files(kernel, target), |f| Ok(*f))
+}
+
+fn read_open_files<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<OpenFiles> {
+    let pid = target.pid;
+    let table = kernel.files().map_err(|e| Error::from_io(pid, e))?;
+    let files = open_files_of(&table, pid.as_raw()).map_err(|e| Error::invalid_data(pid, e))?;
+    let now = fresh(kernel, target)?;
+    live(pid, &now)?;
+    oneshot::seed(pid, now);
+    Ok(files)
+}
+
+/// `kp_ruid` and 1: what the target adds to its real user's `RLIMIT_NPROC` count. A
+/// zombie still counts until reaped; a scan lists it, a read by pid does not find it.
+pub fn nproc_share<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<NprocShare> {
+    record(kernel, target, |k| NprocShare {
+        ruid: k.ruid,
+        count: 1,
+    })
+}
+
 /// What a procfs refusal means. `procfs_open` (ENOENT) and `procfs_rw` (EINVAL, when
 /// the process exits between open and read), in `sys/vfs/procfs/`, both give up when
 /// `pfs_pfind` finds no process: `pfind` skips zombies, and `pfs_pfind` also drops a
@@ -571,16 +895,29 @@ impl<K: Kernel + Default> Backend for Over<K> {
     /// One read of the whole table: every process this caller may see, zombies
     /// included ([`kinfo_table`] says which are left out).
     fn pids() -> Result<Vec<Pid>> {
-        let table = K::default().table()?;
+        let table = K::default().table(false)?;
         Ok(table.into_iter().map(|k| Pid::from(k.pid)).collect())
     }
 
     /// One read of the whole table seeds each process's oneshot with its own record:
     /// name, groups, process group, session and signal masks cost no further call, and
     /// limits one procfs read per process. A zombie is listed with what its record
-    /// holds, its limits `None`.
+    /// holds, its limits `None`. With usage, the table is read a record per thread (so
+    /// CPU time covers every thread) and `kern.file` once for every process, after
+    /// the table (so a process forked in between is not missed); should that read
+    /// fail, the scan fails with it, as each process's own read would.
     fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
-        let table = K::default().table()?;
+        let kernel = K::default();
+        let usage = attrs.contains(&Attr::Usage);
+        let mut table = kernel.table(usage)?;
+        if usage {
+            let me = Pid::current();
+            let buf = kernel.files().map_err(|e| Error::from_io(me, e))?;
+            let by_pid = open_files_by_pid(&buf).map_err(|e| Error::invalid_data(me, e))?;
+            for k in &mut table {
+                k.files = Some(by_pid.get(&k.pid).copied().unwrap_or_default());
+            }
+        }
         scan_seeded::<Self, Kinfo>(table.into_iter().map(|k| (Pid::from(k.pid), k)), attrs)
     }
 
@@ -614,6 +951,18 @@ impl<K: Kernel + Default> Backend for Over<K> {
 
     fn get_rlimit(target: Target<'_, StartTime>, resource: Resource) -> Result<RLimit> {
         get_rlimit(&K::default(), target, resource)
+    }
+
+    fn usage(target: Target<'_, StartTime>, resource: Resource) -> Result<u64> {
+        usage(&K::default(), target, resource)
+    }
+
+    fn open_files(target: Target<'_, StartTime>) -> Result<OpenFiles> {
+        open_files(&K::default(), target)
+    }
+
+    fn nproc_share(target: Target<'_, StartTime>) -> Result<NprocShare> {
+        nproc_share(&K::default(), target)
     }
 }
 
@@ -688,6 +1037,13 @@ mod tests {
         sigignore: [u32; 4],
         sigcatch: [u32; 4],
         lwp_sigmask: [u32; 4],
+        nthreads: i32,
+        /// `kp_vm_map_size` (bytes), `kp_vm_rssize`, `kp_vm_dsize`, `kp_vm_ssize` (pages).
+        vm: (u64, i64, i64, i64),
+        /// The first thread's `kl_uticks`, `kl_sticks` (microseconds).
+        ticks: (u64, u64),
+        /// The other threads' ticks: a per-thread read gives a record for each.
+        more_threads: Vec<(u64, u64)>,
     }
 
     /// `SACTIVE` in `enum procstat` (`sys/sys/proc.h`).
@@ -709,7 +1065,21 @@ mod tests {
                 sigignore: [1 << 12, 0, 0, 0],
                 sigcatch: [0, 0, 0, 1 << 31],
                 lwp_sigmask: [1 << 1, 0, 0, 0],
+                nthreads: 1,
+                vm: (0x0123_4000, 300, 40, 8),
+                ticks: (2_600_000, 1_000_000),
+                more_threads: vec![],
             }
+        }
+
+        /// The records a per-thread read gives: this one, then one per further thread.
+        fn per_thread(&self) -> Vec<KinfoBytes> {
+            let mut out = vec![self.clone()];
+            out.extend(self.more_threads.iter().map(|&ticks| KinfoBytes {
+                ticks,
+                ..self.clone()
+            }));
+            out
         }
 
         fn bytes(&self) -> Vec<u8> {
@@ -744,6 +1114,18 @@ mod tests {
             put(240, b"login\0"); // char kp_login[40]
             put(284, &8888i32.to_ne_bytes()); // pid_t kp_tpgid
             put(288, &7777i32.to_ne_bytes()); // pid_t kp_tsid
+            put(296, &self.nthreads.to_ne_bytes()); // int kp_nthreads
+            put(300, &(-5i32).to_ne_bytes()); // int kp_nice
+            put(312, &self.vm.0.to_ne_bytes()); // size_t kp_vm_map_size
+            put(320, &self.vm.1.to_ne_bytes()); // segsz_t kp_vm_rssize
+            put(328, &77i64.to_ne_bytes()); // segsz_t kp_vm_swrss
+            put(336, &99i64.to_ne_bytes()); // segsz_t kp_vm_tsize
+            put(344, &self.vm.2.to_ne_bytes()); // segsz_t kp_vm_dsize
+            put(352, &self.vm.3.to_ne_bytes()); // segsz_t kp_vm_ssize
+            put(368, &1_000i64.to_ne_bytes()); // kp_ru.ru_utime.tv_sec: never read
+            put(704, &self.ticks.0.to_ne_bytes()); // kp_lwp.kl_uticks (664 + 40)
+            put(712, &self.ticks.1.to_ne_bytes()); // kp_lwp.kl_sticks (664 + 48)
+            put(720, &0xdddd_u64.to_ne_bytes()); // kp_lwp.kl_iticks: not counted
             put(664, &self.pid.to_ne_bytes()); // kp_lwp.kl_pid
             put(668, &100_001i32.to_ne_bytes()); // kp_lwp.kl_tid
             put(664 + 240, &set([!0, !0, 0, 0])); // kp_lwp.kl_siglist (thread pending)
@@ -976,9 +1358,37 @@ mod tests {
         table: RefCell<Vec<KinfoBytes>>,
         rlimit: RefCell<Result<Vec<u8>, i32>>,
         mounted: bool,
+        /// What `kern.file` lists: (pid, fd) per open descriptor, or an errno.
+        files: RefCell<Result<Vec<(i32, i32)>, i32>>,
         kinfo_reads: Cell<usize>,
         table_reads: Cell<usize>,
+        /// Whole-table reads made a record per thread.
+        thread_table_reads: Cell<usize>,
+        thread_reads: Cell<usize>,
+        file_reads: Cell<usize>,
         proc_reads: RefCell<Vec<String>>,
+    }
+
+    /// A `kern.file` reply: one `struct kinfo_file` per (pid, fd), 72 bytes each, at
+    /// the offsets of DragonFly's `sys/sys/kinfo.h` on x86_64 as literals.
+    fn file_bytes(files: &[(i32, i32)]) -> Vec<u8> {
+        let mut buf = vec![0u8; 72 * files.len()];
+        for (i, &(pid, fd)) in files.iter().enumerate() {
+            let mut put =
+                |at: usize, b: &[u8]| buf[72 * i + at..72 * i + at + b.len()].copy_from_slice(b);
+            put(0, &72u64.to_ne_bytes()); // size_t f_size
+            put(8, &pid.to_ne_bytes()); // pid_t f_pid
+            put(12, &1001u32.to_ne_bytes()); // uid_t f_uid
+            put(16, &fd.to_ne_bytes()); // int f_fd
+            put(24, &0xffff_8000_f11e_0000u64.to_ne_bytes()); // void *f_file
+            put(32, &1i16.to_ne_bytes()); // short f_type (DTYPE_VNODE)
+            put(36, &2i32.to_ne_bytes()); // int f_count
+            put(40, &0i32.to_ne_bytes()); // int f_msgcount
+            put(48, &4096i64.to_ne_bytes()); // off_t f_offset
+            put(56, &0xffff_8000_da7a_0000u64.to_ne_bytes()); // void *f_data
+            put(64, &3u32.to_ne_bytes()); // u_int f_flag (FREAD | FWRITE)
+        }
+        buf
     }
 
     impl FakeKernel {
@@ -988,8 +1398,12 @@ mod tests {
                 table: RefCell::new(Vec::new()),
                 rlimit: RefCell::new(rlimit.map(<[u8]>::to_vec)),
                 mounted: true,
+                files: RefCell::new(Ok(Vec::new())),
                 kinfo_reads: Cell::new(0),
                 table_reads: Cell::new(0),
+                thread_table_reads: Cell::new(0),
+                thread_reads: Cell::new(0),
+                file_reads: Cell::new(0),
                 proc_reads: RefCell::new(Vec::new()),
             }
         }
@@ -1028,10 +1442,49 @@ mod tests {
             kinfo_answer(pid, Ok(reply.as_deref().unwrap_or_default()), 1984)
         }
 
-        fn table(&self) -> Result<Vec<Kinfo>> {
+        fn table(&self, threads: bool) -> Result<Vec<Kinfo>> {
             self.table_reads.set(self.table_reads.get() + 1);
-            let buf = table_bytes(&self.table.borrow());
+            let records: Vec<KinfoBytes> = match threads {
+                true => {
+                    self.thread_table_reads
+                        .set(self.thread_table_reads.get() + 1);
+                    self.table
+                        .borrow()
+                        .iter()
+                        .flat_map(KinfoBytes::per_thread)
+                        .collect()
+                }
+                false => self.table.borrow().clone(),
+            };
+            let buf = table_bytes(&records);
             kinfo_table(&buf).map_err(|e| Error::invalid_data(Pid::from(1), e))
+        }
+
+        fn threads(&self, pid: Pid) -> Result<Kinfo> {
+            self.thread_reads.set(self.thread_reads.get() + 1);
+            let records = match &*self.kinfo.borrow() {
+                Some(k) => k.per_thread(),
+                None => self
+                    .table
+                    .borrow()
+                    .iter()
+                    .filter(|k| Pid::from(k.pid) == pid && k.stat != 4)
+                    .flat_map(KinfoBytes::per_thread)
+                    .collect(),
+            };
+            threads_reply(pid, &table_bytes(&records))
+        }
+
+        fn files(&self) -> io::Result<Vec<u8>> {
+            self.file_reads.set(self.file_reads.get() + 1);
+            match &*self.files.borrow() {
+                Ok(files) => Ok(file_bytes(files)),
+                Err(errno) => Err(io::Error::from_raw_os_error(*errno)),
+            }
+        }
+
+        fn page_size(&self) -> u64 {
+            4096
         }
 
         fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
@@ -1088,8 +1541,20 @@ mod tests {
             fake(|k| k.kinfo(pid))
         }
 
-        fn table(&self) -> Result<Vec<Kinfo>> {
-            fake(|k| k.table())
+        fn table(&self, threads: bool) -> Result<Vec<Kinfo>> {
+            fake(|k| k.table(threads))
+        }
+
+        fn threads(&self, pid: Pid) -> Result<Kinfo> {
+            fake(|k| k.threads(pid))
+        }
+
+        fn files(&self) -> io::Result<Vec<u8>> {
+            fake(|k| k.files())
+        }
+
+        fn page_size(&self) -> u64 {
+            fake(|k| k.page_size())
         }
 
         fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
@@ -1461,6 +1926,316 @@ mod tests {
         assert!(matches!(got, Err(Error::InvalidArgument(_))), "{got:?}");
         let got = get_rlimit(&kernel, pid, Resource::Nofile);
         assert!(matches!(got, Err(Error::Os { .. })), "{got:?}");
+    }
+
+    #[test]
+    fn usage_figures_sit_at_the_header_offsets() {
+        let k = kinfo(&KinfoBytes::live(1234).bytes()).unwrap();
+        assert_eq!((k.ruid, k.nthreads, k.threads), (4343, 1, 1));
+        // kp_vm_map_size is bytes; the three segsz_t counts are pages.
+        let bytes = |r| k.memory.bytes(r, 4096);
+        assert_eq!(bytes(Resource::As), Some(0x0123_4000));
+        assert_eq!(bytes(Resource::Rss), Some(300 * 4096));
+        assert_eq!(bytes(Resource::Data), Some(40 * 4096));
+        assert_eq!(bytes(Resource::Stack), Some(8 * 4096));
+        assert_eq!(k.memory.bytes(Resource::Stack, 16384), Some(8 * 16384));
+        assert_eq!(bytes(Resource::Memlock), None);
+        // kl_uticks + kl_sticks, microseconds: 3.6 s is 3 whole seconds.
+        assert_eq!(k.cpu_usec, 3_600_000);
+        assert_eq!(k.cpu_seconds(), Some(3));
+        // One thread's record of a process of three covers too little.
+        let threaded = KinfoBytes {
+            nthreads: 3,
+            ..KinfoBytes::live(9)
+        };
+        assert_eq!(kinfo(&threaded.bytes()).unwrap().cpu_seconds(), None);
+        let negative = KinfoBytes {
+            vm: (0, -1, 0, 0),
+            ..KinfoBytes::live(9)
+        };
+        let k = kinfo(&negative.bytes()).unwrap();
+        assert_eq!(k.memory.bytes(Resource::Rss, 4096), Some(0));
+    }
+
+    #[test]
+    fn a_per_thread_table_folds_each_process_cpu_time() {
+        let threaded = KinfoBytes {
+            nthreads: 3,
+            more_threads: vec![(500_000, 0), (1_000_000, 900_000)],
+            ..KinfoBytes::live(40)
+        };
+        let buf = table_bytes(&[threaded.per_thread(), KinfoBytes::live(41).per_thread()].concat());
+        let table = kinfo_table(&buf).unwrap();
+        assert_eq!(table.len(), 2);
+        assert_eq!((table[0].threads, table[0].cpu_usec), (3, 6_000_000));
+        assert_eq!(table[0].cpu_seconds(), Some(6));
+        // The first thread's record gives the rest (its mask, its name).
+        assert_eq!(bits(table[0].sigmasks.blocked), vec![2]);
+        assert_eq!(table[1].cpu_seconds(), Some(3));
+        // threads_reply finds the pid; an empty reply is no process.
+        let pid = Pid::from(40);
+        let one = threads_reply(pid, &table_bytes(&threaded.per_thread())).unwrap();
+        assert_eq!(one.cpu_usec, 6_000_000);
+        assert!(matches!(
+            threads_reply(pid, &[]),
+            Err(Error::NoSuchProcess { .. })
+        ));
+        assert_eq!(
+            table_lwp_mib(),
+            [1, 14, 0x10],
+            "sys/sys/sysctl.h: KERN_PROC_ALL | KERN_PROC_FLAG_LWP"
+        );
+        assert_eq!(threads_mib(7), [1, 14, 0x11, 7]);
+        assert_eq!(
+            files_mib(),
+            [1, 15],
+            "sys/sys/sysctl.h: CTL_KERN, KERN_FILE"
+        );
+    }
+
+    #[test]
+    fn descriptors_are_counted_from_kern_file() {
+        let buf = file_bytes(&[(7, 0), (9, 3), (7, 1), (7, 250), (8, 0), (7, 2)]);
+        let of = |pid| open_files_of(&buf, pid).unwrap();
+        assert_eq!(
+            of(7),
+            OpenFiles {
+                count: 4,
+                highest: Some(250)
+            }
+        );
+        assert_eq!(
+            of(9),
+            OpenFiles {
+                count: 1,
+                highest: Some(3)
+            }
+        );
+        assert_eq!(of(10), OpenFiles::default());
+        let all = open_files_by_pid(&buf).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[&7], of(7));
+        assert_eq!(all[&8].highest, Some(0));
+        // Not whole records, a record of another size, a negative descriptor.
+        assert_eq!(open_files_of(&buf[..100], 7), Err(DecodeError::Files(100)));
+        let mut other = buf.clone();
+        other[0] = 80;
+        assert_eq!(open_files_of(&other, 7), Err(DecodeError::Files(432)));
+        let negative = file_bytes(&[(7, -1)]);
+        assert!(open_files_by_pid(&negative).is_err());
+        assert_eq!(open_files_of(&[], 7), Ok(OpenFiles::default()));
+    }
+
+    #[test]
+    fn usage_by_pid_reads_kinfo_and_kern_file() {
+        let kernel = FakeKernel::live(3000);
+        *kernel.files.borrow_mut() = Ok(vec![(3000, 0), (3001, 9), (3000, 5)]);
+        let pid = by_pid(Pid::from(3000));
+        assert_eq!(usage(&kernel, pid, Resource::As).unwrap(), 0x0123_4000);
+        assert_eq!(usage(&kernel, pid, Resource::Rss).unwrap(), 300 * 4096);
+        assert_eq!(usage(&kernel, pid, Resource::Cpu).unwrap(), 3);
+        for r in [Resource::Memlock, Resource::Nice, Resource::Sigpending] {
+            let got = usage(&kernel, pid, r);
+            assert!(
+                matches!(got, Err(Error::Unsupported { .. })),
+                "{r}: {got:?}"
+            );
+        }
+        assert_eq!(
+            open_files(&kernel, pid).unwrap(),
+            OpenFiles {
+                count: 2,
+                highest: Some(5)
+            }
+        );
+        assert_eq!(nproc_share(&kernel, pid).unwrap().ruid, 4343);
+        assert_eq!(
+            kernel.thread_reads.get(),
+            0,
+            "one thread: its record is whole"
+        );
+        // No process: kern.file lists nothing, and the record read after says why.
+        let gone = FakeKernel::new(None, Ok(RLIMIT));
+        let got = open_files(&gone, pid);
+        assert!(matches!(got, Err(Error::NoSuchProcess { .. })), "{got:?}");
+        assert!(matches!(
+            usage(&gone, pid, Resource::Cpu),
+            Err(Error::NoSuchProcess { .. })
+        ));
+        // kern.file refused: the OS's error.
+        *kernel.files.borrow_mut() = Err(5);
+        assert!(matches!(open_files(&kernel, pid), Err(Error::Os { .. })));
+        // Exiting: its figures are gone with it.
+        let exiting = KinfoBytes {
+            flags: 0x2000 | 0x40,
+            ..KinfoBytes::live(3000)
+        };
+        let kernel = FakeKernel::new(Some(exiting), Ok(RLIMIT));
+        assert!(matches!(
+            usage(&kernel, pid, Resource::As),
+            Err(Error::Zombie { .. })
+        ));
+        assert!(matches!(
+            open_files(&kernel, pid),
+            Err(Error::Zombie { .. })
+        ));
+    }
+
+    #[test]
+    fn a_threaded_process_cpu_costs_one_read_of_its_threads() {
+        let threaded = KinfoBytes {
+            nthreads: 2,
+            more_threads: vec![(4_000_000, 500_000)],
+            ..KinfoBytes::live(3100)
+        };
+        let kernel = FakeKernel::new(Some(threaded), Ok(RLIMIT));
+        let pid = Pid::from(3100);
+        assert_eq!(usage(&kernel, by_pid(pid), Resource::Cpu).unwrap(), 8);
+        assert_eq!(kernel.thread_reads.get(), 1);
+        // In a oneshot the record covering every thread is kept.
+        let _oneshot = OneshotGuard::enter(pid);
+        for _ in 0..2 {
+            assert_eq!(usage(&kernel, by_pid(pid), Resource::Cpu).unwrap(), 8);
+        }
+        assert_eq!(kernel.thread_reads.get(), 2);
+        usage(&kernel, by_pid(pid), Resource::Stack).unwrap();
+        assert_eq!(
+            kernel.kinfo_reads.get(),
+            2,
+            "one outside, one in the oneshot"
+        );
+    }
+
+    #[test]
+    fn usage_through_a_handle_keeps_the_pin() {
+        let pid = Pid::from(3200);
+        install(FakeKernel::live(3200));
+        fake(|k| *k.files.borrow_mut() = Ok(vec![(3200, 4)]));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        assert_eq!(Fake::usage(handle, Resource::Data).unwrap(), 40 * 4096);
+        assert_eq!(Fake::open_files(handle).unwrap().count, 1);
+        // Reaped, and the pid reused by a newcomer with descriptors of its own.
+        let newcomer = KinfoBytes {
+            start: (1_800_000_000, 7),
+            nthreads: 4,
+            ..KinfoBytes::live(3200)
+        };
+        fake(|k| *k.kinfo.borrow_mut() = Some(newcomer));
+        let gone = |what: &str, result: Result<()>| {
+            assert!(
+                matches!(result, Err(Error::NoSuchProcess { pid: p }) if p == pid),
+                "{what}: {result:?}"
+            );
+        };
+        let through = |handle: Target<'_, StartTime>| {
+            for r in [Resource::As, Resource::Rss, Resource::Data, Resource::Stack] {
+                gone("memory", Fake::usage(handle, r).map(drop));
+            }
+            gone("cpu", Fake::usage(handle, Resource::Cpu).map(drop));
+            gone("files", Fake::open_files(handle).map(drop));
+            gone("nproc", Fake::nproc_share(handle).map(drop));
+        };
+        through(handle);
+        // Inside a oneshot that holds the newcomer's figures (its record, its count).
+        let oneshot = OneshotGuard::enter(pid);
+        Fake::open_files(by_pid(pid)).unwrap();
+        Fake::usage(by_pid(pid), Resource::Cpu).unwrap();
+        through(handle);
+        drop(oneshot);
+        // The oneshot holds our threaded process's record; its threads are read after
+        // the pid went to a newcomer.
+        let ours = KinfoBytes {
+            nthreads: 2,
+            more_threads: vec![(9_000_000, 0)],
+            ..KinfoBytes::live(3200)
+        };
+        install(FakeKernel::new(Some(ours), Ok(RLIMIT)));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        let _oneshot = OneshotGuard::enter(pid);
+        Fake::comm(handle).unwrap();
+        let newcomer = KinfoBytes {
+            start: (1_800_000_000, 8),
+            nthreads: 2,
+            more_threads: vec![(50_000_000, 0)],
+            ..KinfoBytes::live(3200)
+        };
+        fake(|k| *k.kinfo.borrow_mut() = Some(newcomer));
+        gone("cpu after", Fake::usage(handle, Resource::Cpu).map(drop));
+        fake(|k| assert_eq!(k.thread_reads.get(), 1));
+    }
+
+    #[test]
+    fn a_handle_to_a_zombie_has_no_usage_but_counts_for_nproc() {
+        let pid = Pid::from(3300);
+        install(FakeKernel::listing(vec![zombie(3300)]));
+        let pin = Fake::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        for r in [Resource::As, Resource::Cpu] {
+            let got = Fake::usage(handle, r);
+            assert!(matches!(got, Err(Error::Zombie { .. })), "{r}: {got:?}");
+        }
+        let got = Fake::open_files(handle);
+        assert!(matches!(got, Err(Error::Zombie { .. })), "{got:?}");
+        assert_eq!(Fake::nproc_share(handle).unwrap().count, 1);
+        let read = psx_core::usage::<Fake>(handle);
+        assert!(matches!(read, Err(Error::Zombie { .. })), "{read:?}");
+    }
+
+    #[test]
+    fn a_scan_with_usage_reads_the_table_and_kern_file_once() {
+        let threaded = KinfoBytes {
+            nthreads: 2,
+            more_threads: vec![(7_000_000, 0)],
+            ..KinfoBytes::live(71)
+        };
+        install(FakeKernel::listing(vec![
+            threaded,
+            zombie(72),
+            KinfoBytes::live(70),
+        ]));
+        fake(|k| *k.files.borrow_mut() = Ok(vec![(70, 0), (71, 0), (71, 1), (71, 63)]));
+        let infos = Fake::scan(&[Attr::Usage]).unwrap();
+        fake(|k| {
+            assert_eq!(k.table_reads.get(), 1);
+            assert_eq!(k.thread_table_reads.get(), 1);
+            assert_eq!(k.file_reads.get(), 1);
+            assert_eq!((k.kinfo_reads.get(), k.thread_reads.get()), (0, 0));
+        });
+        let used = |i: usize, r| infos[i].usage.as_ref().unwrap().used.get(&r).copied();
+        assert_eq!(used(0, Resource::Nofile), Some(1));
+        assert_eq!(used(1, Resource::Nofile), Some(3));
+        assert_eq!(infos[1].usage.as_ref().unwrap().highest_fd, Some(63));
+        // Every thread's time: 3.6 s + 7 s.
+        assert_eq!(used(1, Resource::Cpu), Some(10));
+        assert_eq!(used(0, Resource::Stack), Some(8 * 4096));
+        assert_eq!(used(0, Resource::Memlock), None);
+        // The zombie has no usage, yet counts for its user's NPROC: three of 4343.
+        assert_eq!(infos[2].usage, None);
+        assert_eq!(
+            infos[2].missing.get(&Attr::Usage),
+            Some(&psx_core::Missing::Zombie)
+        );
+        assert_eq!(used(0, Resource::Nproc), Some(3));
+        // Should kern.file fail, the scan says so once (each process's read would).
+        install(FakeKernel::listing(vec![KinfoBytes::live(80)]));
+        fake(|k| *k.files.borrow_mut() = Err(5));
+        let got = Fake::scan(&[Attr::Usage]);
+        assert!(matches!(got, Err(Error::Os { .. })), "{got:?}");
+        fake(|k| assert_eq!(k.file_reads.get(), 1));
+        // A scan without usage reads neither the threads nor kern.file.
+        Fake::scan(&[Attr::Comm]).unwrap();
+        fake(|k| assert_eq!((k.thread_table_reads.get(), k.file_reads.get()), (1, 1)));
     }
 
     proptest! {

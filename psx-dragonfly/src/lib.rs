@@ -10,6 +10,12 @@
 //! | pin of a `Process` | `kinfo_proc`'s `kp_start` |
 //! | listing (`pids`, `scan`) | `sysctl {CTL_KERN, KERN_PROC, KERN_PROC_ALL}`: every process in one call |
 //! | umask, setting limits | no interface: `Unsupported` |
+//! | usage: `nofile` (count, highest fd) | `sysctl {CTL_KERN, KERN_FILE}` (`kern.file`): every open descriptor of the system (`f_pid`, `f_fd`), counted for the pid without allocating per descriptor; one read per `scan`, one whole-system read for a single process (`kern.proc` has no per-process descriptor node: its nodes are `all`, `pgrp`, `tty`, `uid`, `ruid`, `pid`, their `_lwp` forms, `args`, `cwd`, `pathname`) |
+//! | usage: `as` | `kinfo_proc`'s `kp_vm_map_size` (bytes, `vm_map.size`: what `mmap` and `brk` check `RLIMIT_VMEM` against) |
+//! | usage: `data`, `stack`, `rss` | `kp_vm_dsize`, `kp_vm_ssize`, `kp_vm_rssize`, pages times the page size (`brk` checks `RLIMIT_DATA` against `vm_dsize`, stack growth `RLIMIT_STACK` against `vm_ssize`) |
+//! | usage: `cpu` | `kp_lwp.kl_uticks + kl_sticks` (microseconds) summed over every thread, whole seconds: what `schedcpu_resource` checks `RLIMIT_CPU` against. A plain record holds the first thread's: a threaded process costs one `KERN_PROC_PID \| KERN_PROC_FLAG_LWP` read (a `scan` with usage reads the table a record per thread instead) |
+//! | usage: `nproc` (in a scan) | `kp_ruid`, 1 per process, zombies included (`kern_wait` uncharges the user only when it reaps) |
+//! | usage: `memlock` | `Unsupported`: `mlock` checks the pmap's wired page count, which nothing exports |
 //!
 //! Inside a oneshot one `kinfo_proc` serves the name, groups, process group, session
 //! and signal masks, and the first limit read caches every resource (a resource
@@ -60,6 +66,14 @@
 //! reads answer from its table record as `scan` does (finding it costs one table read
 //! per call, since only the table shows zombies). Once reaped, `is_running` is false
 //! and every read `NoSuchProcess`.
+//!
+//! # Usage
+//!
+//! A process that is exiting (`P_POSTEXIT`) or a zombie has no usage (`Zombie`):
+//! `kern.file` skips zombies, and its figures are those of a process going away. Only its
+//! `nproc` share still counts, as the kernel's count does. Through a handle, the
+//! descriptor count (read by pid from the whole-system table) is believed only if a
+//! record read after it carries the pinned start, as for limits.
 //!
 //! [`decode`] is pure and builds on every host, and holds every decision and the
 //! backend itself ([`decode::Over`]), run by the tests against a fake kernel; the

@@ -8,7 +8,7 @@ use std::mem::{offset_of, size_of};
 use psx_core::unix::{sysctl, sysctl_table};
 use psx_core::{Error, Pid, Result};
 
-use crate::decode::{self, layout, Kinfo};
+use crate::decode::{self, file_layout, layout, Kinfo};
 
 // The offsets decode.rs reads are libc's (which libc's CI checks against DragonFly).
 const _: () = {
@@ -31,6 +31,22 @@ const _: () = {
     assert!(offset_of!(K, kp_sid) == layout::KP_SID);
     assert!(offset_of!(K, kp_lwp) + offset_of!(libc::kinfo_lwp, kl_sigmask) == layout::KL_SIGMASK);
     assert!(libc::NGROUPS == layout::NGROUPS);
+    assert!(offset_of!(K, kp_ruid) == layout::KP_RUID);
+    assert!(offset_of!(K, kp_nthreads) == layout::KP_NTHREADS);
+    assert!(offset_of!(K, kp_vm_map_size) == layout::KP_VM_MAP_SIZE);
+    assert!(offset_of!(K, kp_vm_rssize) == layout::KP_VM_RSSIZE);
+    assert!(offset_of!(K, kp_vm_dsize) == layout::KP_VM_DSIZE);
+    assert!(offset_of!(K, kp_vm_ssize) == layout::KP_VM_SSIZE);
+    assert!(size_of::<libc::segsz_t>() == 8 && size_of::<libc::size_t>() == 8);
+    assert!(offset_of!(K, kp_lwp) + offset_of!(libc::kinfo_lwp, kl_uticks) == layout::KL_UTICKS);
+    assert!(offset_of!(K, kp_lwp) + offset_of!(libc::kinfo_lwp, kl_sticks) == layout::KL_STICKS);
+    type F = libc::kinfo_file;
+    assert!(size_of::<F>() == file_layout::SIZE);
+    assert!(offset_of!(F, f_size) == file_layout::F_SIZE);
+    assert!(offset_of!(F, f_pid) == file_layout::F_PID);
+    assert!(offset_of!(F, f_fd) == file_layout::F_FD);
+    assert!(libc::KERN_PROC_FLAG_LWP == decode::KERN_PROC_FLAG_LWP);
+    assert!(libc::KERN_FILE == decode::KERN_FILE);
     assert!(libc::RLIM_INFINITY as u64 == decode::RLIM_INFINITY);
     assert!(libc::procstat::SIDL as i32 == decode::SIDL);
     assert!(libc::procstat::SZOMB as i32 == decode::SZOMB);
@@ -61,12 +77,34 @@ impl decode::Kernel for Syscalls {
         decode::kinfo_answer(pid, answer, room)
     }
 
-    fn table(&self) -> Result<Vec<Kinfo>> {
+    fn table(&self, threads: bool) -> Result<Vec<Kinfo>> {
         let me = Pid::current();
         // The MIB has no element count to update (decode::table_mib).
-        let buf = sysctl_table(|_| decode::table_mib().to_vec(), layout::SIZE)
-            .map_err(|e| Error::from_io(me, e))?;
+        let mib = match threads {
+            true => decode::table_lwp_mib(),
+            false => decode::table_mib(),
+        };
+        let buf =
+            sysctl_table(|_| mib.to_vec(), layout::SIZE).map_err(|e| Error::from_io(me, e))?;
         decode::kinfo_table(&buf).map_err(|e| Error::invalid_data(me, e))
+    }
+
+    fn threads(&self, pid: Pid) -> Result<Kinfo> {
+        let mib = decode::threads_mib(pid.as_raw());
+        let buf =
+            sysctl_table(|_| mib.to_vec(), layout::SIZE).map_err(|e| Error::from_io(pid, e))?;
+        decode::threads_reply(pid, &buf)
+    }
+
+    fn files(&self) -> io::Result<Vec<u8>> {
+        sysctl_table(|_| decode::files_mib().to_vec(), file_layout::SIZE)
+    }
+
+    fn page_size(&self) -> u64 {
+        // SAFETY: sysconf takes an integer and touches no memory of ours.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        // PAGE_SIZE on x86_64 should sysconf ever fail.
+        u64::try_from(size).ok().filter(|&n| n > 0).unwrap_or(4096)
     }
 
     fn read_proc(&self, pid: Pid, name: &str) -> io::Result<Vec<u8>> {
