@@ -1,4 +1,5 @@
-//! Arbitrary bytes into the OpenBSD `kinfo_proc` and process-table decoders: never a panic.
+//! Arbitrary bytes into the OpenBSD `kinfo_proc` and process-table and
+//! open-file decoders: never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,4 +8,5 @@ use psx_openbsd::decode;
 fuzz_target!(|data: &[u8]| {
     let _ = decode::kinfo(data);
     let _ = decode::table(data);
+    let _ = decode::open_files(data);
 });

@@ -11,9 +11,9 @@
 
 use std::cmp::Ordering;
 
-use psx_core::{bytes, Error, Pid, RLimit, Resource, SigSet, SignalMasks, StartTime};
+use psx_core::{bytes, Error, OpenFiles, Pid, RLimit, Resource, SigSet, SignalMasks, StartTime};
 
-use crate::netbsdlike::{self, Layout, KERN_PROC_ALL, KERN_PROC_PID};
+use crate::netbsdlike::{self, pages_at, Layout, Memory, OsFields, KERN_PROC_ALL, KERN_PROC_PID};
 pub use crate::netbsdlike::{DecodeError, Kinfo, Life, BUSY_ATTEMPTS};
 
 /// Byte offsets in `struct kinfo_proc2` (x86_64).
@@ -26,6 +26,10 @@ pub mod layout {
     pub const P_SID: usize = 124;
     /// `int32_t p__pgid`.
     pub const P_PGID: usize = 128;
+    /// `uint32_t p_ruid`: the real user id.
+    pub const P_RUID: usize = 140;
+    /// `uint32_t p_rtime_sec`: CPU time, user and system (`calcru`'s total), seconds.
+    pub const P_RTIME_SEC: usize = 228;
     /// `uint32_t p_groups[KI_NGROUPS]`.
     pub const P_GROUPS: usize = 152;
     /// `int16_t p_ngroups`.
@@ -43,6 +47,12 @@ pub mod layout {
     pub const P_STAT: usize = 360;
     /// `char p_comm[KI_MAXCOMLEN]`: the process's name.
     pub const P_COMM: usize = 368;
+    /// `int32_t p_vm_rssize`: resident set size, pages.
+    pub const P_VM_RSSIZE: usize = 432;
+    /// `int32_t p_vm_dsize`: data segment size, pages.
+    pub const P_VM_DSIZE: usize = 440;
+    /// `int32_t p_vm_ssize`: stack size, pages.
+    pub const P_VM_SSIZE: usize = 444;
     /// `int64_t p_uvalid`: nonzero when `fill_kproc2` filled the per-LWP fields and
     /// the start time.
     pub const P_UVALID: usize = 448;
@@ -50,6 +60,8 @@ pub mod layout {
     pub const P_USTART_SEC: usize = 456;
     /// `uint32_t p_ustart_usec`.
     pub const P_USTART_USEC: usize = 460;
+    /// `int64_t p_vm_vsize`: the address space (`vm_map.size`), pages.
+    pub const P_VM_VSIZE: usize = 664;
     /// `KI_NGROUPS`: `kinfo_proc2` holds at most this many groups.
     pub const KI_NGROUPS: usize = crate::netbsdlike::KI_NGROUPS;
 }
@@ -63,7 +75,48 @@ const LAYOUT: Layout = Layout {
     p_groups: layout::P_GROUPS,
     p_ngroups: layout::P_NGROUPS,
     p_comm: layout::P_COMM,
+    p_ruid: layout::P_RUID,
 };
+
+/// Byte offsets in `struct kinfo_file` (`sys/sys/sysctl.h`), what `KERN_FILE2` lists.
+pub mod kinfo_file {
+    /// `sizeof(struct kinfo_file)`.
+    pub const SIZE: usize = 120;
+    /// `int32_t ki_fd`: the descriptor number (`KERN_FILE_BYPID`).
+    pub const KI_FD: usize = 108;
+}
+
+/// `KERN_FILE2` and `KERN_FILE_BYPID` (`sys/sysctl.h`).
+pub const KERN_FILE2: i32 = 77;
+/// `KERN_FILE_BYPID`: the files of one process.
+pub const KERN_FILE_BYPID: i32 = 2;
+
+/// The MIB `{CTL_KERN, KERN_FILE2, KERN_FILE_BYPID, pid, sizeof(struct kinfo_file),
+/// count}`: `sysctl_kern_file2` (`sys/kern/kern_descrip.c`) wants exactly four names
+/// after `kern.file2`.
+pub fn files_mib(pid: i32, count: usize) -> [i32; 6] {
+    netbsdlike::kinfo_mib(KERN_FILE2, KERN_FILE_BYPID, pid, kinfo_file::SIZE, count)
+}
+
+/// The open descriptors in a reply to [`files_mib`]: one `kinfo_file` per open
+/// descriptor, `ki_fd` its number (`fill_file`), walked in ascending order from the
+/// process's descriptor table. `sysctl_kern_file2` lists nothing, and succeeds, for a
+/// pid no live process has (zombies are not on `allproc`), for a process whose
+/// `KAUTH_REQ_PROCESS_CANSEE_OPENFILES` check fails (`security.curtain`), and for one
+/// whose `p_reflock` an exec holds: an empty reply is 0 here, and
+/// [`netbsdlike::open_files`] asks the record why.
+pub fn open_files(buf: &[u8]) -> Result<OpenFiles, DecodeError> {
+    netbsdlike::count_fds(buf, kinfo_file::SIZE, kinfo_file::KI_FD)
+}
+
+/// The resources whose use `kinfo_proc2` tells (see [`kinfo`]).
+pub const MEASURED: &[Resource] = &[
+    Resource::Cpu,
+    Resource::Data,
+    Resource::Stack,
+    Resource::Rss,
+    Resource::As,
+];
 
 /// `KERN_PROC2` (`sys/sysctl.h`).
 pub const KERN_PROC2: i32 = 47;
@@ -180,6 +233,19 @@ pub fn resource_number(resource: Resource) -> Option<i32> {
 ///   ([`Life::Started`]); without it, a `p_stat` of `SDYING`, `SZOMB` or `SDEAD` is
 ///   [`Life::Exited`], and any other (`SACTIVE`, `SSTOP`: the `p_reflock` was held) is
 ///   [`Life::Busy`]: the process is live and a later read gives its start.
+/// - Usage: the memory figures and the CPU time are filled in the same two blocks, so
+///   exactly when `p_uvalid` is set; otherwise they are `None` (a zombie has none;
+///   `sysctl_doeproc` reuses one zeroed buffer for the whole table, so the fields of
+///   a record it did not fill hold the previous record's values). In pages:
+///   `p_vm_rssize` (`vm_resident_count`), `p_vm_dsize` (`vm_dsize`, what `sys_obreak`
+///   in `sys/uvm/uvm_unix.c` checks against `RLIMIT_DATA`), `p_vm_ssize` (`vm_ssize`,
+///   the stack `uvm_grow` has grown, against `RLIMIT_STACK`), `p_vm_vsize`
+///   (`atop(vm_map.size)`: `uvm_mmap` in `sys/uvm/uvm_mmap.c` refuses a mapping when
+///   `vm_map.size` plus it exceeds `RLIMIT_AS`; kernels of 2009 filled it in bytes, every
+///   release since in pages). CPU: `p_rtime_sec`, `calcru`'s total run time, the
+///   seconds `sched_pstats` (`sys/kern/kern_synch.c`) compares with `RLIMIT_CPU`.
+///   `RLIMIT_MEMLOCK` is checked against the pmap's wired count (`sys_mlock`), which
+///   no `kinfo_proc2` field carries.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
     netbsdlike::decode(buf, &LAYOUT, |buf| {
@@ -214,7 +280,19 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         } else {
             Life::Busy
         };
-        Some(((!exited).then_some(masks), life))
+        let memory = Memory {
+            rss: pages_at(buf, P_VM_RSSIZE)?,
+            data: pages_at(buf, P_VM_DSIZE)?,
+            stack: pages_at(buf, P_VM_SSIZE)?,
+            map: Some(u64::try_from(bytes::i64_at(buf, P_VM_VSIZE)?).unwrap_or(0)),
+        };
+        let cpu_seconds = u64::from(bytes::u32_at(buf, P_RTIME_SEC)?);
+        Some(OsFields {
+            sigmasks: (!exited).then_some(masks),
+            life,
+            memory: lwps_read.then_some(memory),
+            cpu_seconds: lwps_read.then_some(cpu_seconds),
+        })
     })
 }
 
@@ -472,6 +550,80 @@ mod tests {
         );
         assert_eq!((P_STAT, P_COMM, P_UVALID), (360, 368, 448));
         assert_eq!((P_USTART_SEC, P_USTART_USEC), (456, 460));
+        assert_eq!((P_RUID, P_RTIME_SEC, P_VM_VSIZE), (140, 228, 664));
+        assert_eq!((P_VM_RSSIZE, P_VM_DSIZE, P_VM_SSIZE), (432, 440, 444));
+    }
+
+    #[test]
+    fn usage_figures_are_pages_and_seconds_filled_with_p_uvalid() {
+        let mut buf = fixture(&[], 0, [[0; 4]; 4]);
+        // sys/sys/sysctl.h, struct kinfo_proc2, LP64.
+        put(&mut buf, 140, &1001u32.to_ne_bytes()); // uint32_t p_ruid
+        put(&mut buf, 228, &75u32.to_ne_bytes()); // uint32_t p_rtime_sec
+        put(&mut buf, 432, &300i32.to_ne_bytes()); // int32_t p_vm_rssize
+        put(&mut buf, 440, &50i32.to_ne_bytes()); // int32_t p_vm_dsize
+        put(&mut buf, 444, &4i32.to_ne_bytes()); // int32_t p_vm_ssize
+        put(&mut buf, 664, &9000i64.to_ne_bytes()); // int64_t p_vm_vsize
+        let k = kinfo(&buf).unwrap();
+        let pid = Pid::from(4242);
+        assert_eq!(k.ruid, 1001);
+        let used = |r, page| k.used(r, page, pid).unwrap();
+        assert_eq!(used(Resource::Rss, 4096), 300 * 4096);
+        assert_eq!(used(Resource::Data, 4096), 50 * 4096);
+        assert_eq!(used(Resource::Stack, 4096), 4 * 4096);
+        assert_eq!(used(Resource::As, 4096), 9000 * 4096);
+        // Pages of another size (aarch64 with 16 KiB pages, say).
+        assert_eq!(used(Resource::Data, 16384), 50 * 16384);
+        assert_eq!(used(Resource::Cpu, 4096), 75);
+        assert!(matches!(
+            k.used(Resource::Memlock, 4096, pid),
+            Err(Error::Unsupported { .. })
+        ));
+        // A negative page count (never filled so) is none.
+        put(&mut buf, 444, &(-1i32).to_ne_bytes()); // int32_t p_vm_ssize
+        assert_eq!(
+            kinfo(&buf)
+                .unwrap()
+                .used(Resource::Stack, 4096, pid)
+                .unwrap(),
+            0
+        );
+        // Without p_uvalid the fields hold whatever the previous record left: a zombie
+        // (SZOMB) has none, and a busy process (SACTIVE, p_reflock held) none this time.
+        let zombie = kinfo(&unread(buf.clone(), 5)).unwrap();
+        assert_eq!((zombie.memory, zombie.cpu_seconds), (None, None));
+        assert_eq!(zombie.ruid, 1001);
+        assert_eq!(kind(&zombie.used(Resource::Cpu, 4096, pid)), "zombie");
+        assert_eq!(kind(&zombie.used(Resource::Rss, 4096, pid)), "zombie");
+        let busy = kinfo(&unread(buf, 2)).unwrap();
+        assert!(matches!(
+            busy.used(Resource::Data, 4096, pid),
+            Err(Error::Os { source, .. }) if source.kind() == io::ErrorKind::ResourceBusy
+        ));
+    }
+
+    #[test]
+    fn counts_open_descriptors_from_kinfo_file_records() {
+        // sys/sys/sysctl.h, struct kinfo_file: 120 bytes, int32_t ki_fd at 108.
+        let record = |fd: i32| {
+            let mut r = vec![0x77u8; 120];
+            put(&mut r, 108, &fd.to_ne_bytes());
+            r
+        };
+        let table = [record(0), record(1), record(2), record(9)].concat();
+        let files = open_files(&table).unwrap();
+        assert_eq!((files.count, files.highest), (4, Some(9)));
+        assert_eq!(open_files(&[]).unwrap(), OpenFiles::default());
+        assert_eq!(
+            open_files(&table[..119]),
+            Err(DecodeError::Ragged {
+                len: 119,
+                record: 120
+            })
+        );
+        // CTL_KERN, KERN_FILE2, KERN_FILE_BYPID, pid, sizeof(struct kinfo_file), count.
+        assert_eq!(files_mib(42, 7), [1, 77, 2, 42, 120, 7]);
+        assert_eq!((kinfo_file::SIZE, kinfo_file::KI_FD), (120, 108));
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! | name, groups, signal masks | `kinfo_proc2` (`sysctl {CTL_KERN, KERN_PROC2, KERN_PROC_PID, pid, sizeof(struct kinfo_proc2), 1}`): `p_comm`, `p_groups[..p_ngroups]`, `p_siglist`, `p_sigmask`, `p_sigignore`, `p_sigcatch` |
 //! | process group, session | `getpgid(2)`/`getsid(2)`; on `ESRCH` (a zombie), inside a oneshot, and through a `Process`, `kinfo_proc2`'s `p__pgid`/`p_sid` |
 //! | resource limits, get and set | `sysctl proc.<pid>.rlimit.<resource>.{soft,hard}` (`{CTL_PROC, pid, PROC_PID_LIMIT, resource + 1, PROC_PID_LIMIT_TYPE_SOFT or _HARD}`, one `rlim_t` each) |
+//! | usage: nofile | `sysctl {CTL_KERN, KERN_FILE2, KERN_FILE_BYPID, pid, sizeof(struct kinfo_file), count}`: one record per open descriptor; the count, and the highest `ki_fd` |
+//! | usage: as, data, stack, rss | `kinfo_proc2`'s `p_vm_vsize`, `p_vm_dsize`, `p_vm_ssize`, `p_vm_rssize` (pages, times the page size: bytes) |
+//! | usage: cpu | `kinfo_proc2`'s `p_rtime_sec` (user and system, whole seconds) |
+//! | usage: nproc (in a scan) | `kinfo_proc2`'s `p_ruid`, 1 per process |
+//! | usage: memlock, and nice/rtprio (no such limits) | none |
 //! | umask | none: `Unsupported` |
 //! | listing (`pids`, `scan`) | one `sysctl {CTL_KERN, KERN_PROC2, KERN_PROC_ALL, 0, sizeof(struct kinfo_proc2), count}` |
 //! | `Process` pin | `kinfo_proc2`'s `p_ustart_sec`/`p_ustart_usec` |
@@ -83,6 +88,24 @@
 //!
 //! A handle made on a zombie keeps no start time: it reads as a zombie until a live
 //! process has the pid, then as gone.
+//!
+//! Usage (headroom): each figure is what the kernel compares with the limit.
+//! `RLIMIT_AS` with `vm_map.size` (`uvm_mmap`, `sys/uvm/uvm_mmap.c`), which
+//! `fill_kproc2` gives in pages as `p_vm_vsize`; `RLIMIT_DATA` with `vm_dsize`
+//! (`sys_obreak`), `RLIMIT_STACK` with `vm_ssize` (`uvm_grow`), `RLIMIT_CPU` with the
+//! run time in seconds (`sched_pstats`), `RLIMIT_NPROC` with the processes of the real
+//! user (`fork1`'s `chgproccnt`, until the process is reaped). `RLIMIT_MEMLOCK` is
+//! compared with the pmap's wired count, which `kinfo_proc2` does not carry: not read.
+//! `fill_kproc2` fills the figures only with `p_uvalid`: a zombie has none
+//! ([`Error::Zombie`](psx_core::Error::Zombie)); a process an exec holds is read again as
+//! the pin is. The figures come from the same `kinfo_proc2` as the other attributes, so
+//! a scan reads them from its table at no cost. Descriptors take one sysctl per process;
+//! `sysctl_kern_file2` lists nothing, and succeeds, for a zombie, a process
+//! `security.curtain` hides or one an exec holds, so an empty answer is explained by
+//! `kinfo_proc2` (zombie, access denied, no such process) or, for a live process, read
+//! again and believed (a process may have no descriptor open). Through a `Process`, the
+//! figures come from a record with the pinned start, and the descriptor count is
+//! believed only if the pinned process is still there after the call.
 //!
 //! Inside a oneshot one `kinfo_proc2` serves name, groups, signal masks, process group
 //! and session. [`decode`] is pure and builds on every host; so does [`netbsdlike`],

@@ -13,8 +13,8 @@ use std::fmt;
 use std::io;
 
 use psx_core::{
-    bytes, oneshot, scan_seeded, Attr, Backend, Error, Pid, ProcInfo, Result, SignalMasks,
-    StartTime, Target,
+    bytes, oneshot, scan_seeded, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo,
+    Resource, Result, SignalMasks, StartTime, Target,
 };
 
 /// `CTL_KERN` (`sys/sysctl.h`, both kernels).
@@ -56,6 +56,8 @@ pub struct Layout {
     pub p_ngroups: usize,
     /// `char p_comm[KI_MAXCOMLEN]`.
     pub p_comm: usize,
+    /// `uint32_t p_ruid`: the real user, whom `RLIMIT_NPROC` counts the process against.
+    pub p_ruid: usize,
 }
 
 /// Why bytes are not a `kinfo` record or a table of them.
@@ -70,7 +72,7 @@ pub enum DecodeError {
     },
     /// A negative `p_ngroups`.
     BadGroupCount(i16),
-    /// A table that is not a whole number of records.
+    /// A table (of processes or of open files) that is not a whole number of records.
     Ragged {
         /// Bytes received.
         len: usize,
@@ -88,7 +90,7 @@ impl fmt::Display for DecodeError {
             DecodeError::BadGroupCount(n) => write!(f, "kinfo claims {n} groups"),
             DecodeError::Ragged { len, record } => write!(
                 f,
-                "process table of {len} bytes is not a whole number of {record}-byte records"
+                "table of {len} bytes is not a whole number of {record}-byte records"
             ),
         }
     }
@@ -106,6 +108,40 @@ pub enum Life {
     /// Live, but the kernel could not fill its start time this time (NetBSD: an exec
     /// holds the process); a later read will.
     Busy,
+}
+
+/// The memory figures of a record, in pages (`p_vm_*`, `segsz_t`), as the kernel fills
+/// them for a process whose address space it looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// `p_vm_rssize`: resident pages.
+    pub rss: u64,
+    /// `p_vm_dsize`: the data segment (OpenBSD: every private writable mapping).
+    pub data: u64,
+    /// `p_vm_ssize`: the stack grown so far.
+    pub stack: u64,
+    /// The whole address space (`vm_map.size`), where the record has it (NetBSD's
+    /// `p_vm_vsize`); `None` on OpenBSD, which has no `RLIMIT_AS`.
+    pub map: Option<u64>,
+}
+
+/// The pages an `int32_t` `p_vm_*` field holds; a negative count (never filled so) is 0.
+pub fn pages_at(buf: &[u8], at: usize) -> Option<u64> {
+    bytes::i32_at(buf, at).map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// What a record holds beyond the fields both structs have at their [`Layout`]: each
+/// OS's own reading of when the kernel filled them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsFields {
+    /// The signal masks, `None` where they died with the process.
+    pub sigmasks: Option<SignalMasks>,
+    /// Live or exited, and when it started.
+    pub life: Life,
+    /// The memory figures, `None` where the kernel filled none.
+    pub memory: Option<Memory>,
+    /// CPU seconds, user and system (`p_rtime_sec`), `None` where the kernel filled none.
+    pub cpu_seconds: Option<u64>,
 }
 
 /// What psx takes from one record.
@@ -126,17 +162,52 @@ pub struct Kinfo {
     pub sigmasks: Option<SignalMasks>,
     /// Live or exited, and when it started.
     pub life: Life,
+    /// `p_ruid`.
+    pub ruid: u32,
+    /// The memory figures, in pages; `None` where the kernel filled none (see each OS's
+    /// `decode::kinfo`).
+    pub memory: Option<Memory>,
+    /// CPU seconds used, user and system; `None` where the kernel filled none.
+    pub cpu_seconds: Option<u64>,
 }
 
 impl Kinfo {
+    /// What the process uses of `resource`, in its limit's units: bytes for
+    /// `data`/`stack`/`rss`/`as` (pages times `page_size`), whole seconds for `cpu`.
+    /// A figure the kernel did not fill is [`Error::Zombie`] for an exited process and
+    /// an [`Error::Os`] of kind `ResourceBusy` for a busy one; a resource the record has
+    /// no figure for is [`Error::Unsupported`].
+    pub fn used(&self, resource: Resource, page_size: u64, pid: Pid) -> Result<u64> {
+        let unsupported = Error::Unsupported {
+            what: "usage of this resource",
+        };
+        let unfilled = || match self.life {
+            Life::Busy => busy(pid),
+            Life::Started(_) | Life::Exited => Error::Zombie { pid },
+        };
+        if resource == Resource::Cpu {
+            return self.cpu_seconds.ok_or_else(unfilled);
+        }
+        let memory = self.memory.ok_or_else(unfilled);
+        let pages = match resource {
+            Resource::Data => memory?.data,
+            Resource::Stack => memory?.stack,
+            Resource::Rss => memory?.rss,
+            Resource::As => memory?.map.ok_or(unsupported)?,
+            _ => return Err(unsupported),
+        };
+        Ok(pages.saturating_mul(page_size))
+    }
+
     /// The signal masks, or [`Error::Zombie`] where they died with the process.
     pub fn signal_masks(&self, pid: Pid) -> Result<SignalMasks> {
         self.sigmasks.ok_or(Error::Zombie { pid })
     }
 }
 
-/// Decodes one record: the fields at `layout`'s offsets here, the signal masks and the
-/// life by `rest`, the OS's own reading of its struct (`None`: a field past the end).
+/// Decodes one record: the fields at `layout`'s offsets here, the signal masks, the life
+/// and the usage figures by `rest`, the OS's own reading of its struct (`None`: a field
+/// past the end).
 ///
 /// `p_ngroups` is the process's real group count, while `p_groups` holds at most
 /// [`KI_NGROUPS`] (both kernels copy at most that many): a larger count gives the first
@@ -145,7 +216,7 @@ impl Kinfo {
 pub fn decode(
     buf: &[u8],
     layout: &Layout,
-    rest: impl FnOnce(&[u8]) -> Option<(Option<SignalMasks>, Life)>,
+    rest: impl FnOnce(&[u8]) -> Option<OsFields>,
 ) -> Result<Kinfo, DecodeError> {
     let truncated = DecodeError::Truncated {
         len: buf.len(),
@@ -164,15 +235,18 @@ pub fn decode(
         let groups = (0..count)
             .map(|i| bytes::u32_at(buf, layout.p_groups.checked_add(4 * i)?))
             .collect::<Option<Vec<u32>>>()?;
-        let (sigmasks, life) = rest(buf)?;
+        let os = rest(buf)?;
         Some(Kinfo {
             pid: bytes::i32_at(buf, layout.p_pid)?,
             pgid: bytes::i32_at(buf, layout.p_pgid)?,
             sid: bytes::i32_at(buf, layout.p_sid)?,
             groups,
             comm: bytes::c_string_at(buf, layout.p_comm, KI_MAXCOMLEN)?,
-            sigmasks,
-            life,
+            sigmasks: os.sigmasks,
+            life: os.life,
+            ruid: bytes::u32_at(buf, layout.p_ruid)?,
+            memory: os.memory,
+            cpu_seconds: os.cpu_seconds,
         })
     })();
     decoded.ok_or(truncated)
@@ -214,6 +288,62 @@ pub fn records(
         same
     });
     Ok(all)
+}
+
+/// The open descriptors a `KERN_FILE_BYPID` reply lists: one `record`-byte
+/// `struct kinfo_file` each, its descriptor number the `int32_t` at `fd_at`. Entries with
+/// a negative number are not descriptors (OpenBSD lists the text vnode, the current and
+/// root directories and the trace vnode as `KERN_FILE_TEXT` ... `KERN_FILE_TRACE`, -1 to
+/// -4) and are not counted. Reads the buffer in place: nothing is allocated per entry.
+pub fn count_fds(table: &[u8], record: usize, fd_at: usize) -> Result<OpenFiles, DecodeError> {
+    let ragged = DecodeError::Ragged {
+        len: table.len(),
+        record,
+    };
+    if record == 0 || table.len() % record != 0 {
+        return Err(ragged);
+    }
+    let mut files = OpenFiles::default();
+    for entry in table.chunks_exact(record) {
+        let fd = bytes::i32_at(entry, fd_at).ok_or(DecodeError::Truncated {
+            len: record,
+            expected: fd_at + 4,
+        })?;
+        if let Ok(fd) = u64::try_from(fd) {
+            files.count += 1;
+            files.highest = Some(files.highest.map_or(fd, |h| h.max(fd)));
+        }
+    }
+    Ok(files)
+}
+
+/// A table of `record`-byte elements read with `call(buffer, count)`, one sysctl whose
+/// MIB carries the element count: sized with no buffer first, then read into that plus
+/// room to grow, and read again if it grew past the room. The two kernels say so
+/// differently: OpenBSD's `sysctl_file` fails with `ENOMEM`, NetBSD's
+/// `sysctl_kern_file2` succeeds and reports the length it needed, past the buffer.
+/// One buffer per attempt, none per element.
+pub fn read_records(
+    record: usize,
+    mut call: impl FnMut(Option<&mut [u8]>, usize) -> io::Result<usize>,
+) -> io::Result<Vec<u8>> {
+    let record = record.max(1);
+    for _ in 0..BUSY_ATTEMPTS {
+        // Both kernels add room for 10 more elements to a sizing call's answer.
+        let needed = call(None, i32::MAX as usize / record)?;
+        let room = (needed + needed / 4 + record).div_ceil(record);
+        let mut buf = vec![0u8; room * record];
+        match call(Some(&mut buf), room) {
+            Ok(len) if len <= buf.len() => {
+                buf.truncate(len);
+                return Ok(buf);
+            }
+            Ok(_) => continue,
+            Err(e) if e.kind() == io::ErrorKind::OutOfMemory => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from(io::ErrorKind::OutOfMemory))
 }
 
 /// Every process's record, read with one whole-table sysctl (`mib`, given the room in
@@ -294,6 +424,13 @@ pub trait Kernel {
 
     /// Every process's record (`KERN_PROC_ALL`, one call), through [`records`].
     fn table(&self) -> Result<Vec<Kinfo>>;
+
+    /// The page size the record's `p_vm_*` figures count in.
+    fn page_size(&self) -> u64;
+
+    /// The open descriptors `KERN_FILE_BYPID` lists for `pid`, through [`count_fds`]:
+    /// none (NetBSD) or [`Error::NoSuchProcess`] (OpenBSD) when it lists nothing.
+    fn open_files(&self, pid: Pid) -> Result<OpenFiles>;
 
     /// Waits before retry `attempt` (from 1) of a read the kernel could not answer.
     fn wait(&self, attempt: u32) {
@@ -461,6 +598,80 @@ pub fn guarded<K: Kernel, R>(
     confirmed(kernel, target, call)
 }
 
+/// Whether `err` is the error of a record whose figures the kernel did not fill this
+/// time (NetBSD: an exec held the process).
+fn is_busy(err: &Error) -> bool {
+    matches!(err, Error::Os { source, .. } if source.kind() == io::ErrorKind::ResourceBusy)
+}
+
+/// What the target uses of `resource`, from its record as [`with_kinfo`] picks it (so a
+/// scan's seeded record costs no call), in its limit's units ([`Kinfo::used`]). A
+/// resource not in `measured` is [`Error::Unsupported`] without a read. By pid, a
+/// record the kernel filled no figures in because the process was busy is read afresh
+/// (up to [`BUSY_ATTEMPTS`] times); through a handle the fresh read already waited.
+pub fn usage<K: Kernel>(
+    kernel: &K,
+    target: Target<'_, KinfoPin>,
+    resource: Resource,
+    measured: &[Resource],
+) -> Result<u64> {
+    if !measured.contains(&resource) {
+        return Err(Error::Unsupported {
+            what: "usage of this resource",
+        });
+    }
+    let pid = target.pid;
+    let page = kernel.page_size();
+    match with_kinfo(kernel, target, |k| k.used(resource, page, pid)) {
+        Err(e) if is_busy(&e) && target.pin.is_none() => {
+            settled(kernel, pid)?.used(resource, page, pid)
+        }
+        other => other,
+    }
+}
+
+/// The real user and 1, from the record: `fork1` (both kernels) charges each process
+/// to its real uid (`chgproccnt`) until it is reaped, so a zombie still counts.
+pub fn nproc_share<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Result<NprocShare> {
+    with_kinfo(kernel, target, |k| {
+        Ok(NprocShare {
+            ruid: k.ruid,
+            count: 1,
+        })
+    })
+}
+
+/// The target's open descriptors ([`Kernel::open_files`], by pid; through a handle
+/// believed only if the pinned process is still there after it, see [`confirmed`]).
+///
+/// Neither kernel lists the files of an exited process, nor tells why it listed none:
+/// NetBSD's `sysctl_kern_file2` walks only live processes and silently skips one it may
+/// not show or whose `p_reflock` an exec holds; OpenBSD's `sysctl_file` answers ESRCH
+/// for an exiting or exited one. So when none is listed the record says why: an exited
+/// process is [`Error::Zombie`], a hidden one what its record answers, a missing one
+/// [`Error::NoSuchProcess`]; for a live one (its record read once the kernel filled it)
+/// the files are read once more, and that answer stands: a process may have no
+/// descriptor open.
+pub fn open_files<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Result<OpenFiles> {
+    let pid = target.pid;
+    let read = || match confirmed(kernel, target, || kernel.open_files(pid)) {
+        Err(Error::NoSuchProcess { .. }) => Ok(None),
+        other => other.map(Some),
+    };
+    if let Some(files) = read()?.filter(|f| f.count > 0) {
+        return Ok(files);
+    }
+    let record = match target.pin {
+        Some(pin) => verified(kernel, pid, pin)?,
+        None => settled(kernel, pid)?,
+    };
+    match record.life {
+        Life::Exited => Err(Error::Zombie { pid }),
+        Life::Busy => Err(busy(pid)),
+        Life::Started(_) => read()?.ok_or(Error::NoSuchProcess { pid }),
+    }
+}
+
 /// Every process the kernel lists, ascending: one table read.
 pub fn pids<K: Kernel>(kernel: &K) -> Result<Vec<Pid>> {
     Ok(kernel.table()?.iter().map(|k| Pid::from(k.pid)).collect())
@@ -498,6 +709,15 @@ mod tests {
                 ..SignalMasks::default()
             }),
             life,
+            // Processes 1 to 9 are user 1000's, the others user 2000's.
+            ruid: if pid < 10 { 1000 } else { 2000 },
+            memory: matches!(life, Life::Started(_)).then_some(Memory {
+                rss: pid as u64,
+                data: 2 * pid as u64,
+                stack: 3,
+                map: Some(100),
+            }),
+            cpu_seconds: matches!(life, Life::Started(_)).then_some(7),
         }
     }
 
@@ -519,11 +739,19 @@ mod tests {
         static KINFO_READS: Cell<u32> = const { Cell::new(0) };
         static ID_CALLS: Cell<u32> = const { Cell::new(0) };
         static WAITS: Cell<u32> = const { Cell::new(0) };
+        static FILE_READS: Cell<u32> = const { Cell::new(0) };
     }
 
     fn set_procs(procs: Vec<Shown>) {
         PROCS.set(procs);
-        for counter in [&BUSY_READS, &TABLE_READS, &KINFO_READS, &ID_CALLS, &WAITS] {
+        for counter in [
+            &BUSY_READS,
+            &TABLE_READS,
+            &KINFO_READS,
+            &ID_CALLS,
+            &WAITS,
+            &FILE_READS,
+        ] {
             counter.set(0);
         }
     }
@@ -556,7 +784,8 @@ mod tests {
                 Some(Shown::Listed(mut k)) => {
                     if BUSY_READS.get() > 0 {
                         BUSY_READS.set(BUSY_READS.get() - 1);
-                        k.life = Life::Busy;
+                        // As `fill_kproc2` leaves them: no start, no figures.
+                        (k.life, k.memory, k.cpu_seconds) = (Life::Busy, None, None);
                     }
                     Ok(k)
                 }
@@ -582,6 +811,27 @@ mod tests {
 
         fn wait(&self, _: u32) {
             WAITS.set(WAITS.get() + 1);
+        }
+
+        fn page_size(&self) -> u64 {
+            4096
+        }
+
+        /// As NetBSD's `sysctl_kern_file2`: a live process listed has `pid` descriptors,
+        /// 0 to `pid - 1`; anything else lists nothing.
+        fn open_files(&self, pid: Pid) -> Result<OpenFiles> {
+            FILE_READS.set(FILE_READS.get() + 1);
+            let live = PROCS.with_borrow(|procs| {
+                procs.iter().any(|s| {
+                    matches!(s, Shown::Listed(k) if i64::from(k.pid) == pid.get()
+                        && matches!(k.life, Life::Started(_)))
+                })
+            });
+            let count = if live { pid.get() as u64 } else { 0 };
+            Ok(OpenFiles {
+                count,
+                highest: count.checked_sub(1),
+            })
         }
     }
 
@@ -645,6 +895,19 @@ mod tests {
         fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
             id(&Fake::<T>, target, |k| k.sid, || Ok(Pid::from(1)))
         }
+
+        fn usage(target: Target<'_, KinfoPin>, resource: Resource) -> Result<u64> {
+            let measured = [Resource::Cpu, Resource::Data, Resource::As];
+            usage(&Fake::<T>, target, resource, &measured)
+        }
+
+        fn open_files(target: Target<'_, KinfoPin>) -> Result<OpenFiles> {
+            open_files(&Fake::<T>, target)
+        }
+
+        fn nproc_share(target: Target<'_, KinfoPin>) -> Result<NprocShare> {
+            nproc_share(&Fake::<T>, target)
+        }
     }
 
     type Exact = FakeOs<0>;
@@ -686,6 +949,226 @@ mod tests {
             assert_eq!(each, infos);
             assert!(KINFO_READS.get() >= n as u32);
         }
+    }
+
+    fn used(read: &ProcInfo) -> Vec<(Resource, u64)> {
+        let usage = read.usage.as_ref().expect("usage read");
+        usage.used.iter().map(|(r, n)| (*r, *n)).collect()
+    }
+
+    #[test]
+    fn usage_comes_from_the_record_in_bytes_and_seconds() {
+        let pid = Pid::from(3);
+        set_procs(listed([proc(3, at(30, 0))]));
+        let read = psx_core::info::<Exact>(Target::unpinned(pid), &[Attr::Usage]).unwrap();
+        // 3 descriptors (highest 2); data 6 pages, as 100 pages of 4096 bytes; cpu 7 s.
+        assert_eq!(
+            used(&read),
+            [
+                (Resource::Cpu, 7),
+                (Resource::Data, 6 * 4096),
+                (Resource::Nofile, 3),
+                (Resource::As, 100 * 4096),
+            ]
+        );
+        assert_eq!(read.usage.as_ref().unwrap().highest_fd, Some(2));
+        // One record for every figure, and one files read.
+        assert_eq!((KINFO_READS.get(), FILE_READS.get()), (1, 1));
+        // A resource not measured here is unsupported, with no read at all.
+        KINFO_READS.set(0);
+        let err = Exact::usage(Target::unpinned(pid), Resource::Memlock);
+        assert_eq!((kind(&err), KINFO_READS.get()), ("unsupported", 0));
+    }
+
+    #[test]
+    fn a_scan_reads_usage_from_the_table_and_sums_nproc_per_real_user() {
+        let mut zombie = proc(12, Life::Exited);
+        zombie.ruid = 1000;
+        set_procs(listed([
+            proc(1, at(10, 0)),
+            proc(2, at(20, 0)),
+            proc(11, at(110, 0)),
+            zombie,
+        ]));
+        let infos = Exact::scan(&[Attr::Usage]).unwrap();
+        // The record costs no call: one table read, and one files read per process;
+        // the zombie's empty files reply costs a record read, to tell why.
+        assert_eq!(
+            (TABLE_READS.get(), KINFO_READS.get(), FILE_READS.get()),
+            (1, 1, 4)
+        );
+        let nproc: Vec<_> = infos
+            .iter()
+            .map(|i| {
+                let usage = i.usage.as_ref();
+                (
+                    i.pid.get(),
+                    usage.and_then(|u| u.used.get(&Resource::Nproc).copied()),
+                )
+            })
+            .collect();
+        // User 1000: pids 1, 2 and the zombie 12, which counts until it is reaped.
+        assert_eq!(
+            nproc,
+            [(1, Some(3)), (2, Some(3)), (11, Some(1)), (12, None)]
+        );
+        assert_eq!(
+            infos[3].missing.get(&Attr::Usage),
+            Some(&psx_core::Missing::Zombie)
+        );
+        assert_eq!(used(&infos[1])[1], (Resource::Data, 4 * 4096));
+    }
+
+    #[test]
+    fn usage_through_a_handle_is_the_pinned_processs_or_none() {
+        let pid = Pid::from(5);
+        set_procs(listed([proc(5, at(50, 0))]));
+        let pin = Exact::pin(pid).unwrap();
+        let handle = Target {
+            pid,
+            pin: Some(&pin),
+        };
+        assert_eq!(Exact::usage(handle, Resource::Data).unwrap(), 10 * 4096);
+        assert_eq!(Exact::open_files(handle).unwrap().count, 5);
+        assert_eq!(Exact::nproc_share(handle).unwrap().ruid, 1000);
+        // Another process takes pid 5: nothing of it is given out through the handle.
+        let mut newcomer = proc(5, at(51, 0));
+        newcomer.memory = newcomer.memory.map(|m| Memory { data: 99, ..m });
+        set_procs(listed([newcomer]));
+        assert_eq!(
+            kind(&Exact::usage(handle, Resource::Data)),
+            "no_such_process"
+        );
+        assert_eq!(
+            kind(&Exact::usage(handle, Resource::Cpu)),
+            "no_such_process"
+        );
+        assert_eq!(kind(&Exact::open_files(handle)), "no_such_process");
+        assert_eq!(kind(&Exact::nproc_share(handle)), "no_such_process");
+        assert_eq!(kind(&psx_core::usage::<Exact>(handle)), "no_such_process");
+        // Not from a oneshot that read the newcomer by pid either.
+        let _oneshot = OneshotGuard::enter(pid);
+        let bare = Target::unpinned(pid);
+        assert_eq!(Exact::usage(bare, Resource::Data).unwrap(), 99 * 4096);
+        assert_eq!(
+            kind(&Exact::usage(handle, Resource::Data)),
+            "no_such_process"
+        );
+    }
+
+    #[test]
+    fn a_zombie_has_no_usage_and_a_busy_record_is_read_again() {
+        let pid = Pid::from(6);
+        set_procs(listed([proc(6, Life::Exited)]));
+        let bare = Target::unpinned(pid);
+        assert_eq!(kind(&Exact::usage(bare, Resource::Cpu)), "zombie");
+        // The kernel lists no files for it: the record says why.
+        assert_eq!(kind(&Exact::open_files(bare)), "zombie");
+        assert_eq!(kind(&psx_core::usage::<Exact>(bare)), "zombie");
+        // Still counted against its user's NPROC.
+        assert_eq!(Exact::nproc_share(bare).unwrap().ruid, 1000);
+        // No process at all.
+        set_procs(vec![]);
+        assert_eq!(kind(&Exact::open_files(bare)), "no_such_process");
+        // A busy record by pid: read again until the kernel fills it.
+        set_procs(listed([proc(6, at(60, 0))]));
+        BUSY_READS.set(2);
+        assert_eq!(Exact::usage(bare, Resource::Data).unwrap(), 12 * 4096);
+        assert_eq!(KINFO_READS.get(), 3);
+        BUSY_READS.set(u32::MAX);
+        let err = Exact::usage(bare, Resource::Data).unwrap_err();
+        assert!(is_busy(&err));
+        // A hidden process: its record answers for its files.
+        set_procs(vec![Shown::Hidden(6)]);
+        assert_eq!(kind(&Exact::open_files(bare)), "access_denied");
+    }
+
+    /// A process with no descriptor: live, so 0, after a second files read.
+    #[test]
+    fn a_live_process_may_have_no_descriptor() {
+        set_procs(listed([proc(8, at(80, 0))]));
+        let kernel = Fake::<0>;
+        struct NoFiles;
+        impl Kernel for NoFiles {
+            const START_TOLERANCE_USEC: i64 = 0;
+            fn id_falls_back(_: &Error) -> bool {
+                false
+            }
+            fn kinfo(&self, pid: Pid) -> Result<Kinfo> {
+                Fake::<0>.kinfo(pid)
+            }
+            fn table(&self) -> Result<Vec<Kinfo>> {
+                Fake::<0>.table()
+            }
+            fn page_size(&self) -> u64 {
+                4096
+            }
+            fn open_files(&self, _: Pid) -> Result<OpenFiles> {
+                FILE_READS.set(FILE_READS.get() + 1);
+                Ok(OpenFiles::default())
+            }
+        }
+        let files = open_files(&NoFiles, Target::unpinned(Pid::from(8))).unwrap();
+        assert_eq!((files.count, files.highest), (0, None));
+        assert_eq!(FILE_READS.get(), 2);
+        assert_eq!(
+            open_files(&kernel, Target::unpinned(Pid::from(8)))
+                .unwrap()
+                .count,
+            8
+        );
+    }
+
+    #[test]
+    fn descriptors_are_counted_in_place_skipping_pseudo_entries() {
+        // 8-byte records, the descriptor number at 4.
+        let table: Vec<u8> = [-1i32, -2, 0, 7, 3]
+            .iter()
+            .flat_map(|fd| [[0xee; 4], fd.to_ne_bytes()].concat())
+            .collect();
+        let files = count_fds(&table, 8, 4).unwrap();
+        assert_eq!((files.count, files.highest), (3, Some(7)));
+        assert_eq!(count_fds(&[], 8, 4).unwrap(), OpenFiles::default());
+        assert!(matches!(
+            count_fds(&table[..12], 8, 4),
+            Err(DecodeError::Ragged { len: 12, record: 8 })
+        ));
+        // A descriptor field past the record is an error, not a panic.
+        assert!(count_fds(&table, 8, 6).is_err());
+        assert!(count_fds(&table, 0, 0).is_err());
+    }
+
+    #[test]
+    fn a_table_that_grows_is_read_again_either_way_the_kernel_says_so() {
+        // The kernel's table: 3 records of 4 bytes, growing to 40 after the first read.
+        for says in ["enomem", "longer"] {
+            let mut len = 12usize;
+            let mut reads = 0;
+            let buf = read_records(4, |old, count| {
+                let Some(buf) = old else {
+                    return Ok(len + 40); // the sizing call adds slop
+                };
+                reads += 1;
+                assert_eq!(count * 4, buf.len());
+                let answer = len;
+                if reads == 1 {
+                    len = 400;
+                }
+                if answer > buf.len() || reads == 1 {
+                    return match says {
+                        "enomem" => Err(io::Error::from(io::ErrorKind::OutOfMemory)),
+                        _ => Ok(buf.len() + 4),
+                    };
+                }
+                buf[..answer].fill(1);
+                Ok(answer)
+            })
+            .unwrap();
+            assert_eq!((buf.len(), reads), (400, 2), "{says}");
+        }
+        // Other errors stand.
+        let err = read_records(4, |_, _| Err(io::Error::from_raw_os_error(3))).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(3));
     }
 
     #[test]
@@ -742,7 +1225,9 @@ mod tests {
         let read = psx_core::info::<Exact>(handle, Attr::ALL).unwrap();
         assert_eq!(read.groups, Some(vec![8]));
         assert_eq!(read.pgid, Some(Pid::from(80)));
-        assert_eq!((KINFO_READS.get(), ID_CALLS.get()), (1, 0));
+        // One record for everything it holds, and one more read after the files call
+        // by pid, to confirm it reached the pinned process.
+        assert_eq!((KINFO_READS.get(), ID_CALLS.get()), (2, 0));
     }
 
     #[test]
@@ -971,6 +1456,7 @@ mod tests {
         p_ngroups: 12,
         p_groups: 16,
         p_comm: 80,
+        p_ruid: 104,
     };
 
     fn small(groups: &[u32], ngroups: i16) -> Vec<u8> {
@@ -985,7 +1471,14 @@ mod tests {
     }
 
     fn decode_small(buf: &[u8]) -> Result<Kinfo, DecodeError> {
-        decode(buf, &SMALL, |_| Some((None, Life::Exited)))
+        decode(buf, &SMALL, |_| {
+            Some(OsFields {
+                sigmasks: None,
+                life: Life::Exited,
+                memory: None,
+                cpu_seconds: None,
+            })
+        })
     }
 
     #[test]

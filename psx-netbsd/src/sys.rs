@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use psx_core::unix::{self, Id};
 use psx_core::{
-    Attr, Backend, Error, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks, Target,
+    Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit, Resource, Result,
+    SignalMasks, Target,
 };
 
 use crate::decode::{self, layout, Kinfo, LimitSysctl, Side};
@@ -32,6 +33,16 @@ const _: () = {
     assert!(offset_of!(K, p_uvalid) == layout::P_UVALID);
     assert!(offset_of!(K, p_ustart_sec) == layout::P_USTART_SEC);
     assert!(offset_of!(K, p_ustart_usec) == layout::P_USTART_USEC);
+    assert!(offset_of!(K, p_ruid) == layout::P_RUID);
+    assert!(offset_of!(K, p_rtime_sec) == layout::P_RTIME_SEC);
+    assert!(offset_of!(K, p_vm_rssize) == layout::P_VM_RSSIZE);
+    assert!(offset_of!(K, p_vm_dsize) == layout::P_VM_DSIZE);
+    assert!(offset_of!(K, p_vm_ssize) == layout::P_VM_SSIZE);
+    assert!(offset_of!(K, p_vm_vsize) == layout::P_VM_VSIZE);
+    assert!(size_of::<libc::kinfo_file>() == decode::kinfo_file::SIZE);
+    assert!(offset_of!(libc::kinfo_file, ki_fd) == decode::kinfo_file::KI_FD);
+    assert!(libc::KERN_FILE2 == decode::KERN_FILE2);
+    assert!(libc::KERN_FILE_BYPID == decode::KERN_FILE_BYPID);
     assert!(libc::KI_NGROUPS as usize == layout::KI_NGROUPS);
     assert!(libc::KI_MAXCOMLEN as usize == netbsdlike::KI_MAXCOMLEN);
     assert!(libc::KERN_PROC2 == decode::KERN_PROC2);
@@ -93,6 +104,20 @@ impl Kernel for Syscalls {
 
     fn table(&self) -> Result<Vec<Kinfo>> {
         netbsdlike::read_table(decode::table_mib, layout::SIZE, decode::table)
+    }
+
+    fn page_size(&self) -> u64 {
+        // 4096 if sysconf fails: NetBSD's smallest page, and x86_64's.
+        page_size().unwrap_or(4096)
+    }
+
+    fn open_files(&self, pid: Pid) -> Result<OpenFiles> {
+        let size = decode::kinfo_file::SIZE;
+        let buf = netbsdlike::read_records(size, |old, count| {
+            unix::sysctl(&decode::files_mib(pid.as_raw(), count), old, None)
+        })
+        .map_err(|e| Error::from_io(pid, e))?;
+        decode::open_files(&buf).map_err(|e| Error::invalid_data(pid, e))
     }
 
     fn wait(&self, attempt: u32) {
@@ -219,6 +244,18 @@ impl Backend for NetBsd {
         let target = checked(target)?;
         let call = || unix::process_id(target.pid, Id::Sid);
         netbsdlike::id(&Syscalls, target, |k| k.sid, call)
+    }
+
+    fn usage(target: Target<'_, KinfoPin>, resource: Resource) -> Result<u64> {
+        netbsdlike::usage(&Syscalls, checked(target)?, resource, decode::MEASURED)
+    }
+
+    fn open_files(target: Target<'_, KinfoPin>) -> Result<OpenFiles> {
+        netbsdlike::open_files(&Syscalls, checked(target)?)
+    }
+
+    fn nproc_share(target: Target<'_, KinfoPin>) -> Result<NprocShare> {
+        netbsdlike::nproc_share(&Syscalls, checked(target)?)
     }
 
     fn get_rlimit(target: Target<'_, KinfoPin>, resource: Resource) -> Result<RLimit> {

@@ -9,8 +9,10 @@
 //! literal offset. Fields are in the kernel's native byte order; OpenBSD's signal sets
 //! are one 32-bit word (signals 1 to 32).
 
-use psx_core::{bytes, Error, SigSet, SignalMasks, StartTime};
-use psx_netbsd::netbsdlike::{self, Layout, KERN_PROC_ALL, KERN_PROC_PID};
+use psx_core::{bytes, Error, OpenFiles, Resource, SigSet, SignalMasks, StartTime};
+use psx_netbsd::netbsdlike::{
+    self, pages_at, Layout, Memory, OsFields, KERN_PROC_ALL, KERN_PROC_PID,
+};
 pub use psx_netbsd::netbsdlike::{DecodeError, Kinfo, Life};
 
 /// Byte offsets in `struct kinfo_proc` (x86_64).
@@ -23,6 +25,10 @@ pub mod layout {
     pub const P_SID: usize = 116;
     /// `int32_t p__pgid`.
     pub const P_PGID: usize = 120;
+    /// `u_int32_t p_ruid`: the real user id.
+    pub const P_RUID: usize = 132;
+    /// `u_int32_t p_rtime_sec`: run time (`tu_runtime`), seconds.
+    pub const P_RTIME_SEC: usize = 220;
     /// `uint32_t p_groups[KI_NGROUPS]`.
     pub const P_GROUPS: usize = 144;
     /// `int16_t p_ngroups`.
@@ -37,6 +43,12 @@ pub mod layout {
     pub const P_SIGCATCH: usize = 300;
     /// `char p_comm[KI_MAXCOMLEN]`: the process's name.
     pub const P_COMM: usize = 312;
+    /// `int32_t p_vm_rssize`: resident set size, pages.
+    pub const P_VM_RSSIZE: usize = 384;
+    /// `int32_t p_vm_dsize`: data size (`vm_dused`), pages.
+    pub const P_VM_DSIZE: usize = 392;
+    /// `int32_t p_vm_ssize`: stack size, pages.
+    pub const P_VM_SSIZE: usize = 396;
     /// `int64_t p_uvalid`: nonzero unless the process is a zombie.
     pub const P_UVALID: usize = 400;
     /// `uint64_t p_ustart_sec`: when the process started.
@@ -58,7 +70,49 @@ const LAYOUT: Layout = Layout {
     p_groups: layout::P_GROUPS,
     p_ngroups: layout::P_NGROUPS,
     p_comm: layout::P_COMM,
+    p_ruid: layout::P_RUID,
 };
+
+/// Byte offsets in `struct kinfo_file` (`sys/sys/sysctl.h`), what `KERN_FILE` lists.
+pub mod kinfo_file {
+    /// `sizeof(struct kinfo_file)`.
+    pub const SIZE: usize = 632;
+    /// `int32_t fd_fd`: the descriptor number, or a negative `KERN_FILE_*` pseudo-entry.
+    pub const FD_FD: usize = 380;
+}
+
+/// `KERN_FILE` (`sys/sysctl.h`).
+pub const KERN_FILE: i32 = 73;
+/// `KERN_FILE_BYPID`: the files of one process.
+pub const KERN_FILE_BYPID: i32 = 2;
+
+/// The MIB `{CTL_KERN, KERN_FILE, KERN_FILE_BYPID, pid, sizeof(struct kinfo_file),
+/// count}`: `sysctl_file` (`sys/kern/kern_sysctl.c`) wants exactly four names after
+/// `kern.file`, and an element no larger than its struct.
+pub fn files_mib(pid: i32, count: usize) -> [i32; 6] {
+    netbsdlike::kinfo_mib(KERN_FILE, KERN_FILE_BYPID, pid, kinfo_file::SIZE, count)
+}
+
+/// The open descriptors in a reply to [`files_mib`]. `sysctl_file` lists, for the
+/// process, first its text vnode, current and root directories and trace vnode where it
+/// has them (`fd_fd` `KERN_FILE_TEXT` -1 to `KERN_FILE_TRACE` -4, not descriptors:
+/// skipped), then one entry per open descriptor (`fd_getfile` over `fd_nfiles`).
+/// It makes no permission check (another user's process is listed, its kernel
+/// addresses hidden) and answers ESRCH for a pid with no process, and for a system,
+/// embryonic, exiting or zombie one.
+pub fn open_files(buf: &[u8]) -> Result<OpenFiles, DecodeError> {
+    netbsdlike::count_fds(buf, kinfo_file::SIZE, kinfo_file::FD_FD)
+}
+
+/// The resources whose use `kinfo_proc` tells (see [`kinfo`]). OpenBSD has no
+/// `RLIMIT_AS` (its `p_vm_map_size` is never filled), and checks `RLIMIT_MEMLOCK`
+/// against the pmap's wired count (`sys_mlock`), which no field carries.
+pub const MEASURED: &[Resource] = &[
+    Resource::Cpu,
+    Resource::Data,
+    Resource::Stack,
+    Resource::Rss,
+];
 
 /// `KERN_PROC` (`sys/sysctl.h`).
 pub const KERN_PROC: i32 = 66;
@@ -113,6 +167,16 @@ pub fn table_mib(count: usize) -> [i32; 6] {
 /// only while `PS_ZOMBIE` is: an exiting process has `p_uvalid` set and a start of 0.
 /// So the start is read only when the process is not exiting ([`Life::Started`]);
 /// otherwise, or with `p_uvalid` clear, it has exited ([`Life::Exited`]).
+///
+/// Usage: `FILL_KPROC` zeroes the record, fills the memory figures only while neither
+/// `PS_EMBRYO` nor `PS_ZOMBIE` is set (embryos are never listed), so exactly when
+/// `p_uvalid` is set, and `fill_kproc` then replaces `p_vm_rssize` with
+/// `vm_resident_count`. In pages: `p_vm_dsize` is `vm_dused`, what `sys_mmap` and
+/// `uvm_map` (`sys/uvm/`) check against `RLIMIT_DATA` (every private writable mapping,
+/// not only the break); `p_vm_ssize` is `vm_ssize`, what `uvm_grow` checks against
+/// `RLIMIT_STACK`. CPU: `p_rtime_sec` is the process's `tu_runtime` summed over its
+/// threads (`tuagg_get_process`), what `rucheck` (`sys/kern/kern_resource.c`) compares
+/// with `RLIMIT_CPU`; it is filled for zombies too.
 pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     use layout::*;
     netbsdlike::decode(buf, &LAYOUT, |buf| {
@@ -136,7 +200,18 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         } else {
             Life::Exited
         };
-        Some((Some(masks), life))
+        let memory = Memory {
+            rss: pages_at(buf, P_VM_RSSIZE)?,
+            data: pages_at(buf, P_VM_DSIZE)?,
+            stack: pages_at(buf, P_VM_SSIZE)?,
+            map: None,
+        };
+        Some(OsFields {
+            sigmasks: Some(masks),
+            life,
+            memory: uvalid.then_some(memory),
+            cpu_seconds: Some(u64::from(bytes::u32_at(buf, P_RTIME_SEC)?)),
+        })
     })
 }
 
@@ -210,6 +285,63 @@ mod tests {
         );
         assert_eq!((P_COMM, P_UVALID, P_PSFLAGS), (312, 400, 560));
         assert_eq!((P_USTART_SEC, P_USTART_USEC), (408, 416));
+        assert_eq!((P_RUID, P_RTIME_SEC), (132, 220));
+        assert_eq!((P_VM_RSSIZE, P_VM_DSIZE, P_VM_SSIZE), (384, 392, 396));
+    }
+
+    #[test]
+    fn usage_figures_are_pages_and_run_time_seconds() {
+        let mut buf = fixture(&[], 0, [0; 4]);
+        // sys/sys/sysctl.h, struct kinfo_proc, LP64.
+        put(&mut buf, 132, &1001u32.to_ne_bytes()); // u_int32_t p_ruid
+        put(&mut buf, 220, &75u32.to_ne_bytes()); // u_int32_t p_rtime_sec
+        put(&mut buf, 384, &300i32.to_ne_bytes()); // int32_t p_vm_rssize
+        put(&mut buf, 392, &50i32.to_ne_bytes()); // int32_t p_vm_dsize
+        put(&mut buf, 396, &4i32.to_ne_bytes()); // int32_t p_vm_ssize
+        let k = kinfo(&buf).unwrap();
+        let pid = psx_core::Pid::from(777);
+        assert_eq!(k.ruid, 1001);
+        let used = |r, page| k.used(r, page, pid).unwrap();
+        assert_eq!(used(Resource::Rss, 4096), 300 * 4096);
+        assert_eq!(used(Resource::Data, 4096), 50 * 4096);
+        assert_eq!(used(Resource::Stack, 16384), 4 * 16384);
+        assert_eq!(used(Resource::Cpu, 4096), 75);
+        // No address space figure (and no RLIMIT_AS).
+        assert!(matches!(
+            k.used(Resource::As, 4096, pid),
+            Err(Error::Unsupported { .. })
+        ));
+        assert!(!MEASURED.contains(&Resource::As));
+        // A zombie (p_uvalid 0): no memory figures, but its run time stays.
+        put(&mut buf, 400, &0i64.to_ne_bytes()); // int64_t p_uvalid
+        let zombie = kinfo(&buf).unwrap();
+        assert_eq!(zombie.memory, None);
+        assert!(matches!(
+            zombie.used(Resource::Data, 4096, pid),
+            Err(Error::Zombie { .. })
+        ));
+        assert_eq!(zombie.used(Resource::Cpu, 4096, pid).unwrap(), 75);
+    }
+
+    #[test]
+    fn counts_open_descriptors_not_the_pseudo_entries() {
+        // sys/sys/sysctl.h, struct kinfo_file: 632 bytes, int32_t fd_fd at 380.
+        let record = |fd: i32| {
+            let mut r = vec![0x66u8; 632];
+            put(&mut r, 380, &fd.to_ne_bytes());
+            r
+        };
+        // KERN_FILE_TEXT, _CDIR, _RDIR, _TRACE (-1 to -4), then descriptors 0, 1, 5.
+        let table = [-1, -2, -3, -4, 0, 1, 5].map(record).concat();
+        let files = open_files(&table).unwrap();
+        assert_eq!((files.count, files.highest), (3, Some(5)));
+        // Only pseudo-entries: no descriptor open.
+        let files = open_files(&[record(-1), record(-2)].concat()).unwrap();
+        assert_eq!((files.count, files.highest), (0, None));
+        assert!(open_files(&table[..631]).is_err());
+        // CTL_KERN, KERN_FILE, KERN_FILE_BYPID, pid, sizeof(struct kinfo_file), count.
+        assert_eq!(files_mib(42, 7), [1, 73, 2, 42, 632, 7]);
+        assert_eq!((kinfo_file::SIZE, kinfo_file::FD_FD), (632, 380));
     }
 
     #[test]

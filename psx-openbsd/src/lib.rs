@@ -5,6 +5,11 @@
 //! | name, groups, signal masks | `kinfo_proc` (`sysctl {CTL_KERN, KERN_PROC, KERN_PROC_PID, pid, sizeof(struct kinfo_proc), 1}`): `p_comm`, `p_groups[..p_ngroups]`, `p_siglist`, `p_sigmask`, `p_sigignore`, `p_sigcatch` |
 //! | process group, session | `getpgid(2)`/`getsid(2)`; on `EPERM` or `ESRCH`, inside a oneshot, and through a `Process`, `kinfo_proc`'s `p__pgid`/`p_sid` |
 //! | umask, resource limits | no interface for another process: `Unsupported` |
+//! | usage: nofile | `sysctl {CTL_KERN, KERN_FILE, KERN_FILE_BYPID, pid, sizeof(struct kinfo_file), count}`: the entries with `fd_fd >= 0` (not the text, cwd, root and trace pseudo-entries, -1 to -4); the count, and the highest `fd_fd` |
+//! | usage: data, stack, rss | `kinfo_proc`'s `p_vm_dsize` (`vm_dused`), `p_vm_ssize`, `p_vm_rssize` (pages, times the page size: bytes) |
+//! | usage: cpu | `kinfo_proc`'s `p_rtime_sec` (the process's run time, whole seconds) |
+//! | usage: nproc (in a scan) | `kinfo_proc`'s `p_ruid`, 1 per process |
+//! | usage: as, memlock (and nice/rtprio: no such limits) | none |
 //! | listing (`pids`, `scan`) | one `sysctl {CTL_KERN, KERN_PROC, KERN_PROC_ALL, 0, sizeof(struct kinfo_proc), count}` |
 //! | `Process` pin | `kinfo_proc`'s `p_ustart_sec`/`p_ustart_usec` |
 //!
@@ -49,6 +54,20 @@
 //! [`Error::Zombie`](psx_core::Error::Zombie) (by pid, its record still reads), and
 //! `is_running` stays true until it is reaped. A handle made on a zombie reads as a
 //! zombie until a live process has the pid, then as gone.
+//!
+//! Usage (headroom): the figures are what the kernel compares with each limit:
+//! `vm_dused` for `RLIMIT_DATA` (`sys_mmap` and `uvm_map`: every private writable
+//! mapping, not only the break), `vm_ssize` for `RLIMIT_STACK` (`uvm_grow`), the run
+//! time for `RLIMIT_CPU` (`rucheck`), the real user's processes for `RLIMIT_NPROC`
+//! (`fork1`). The limits themselves cannot be read for another process here. There is
+//! no `RLIMIT_AS` (and `p_vm_map_size` is never filled); `RLIMIT_MEMLOCK` is compared
+//! with the pmap's wired count, which no field carries. A zombie's memory figures are
+//! gone ([`Error::Zombie`](psx_core::Error::Zombie)), its run time stays. The figures
+//! come from the `kinfo_proc` the other attributes use, so a scan reads them from its
+//! table; descriptors take one sysctl per process, which answers `ESRCH` for an exiting
+//! or exited process (then [`Error::Zombie`](psx_core::Error::Zombie), as its record
+//! shows) and makes no permission check. Through a `Process` the count is believed
+//! only if the pinned process is still there after the call.
 //!
 //! Inside a oneshot one `kinfo_proc` serves name, groups, signal masks, process group
 //! and session. [`decode`] is pure and builds on every host; what it shares with

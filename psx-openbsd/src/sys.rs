@@ -5,7 +5,10 @@
 use std::mem::{offset_of, size_of};
 
 use psx_core::unix::{self, Id};
-use psx_core::{Attr, Backend, Error, Pid, ProcInfo, Result, SignalMasks, Target};
+use psx_core::{
+    Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, Resource, Result, SignalMasks,
+    Target,
+};
 use psx_netbsd::netbsdlike::{self, Kernel, KinfoPin};
 
 use crate::decode::{self, layout, Kinfo};
@@ -28,6 +31,15 @@ const _: () = {
     assert!(offset_of!(K, p_ustart_sec) == layout::P_USTART_SEC);
     assert!(offset_of!(K, p_ustart_usec) == layout::P_USTART_USEC);
     assert!(offset_of!(K, p_psflags) == layout::P_PSFLAGS);
+    assert!(offset_of!(K, p_ruid) == layout::P_RUID);
+    assert!(offset_of!(K, p_rtime_sec) == layout::P_RTIME_SEC);
+    assert!(offset_of!(K, p_vm_rssize) == layout::P_VM_RSSIZE);
+    assert!(offset_of!(K, p_vm_dsize) == layout::P_VM_DSIZE);
+    assert!(offset_of!(K, p_vm_ssize) == layout::P_VM_SSIZE);
+    assert!(size_of::<libc::kinfo_file>() == decode::kinfo_file::SIZE);
+    assert!(offset_of!(libc::kinfo_file, fd_fd) == decode::kinfo_file::FD_FD);
+    assert!(libc::KERN_FILE == decode::KERN_FILE);
+    assert!(libc::KERN_FILE_BYPID == decode::KERN_FILE_BYPID);
     assert!(libc::KI_NGROUPS as usize == layout::KI_NGROUPS);
     assert!(libc::KI_MAXCOMLEN as usize == netbsdlike::KI_MAXCOMLEN);
     assert!(libc::KERN_PROC == decode::KERN_PROC);
@@ -62,6 +74,22 @@ impl Kernel for Syscalls {
 
     fn table(&self) -> Result<Vec<Kinfo>> {
         netbsdlike::read_table(decode::table_mib, layout::SIZE, decode::table)
+    }
+
+    fn page_size(&self) -> u64 {
+        // SAFETY: sysconf takes a constant and touches no memory of ours.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        // 4096 if it fails: OpenBSD's smallest page, and x86_64's.
+        u64::try_from(size).ok().filter(|&s| s > 0).unwrap_or(4096)
+    }
+
+    fn open_files(&self, pid: Pid) -> Result<OpenFiles> {
+        let size = decode::kinfo_file::SIZE;
+        let buf = netbsdlike::read_records(size, |old, count| {
+            unix::sysctl(&decode::files_mib(pid.as_raw(), count), old, None)
+        })
+        .map_err(|e| Error::from_io(pid, e))?;
+        decode::open_files(&buf).map_err(|e| Error::invalid_data(pid, e))
     }
 }
 
@@ -98,6 +126,18 @@ impl Backend for OpenBsd {
 
     fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
         netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid))
+    }
+
+    fn usage(target: Target<'_, KinfoPin>, resource: Resource) -> Result<u64> {
+        netbsdlike::usage(&Syscalls, target, resource, decode::MEASURED)
+    }
+
+    fn open_files(target: Target<'_, KinfoPin>) -> Result<OpenFiles> {
+        netbsdlike::open_files(&Syscalls, target)
+    }
+
+    fn nproc_share(target: Target<'_, KinfoPin>) -> Result<NprocShare> {
+        netbsdlike::nproc_share(&Syscalls, target)
     }
 
     fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
