@@ -1,5 +1,5 @@
 //! Arbitrary bytes into the macOS decoders (one `kinfo_proc`, the process table,
-//! `proc_uniqidentifierinfo`): never a panic.
+//! `proc_uniqidentifierinfo`, `proc_taskinfo`, a descriptor list): never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,4 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::kinfo(data);
     let _ = decode::table(data);
     let _ = decode::unique_id(data);
+    let _ = decode::task_info(data);
+    let _ = decode::fd_list(data, data.len());
+    let _ = decode::fd_list(data, data.len() + decode::FDINFO_SIZE);
 });

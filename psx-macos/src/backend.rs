@@ -5,11 +5,11 @@ use std::convert::Infallible;
 use std::marker::PhantomData;
 
 use psx_core::{
-    oneshot, scan_seeded, Attr, Backend, Error, Pid, ProcInfo, Result, SignalMasks, StartTime,
-    Target,
+    oneshot, scan_seeded, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, Resource,
+    Result, SignalMasks, StartTime, Target,
 };
 
-use crate::decode::{self, IdCall, Kinfo};
+use crate::decode::{self, IdCall, Kinfo, TaskInfo, Timebase, FDINFO_SIZE, FDS_FIRST_READ};
 
 /// The calls the backend makes, one method each.
 pub trait Kernel {
@@ -24,6 +24,14 @@ pub trait Kernel {
     fn unique_id(pid: Pid) -> Result<u64>;
     /// `getpgid(2)` or `getsid(2)`.
     fn process_id(pid: Pid, which: IdCall) -> Result<Pid>;
+    /// `proc_pidinfo(pid, PROC_PIDLISTFDS, 0, buf, len)`: the bytes of `proc_fdinfo`
+    /// records copied into `buf`; with `None` (a NULL buffer), the bytes the kernel says
+    /// a list needs. Zombies are ESRCH (`NoSuchProcess`).
+    fn list_fds(pid: Pid, buf: Option<&mut [u8]>) -> Result<usize>;
+    /// `proc_pidinfo(pid, PROC_PIDTASKINFO, ..)`, decoded. Zombies are ESRCH.
+    fn task_info(pid: Pid) -> Result<TaskInfo>;
+    /// The machine's `mach_timebase_info`.
+    fn timebase() -> Timebase;
 }
 
 /// What a `Process` handle holds on macOS to tell its process from a later one with
@@ -114,6 +122,89 @@ fn process_id<K: Kernel>(target: Target<'_, MacPin>, which: IdCall) -> Result<Pi
     })
 }
 
+/// A read by pid that a oneshot keeps, with the pin it was checked against (`None`: read
+/// for a bare pid).
+struct ByPid<T> {
+    value: T,
+    pin: Option<MacPin>,
+}
+
+/// `read` of `target`'s pid, the answer (or refusal) believed through a handle only once
+/// the pin holds after it. Inside a oneshot the answer is kept: a bare pid is served any
+/// kept answer, a handle only one read through the same pin.
+///
+/// `proc_pidinfo` finds no zombie for the flavors read this way: its ESRCH is told
+/// apart from a gone process by a fresh `kinfo_proc` ([`decode::proc_find_refusal`]).
+fn by_pid<K: Kernel, T: Clone + 'static>(
+    target: Target<'_, MacPin>,
+    read: impl FnOnce(Pid) -> Result<T>,
+) -> Result<T> {
+    let pid = target.pid;
+    let kept = oneshot::peek(pid, |kept: &ByPid<T>| {
+        (target.pin.is_none() || kept.pin.as_ref() == target.pin).then(|| kept.value.clone())
+    });
+    if let Some(Some(value)) = kept {
+        return Ok(value);
+    }
+    let value = match read(pid) {
+        Ok(value) => {
+            still_pinned::<K>(target)?;
+            value
+        }
+        Err(Error::NoSuchProcess { .. }) => {
+            let record = fresh::<K>(target).and_then(|k| belongs(target, &k).map(|()| k));
+            return Err(decode::proc_find_refusal(pid, record));
+        }
+        Err(e) => {
+            return Err(match still_pinned::<K>(target) {
+                Err(gone @ Error::NoSuchProcess { .. }) => gone,
+                _ => e,
+            })
+        }
+    };
+    oneshot::seed(
+        pid,
+        ByPid {
+            value: value.clone(),
+            pin: target.pin.copied(),
+        },
+    );
+    Ok(value)
+}
+
+/// The open descriptors: a first read into room for [`FDS_FIRST_READ`] on the stack;
+/// when that comes back full, the size the kernel asks for (at least twice the room
+/// tried), again while the list outgrows it.
+fn open_files<K: Kernel>(pid: Pid) -> Result<OpenFiles> {
+    let decoded = |buf: &[u8], copied: usize| {
+        let reply = buf
+            .get(..copied)
+            .ok_or(decode::DecodeError::RaggedFdList(copied));
+        reply
+            .and_then(|reply| decode::fd_list(reply, buf.len()))
+            .map_err(|e| Error::invalid_data(pid, e))
+    };
+    let mut first = [0u8; FDS_FIRST_READ * FDINFO_SIZE];
+    let copied = K::list_fds(pid, Some(&mut first))?;
+    if let Some(files) = decoded(&first, copied)? {
+        return Ok(files);
+    }
+    let mut room = FDS_FIRST_READ;
+    let mut buf = Vec::new();
+    for _ in 0..8 {
+        room = decode::fd_room(K::list_fds(pid, None)?, room);
+        buf.resize(room * FDINFO_SIZE, 0);
+        let copied = K::list_fds(pid, Some(&mut buf))?;
+        if let Some(files) = decoded(&buf, copied)? {
+            return Ok(files);
+        }
+    }
+    Err(Error::invalid_data(
+        pid,
+        "the descriptor list outgrew every buffer",
+    ))
+}
+
 impl<K: Kernel> Backend for Darwin<K> {
     type Pin = MacPin;
 
@@ -194,6 +285,40 @@ impl<K: Kernel> Backend for Darwin<K> {
     fn sid(target: Target<'_, MacPin>) -> Result<Pid> {
         process_id::<K>(target, IdCall::Session)
     }
+
+    /// `PROC_PIDLISTFDS`: the count, and the highest number, of the open descriptors.
+    fn open_files(target: Target<'_, MacPin>) -> Result<OpenFiles> {
+        by_pid::<K, _>(target, open_files::<K>)
+    }
+
+    /// `PROC_PIDTASKINFO`, read once per oneshot: AS and DATA the map size, RSS the
+    /// resident bytes, CPU whole seconds; the rest `Unsupported`.
+    fn usage(target: Target<'_, MacPin>, resource: Resource) -> Result<u64> {
+        let unsupported = Error::Unsupported {
+            what: "resource usage",
+        };
+        let pick: fn(&TaskInfo) -> Option<u64> = match resource {
+            Resource::As | Resource::Data => |t| Some(t.virtual_size),
+            Resource::Rss => |t| Some(t.resident_size),
+            Resource::Cpu => |t| t.cpu_seconds(K::timebase()),
+            _ => return Err(unsupported),
+        };
+        let task = by_pid::<K, _>(target, K::task_info)?;
+        pick(&task).ok_or_else(|| Error::invalid_data(target.pid, "a Mach timebase of 0"))
+    }
+
+    /// The real uid from the `kinfo_proc` (a scan's, for free), and 1: `fork1`
+    /// (`bsd/kern/kern_fork.c`) counts processes per real uid with `chgproccnt`, and
+    /// `reap_child_locked` (`bsd/kern/kern_exit.c`) uncounts them, so a zombie counts
+    /// until reaped.
+    fn nproc_share(target: Target<'_, MacPin>) -> Result<NprocShare> {
+        with_kinfo::<K, _>(target, |k| {
+            Ok(NprocShare {
+                ruid: k.ruid,
+                count: 1,
+            })
+        })
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +336,14 @@ mod tests {
         sid: i32,
         /// Its `kinfo_proc` is refused (a sandbox's MAC policy).
         kinfo_refused: bool,
+        /// Another user's: `proc_pidinfo`'s same-user check refuses the task figures and
+        /// the descriptor list (EPERM).
+        other_user: bool,
+        /// Its open descriptors, ascending, as `fdt_next` walks them.
+        fds: Vec<i32>,
+        /// `fd_nfiles`: the slots of its descriptor table.
+        nfiles: usize,
+        task: TaskInfo,
     }
 
     /// What the fake kernel was asked, call by call.
@@ -220,11 +353,18 @@ mod tests {
         table: u32,
         unique_id: u32,
         process_id: u32,
+        list_fds: u32,
+        task_info: u32,
     }
 
     impl Calls {
         fn total(self) -> u32 {
-            self.kinfo + self.table + self.unique_id + self.process_id
+            self.kinfo
+                + self.table
+                + self.unique_id
+                + self.process_id
+                + self.list_fds
+                + self.task_info
         }
     }
 
@@ -310,6 +450,52 @@ mod tests {
                 },
             )
         }
+
+        /// As `proc_pidinfo` and `proc_pidfdlist` (`bsd/kern/proc_info.c`) answer:
+        /// `proc_find` (no zombies), the same-user check, then the records that fit, or
+        /// for a NULL buffer `(fd_nfiles + 20)` records' worth.
+        fn list_fds(pid: Pid, buf: Option<&mut [u8]>) -> Result<usize> {
+            call(
+                |c| c.list_fds += 1,
+                |s| {
+                    let p = pidinfo_find(s, pid)?;
+                    let Some(buf) = buf else {
+                        return Ok((p.nfiles + 20) * 8);
+                    };
+                    let fit = p.fds.len().min(buf.len() / 8);
+                    for (i, fd) in p.fds[..fit].iter().enumerate() {
+                        // struct proc_fdinfo: proc_fd at 0, proc_fdtype at 4 (1: vnode).
+                        buf[8 * i..8 * i + 4].copy_from_slice(&fd.to_ne_bytes());
+                        buf[8 * i + 4..8 * i + 8].copy_from_slice(&1u32.to_ne_bytes());
+                    }
+                    Ok(fit * 8)
+                },
+            )
+        }
+
+        fn task_info(pid: Pid) -> Result<TaskInfo> {
+            call(
+                |c| c.task_info += 1,
+                |s| pidinfo_find(s, pid).map(|p| p.task),
+            )
+        }
+
+        /// Apple silicon's: 125/3 nanoseconds a tick.
+        fn timebase() -> Timebase {
+            Timebase {
+                numer: 125,
+                denom: 3,
+            }
+        }
+    }
+
+    /// `proc_find` then `proc_security_policy` with the same-user check.
+    fn pidinfo_find(s: &State, pid: Pid) -> Result<&Proc> {
+        match find(s, pid)? {
+            p if p.kinfo.exiting => Err(Error::NoSuchProcess { pid }),
+            p if p.other_user => Err(Error::AccessDenied { pid }),
+            p => Ok(p),
+        }
     }
 
     /// A process `pid`, started at second `start`, with unique id `id`; its name,
@@ -324,6 +510,7 @@ mod tests {
                 },
                 comm: format!("p{id}"),
                 pgid: pid - 1,
+                ruid: 501,
                 groups: vec![20, id as u32],
                 exiting: false,
                 ignored: SigSet::from_words(&[1 << 12]),
@@ -332,6 +519,15 @@ mod tests {
             unique_id: id,
             sid: pid - 2,
             kinfo_refused: false,
+            other_user: false,
+            fds: vec![0, 1, 2, id as i32 + 3],
+            nfiles: 20,
+            task: TaskInfo {
+                virtual_size: id << 32,
+                resident_size: id << 20,
+                total_user: 0,
+                total_system: 0,
+            },
         }
     }
 
@@ -369,11 +565,15 @@ mod tests {
             boot((0..n).map(|i| proc(1000 - i, 1_700_000_000 + i64::from(i), i as u64)));
             let infos = Mac::scan(Attr::ALL).unwrap();
             assert_eq!(infos.len(), n as usize);
-            // The record's attributes came from the table; the session (which kinfo_proc
-            // lacks) is the one call per process; umask and limits cost nothing.
+            // The record's attributes came from the table; the session, the descriptor
+            // list and the task figures (which kinfo_proc lacks) are one call each per
+            // process, the task's serving AS, DATA, RSS and CPU alike; umask and limits
+            // cost nothing.
             let want = Calls {
                 table: 1,
                 process_id: n as u32,
+                list_fds: n as u32,
+                task_info: n as u32,
                 ..Calls::default()
             };
             assert_eq!(calls(), want, "{n} processes");
@@ -386,6 +586,18 @@ mod tests {
             assert_eq!(first.sid, Some(Pid::from(999 - n)));
             assert!(first.sigmasks.is_some());
             assert_eq!((first.umask, first.rlimits.as_ref()), (None, None));
+            let usage = first.usage.as_ref().unwrap();
+            let id = id as u64;
+            let want = [
+                (Resource::Cpu, 0),
+                (Resource::Data, id << 32),
+                (Resource::Rss, id << 20),
+                (Resource::Nproc, n as u64),
+                (Resource::Nofile, 4),
+                (Resource::As, id << 32),
+            ];
+            assert_eq!(usage.used, want.into_iter().collect());
+            assert_eq!(usage.highest_fd, Some(id + 3));
 
             let pids = Mac::pids().unwrap();
             assert_eq!(pids.len(), n as usize);
@@ -497,5 +709,209 @@ mod tests {
         assert!(!Mac::is_running(handle).unwrap());
         assert!(gone(Mac::pgid(handle)));
         assert!(gone(Mac::groups(handle)));
+    }
+
+    /// `(resource, used)` pairs, and the highest descriptor.
+    type Used = (Vec<(Resource, u64)>, Option<u64>);
+
+    /// `psx_core::usage` of `target`.
+    fn usage_of(target: Target<'_, MacPin>) -> Result<Used> {
+        psx_core::usage::<Mac>(target).map(|u| (u.used.into_iter().collect(), u.highest_fd))
+    }
+
+    #[test]
+    fn usage_reads_the_task_once_and_converts_mach_time() {
+        let mut p = proc(400, 100, 3);
+        // Apple silicon's 24 MHz ticks: 3 s of user time, and a tick short of 2 s of
+        // system time (not whole seconds in nanoseconds: 125/3 each).
+        p.task = TaskInfo {
+            virtual_size: 0x1_2345_6000,
+            resident_size: 7 << 20,
+            total_user: 72_000_000,
+            total_system: 48_000_000 - 1,
+        };
+        boot([p]);
+        let by_pid = Target::unpinned(Pid::from(400));
+        // In a oneshot, as `psx::proc_usage` and a scan read it.
+        let oneshot = OneshotGuard::enter(Pid::from(400));
+        let (used, highest) = usage_of(by_pid).unwrap();
+        assert_eq!(
+            used,
+            [
+                (Resource::Cpu, 4),
+                (Resource::Data, 0x1_2345_6000),
+                (Resource::Rss, 7 << 20),
+                (Resource::Nofile, 4),
+                (Resource::As, 0x1_2345_6000),
+            ]
+        );
+        assert_eq!(highest, Some(6));
+        // One task read for four resources, and one descriptor read (room for 256 on
+        // the stack).
+        assert_eq!((calls().task_info, calls().list_fds), (1, 1));
+        for unsupported in [
+            Resource::Stack,
+            Resource::Memlock,
+            Resource::Nice,
+            Resource::Rtprio,
+        ] {
+            let got = Mac::usage(by_pid, unsupported);
+            assert!(
+                matches!(got, Err(Error::Unsupported { .. })),
+                "{unsupported}"
+            );
+        }
+        assert_eq!(calls().task_info, 1, "nothing read for what is unsupported");
+        drop(oneshot);
+        // Outside a oneshot every call reads.
+        Mac::usage(by_pid, Resource::Rss).unwrap();
+        Mac::usage(by_pid, Resource::As).unwrap();
+        assert_eq!(calls().task_info, 3);
+    }
+
+    #[test]
+    fn descriptors_beyond_the_first_read_are_counted() {
+        // 300 descriptors and one at 1000: the first read (256) comes back full; the
+        // kernel then asks for fd_nfiles + 20 = 1044 records, and the list fits.
+        let mut p = proc(410, 100, 4);
+        p.fds = (0..300).chain([1000]).collect();
+        p.nfiles = 1024;
+        boot([p]);
+        let files = Mac::open_files(Target::unpinned(Pid::from(410))).unwrap();
+        assert_eq!((files.count, files.highest), (301, Some(1000)));
+        assert_eq!(calls().list_fds, 3, "full, sized, read");
+
+        // The table grows past the sized buffer just before it is read: sized and
+        // read again.
+        boot([proc(410, 100, 4)]);
+        STATE.with_borrow_mut(|s| {
+            let p = s.procs.get_mut(&410).unwrap();
+            p.fds = (0..300).collect();
+            p.nfiles = 512;
+            s.hook = Some((3, |s| {
+                let p = s.procs.get_mut(&410).unwrap();
+                p.fds = (0..3000).collect();
+                p.nfiles = 4096;
+            }));
+        });
+        let files = Mac::open_files(Target::unpinned(Pid::from(410))).unwrap();
+        assert_eq!((files.count, files.highest), (3000, Some(2999)));
+        assert_eq!(calls().list_fds, 5);
+
+        // None open: a reply of no bytes, not an error.
+        let mut none = proc(411, 100, 5);
+        none.fds.clear();
+        boot([none]);
+        let files = Mac::open_files(Target::unpinned(Pid::from(411))).unwrap();
+        assert_eq!((files.count, files.highest), (0, None));
+    }
+
+    #[test]
+    fn another_users_process_has_no_usage_but_counts_for_nproc() {
+        let mut p = proc(420, 100, 6);
+        p.other_user = true;
+        boot([p]);
+        let by_pid = Target::unpinned(Pid::from(420));
+        assert!(matches!(
+            Mac::open_files(by_pid),
+            Err(Error::AccessDenied { .. })
+        ));
+        assert!(matches!(
+            Mac::usage(by_pid, Resource::Cpu),
+            Err(Error::AccessDenied { .. })
+        ));
+        assert!(matches!(usage_of(by_pid), Err(Error::AccessDenied { .. })));
+        let share = Mac::nproc_share(by_pid).unwrap();
+        assert_eq!((share.ruid, share.count), (501, 1));
+    }
+
+    #[test]
+    fn a_zombies_usage_is_zombie_and_it_still_counts_for_nproc() {
+        let mut zombie = proc(430, 100, 8);
+        zombie.kinfo.exiting = true;
+        boot([zombie]);
+        for pinned_too in [false, true] {
+            let pin = Mac::pin(Pid::from(430)).unwrap();
+            let target = match pinned_too {
+                true => pinned(&pin, 430),
+                false => Target::unpinned(Pid::from(430)),
+            };
+            assert!(matches!(Mac::open_files(target), Err(Error::Zombie { .. })));
+            assert!(matches!(
+                Mac::usage(target, Resource::As),
+                Err(Error::Zombie { .. })
+            ));
+            assert!(matches!(usage_of(target), Err(Error::Zombie { .. })));
+            assert_eq!(Mac::nproc_share(target).unwrap().count, 1);
+        }
+        // Gone altogether: ESRCH, and no kinfo_proc either.
+        boot([]);
+        let gone_pid = Target::unpinned(Pid::from(430));
+        assert!(gone(Mac::open_files(gone_pid)));
+        assert!(gone(Mac::usage(gone_pid, Resource::Rss)));
+    }
+
+    #[test]
+    fn usage_through_a_handle_is_never_a_later_process() {
+        boot([proc(440, 100, 20)]);
+        let pin = Mac::pin(Pid::from(440)).unwrap();
+        let handle = pinned(&pin, 440);
+        assert_eq!(Mac::usage(handle, Resource::As).unwrap(), 20 << 32);
+        assert_eq!(Mac::open_files(handle).unwrap().highest, Some(23));
+
+        // Reaped, and the pid given to a newcomer (unique id 21).
+        reuse(440, 200, 21);
+        assert!(gone(Mac::usage(handle, Resource::As)));
+        assert!(gone(Mac::open_files(handle)));
+        assert!(gone(Mac::nproc_share(handle)));
+        assert!(gone(usage_of(handle)));
+        // By pid, the newcomer's.
+        let by_pid = Target::unpinned(Pid::from(440));
+        assert_eq!(Mac::usage(by_pid, Resource::As).unwrap(), 21 << 32);
+
+        // A oneshot holding the newcomer's figures (read by pid) serves no handle.
+        let _oneshot = OneshotGuard::enter(Pid::from(440));
+        assert_eq!(Mac::usage(by_pid, Resource::Rss).unwrap(), 21 << 20);
+        assert!(gone(Mac::usage(handle, Resource::Rss)));
+        assert!(gone(Mac::open_files(handle)));
+    }
+
+    #[test]
+    fn usage_read_as_the_pid_is_reused_is_no_such_process() {
+        // The pid is reused just before the task read reaches the kernel: the figures
+        // are the newcomer's, and the pin check after the read says so.
+        boot([proc(450, 100, 30)]);
+        let pin = Mac::pin(Pid::from(450)).unwrap();
+        let at = calls().total() + 1;
+        STATE.with_borrow_mut(|s| s.hook = Some((at, |s| reuse_in(s, 450))));
+        assert!(gone(Mac::usage(pinned(&pin, 450), Resource::As)));
+
+        // The newcomer is another user's: its refusal is not the pinned process's.
+        boot([proc(450, 100, 30)]);
+        let pin = Mac::pin(Pid::from(450)).unwrap();
+        STATE.with_borrow_mut(|s| {
+            reuse_in(s, 450);
+            s.procs.get_mut(&450).unwrap().other_user = true;
+        });
+        assert!(gone(Mac::usage(pinned(&pin, 450), Resource::Cpu)));
+        assert!(gone(Mac::open_files(pinned(&pin, 450))));
+        let by_pid = Mac::open_files(Target::unpinned(Pid::from(450)));
+        assert!(matches!(by_pid, Err(Error::AccessDenied { .. })));
+
+        // Reaped and reused between the ESRCH of a zombie and the kinfo_proc read
+        // after it: the newcomer's record is not the pinned process's.
+        let mut zombie = proc(450, 100, 30);
+        zombie.kinfo.exiting = true;
+        boot([zombie]);
+        let pin = Mac::pin(Pid::from(450)).unwrap();
+        // The newcomer is exiting too: its record says zombie, but not for this pin.
+        let at = calls().total() + 2;
+        STATE.with_borrow_mut(|s| {
+            s.hook = Some((at, |s| {
+                reuse_in(s, 450);
+                s.procs.get_mut(&450).unwrap().kinfo.exiting = true;
+            }))
+        });
+        assert!(gone(Mac::open_files(pinned(&pin, 450))));
     }
 }

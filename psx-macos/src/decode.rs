@@ -17,7 +17,7 @@
 use core::mem::{offset_of, size_of};
 
 use psx_core::bytes::{array, c_string_at, i32_at, i64_at, u32_at, u64_at};
-use psx_core::{Error, Pid, Result, SigSet, SignalMasks, StartTime};
+use psx_core::{Error, OpenFiles, Pid, Result, SigSet, SignalMasks, StartTime};
 
 /// A 64-bit field of an LP64 struct (a pointer, `long`, `time_t`, `u_quad_t`): 8 bytes,
 /// aligned to 8 whatever the host.
@@ -129,8 +129,10 @@ pub struct Pcred {
     pub pc_lock: [u8; 72],
     /// `struct ucred *pc_ucred`.
     pub pc_ucred: Word64,
-    /// `uid_t p_ruid`, `p_svuid`; `gid_t p_rgid`, `p_svgid`; `int p_refcnt`.
-    pub ids: [u32; 5],
+    /// `uid_t p_ruid`: the real uid, which `RLIMIT_NPROC` counts processes by.
+    pub p_ruid: u32,
+    /// `uid_t p_svuid`, `gid_t p_rgid`, `gid_t p_svgid`, `int p_refcnt`.
+    pub ids: [u32; 4],
 }
 
 /// `struct _ucred`, `bsd/sys/sysctl.h`.
@@ -239,6 +241,9 @@ pub mod layout {
         offset_of!(KinfoProc, kp_eproc) + offset_of!(Eproc, e_ucred) + offset_of!(Ucred, cr_groups);
     /// `kp_eproc.e_pgid`.
     pub const E_PGID: usize = offset_of!(KinfoProc, kp_eproc) + offset_of!(Eproc, e_pgid);
+    /// `kp_eproc.e_pcred.p_ruid`.
+    pub const P_RUID: usize =
+        offset_of!(KinfoProc, kp_eproc) + offset_of!(Eproc, e_pcred) + offset_of!(Pcred, p_ruid);
     /// `NGROUPS`.
     pub const NGROUPS: usize = 16;
 }
@@ -259,6 +264,7 @@ const _: () = {
     assert!(layout::CR_NGROUPS == 424);
     assert!(layout::CR_GROUPS == 428);
     assert!(layout::E_PGID == 564);
+    assert!(layout::P_RUID == 392);
 };
 
 /// `P_WEXIT` (`bsd/sys/proc.h`): `fill_user64_externproc` (`bsd/kern/kern_sysctl.c`)
@@ -295,6 +301,13 @@ pub enum DecodeError {
     Ragged(usize),
     /// A `proc_uniqidentifierinfo` reply shorter than the struct.
     ShortUniqueId(usize),
+    /// A `proc_taskinfo` reply shorter than the struct.
+    ShortTaskInfo(usize),
+    /// A descriptor list whose length is not a whole number of `proc_fdinfo` records,
+    /// or longer than the buffer it was read into.
+    RaggedFdList(usize),
+    /// A descriptor list naming a negative descriptor.
+    NegativeFd(i32),
 }
 
 impl std::fmt::Display for DecodeError {
@@ -316,6 +329,16 @@ impl std::fmt::Display for DecodeError {
                 "proc_uniqidentifierinfo reply of {len} bytes, expected {}",
                 uniqid::SIZE
             ),
+            DecodeError::ShortTaskInfo(len) => write!(
+                f,
+                "proc_taskinfo reply of {len} bytes, expected {}",
+                taskinfo::SIZE
+            ),
+            DecodeError::RaggedFdList(len) => write!(
+                f,
+                "descriptor list of {len} bytes, not whole records of {FDINFO_SIZE}"
+            ),
+            DecodeError::NegativeFd(fd) => write!(f, "descriptor list names descriptor {fd}"),
         }
     }
 }
@@ -335,6 +358,9 @@ pub struct Kinfo {
     pub comm: String,
     /// `e_pgid`.
     pub pgid: i32,
+    /// `e_pcred.p_ruid`: the real uid, which `fill_user64_eproc` (`bsd/kern/kern_sysctl.c`)
+    /// copies from the credential (`kauth_cred_getruid`).
+    pub ruid: u32,
     /// `cr_groups[..cr_ngroups]` (at most 16): the effective gid first (the kernel's
     /// credential keeps it in `cr_groups[0]`, `#define cr_gid cr_groups[0]` in
     /// `bsd/sys/ucred.h`), then the supplementary groups.
@@ -405,7 +431,7 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
     match (
         i32_at(buf, P_PID),
         start.zip(comm),
-        i32_at(buf, E_PGID),
+        i32_at(buf, E_PGID).zip(u32_at(buf, P_RUID)),
         groups,
         i32_at(buf, P_FLAG),
         stat,
@@ -415,7 +441,7 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
         (
             Some(pid),
             Some((start, comm)),
-            Some(pgid),
+            Some((pgid, ruid)),
             Some(groups),
             Some(flag),
             Some(stat),
@@ -426,6 +452,7 @@ pub fn kinfo(buf: &[u8]) -> Result<Kinfo, DecodeError> {
             start,
             comm,
             pgid,
+            ruid,
             groups,
             exiting: stat == SZOMB || flag & P_WEXIT != 0,
             ignored,
@@ -507,6 +534,183 @@ pub fn unique_id(buf: &[u8]) -> Result<u64, DecodeError> {
     u64_at(buf, uniqid::P_UNIQUEID).ok_or(DecodeError::ShortUniqueId(buf.len()))
 }
 
+/// `PROC_PIDLISTFDS`, the `proc_pidinfo` flavor listing open descriptors
+/// (`bsd/sys/proc_info.h`).
+pub const PROC_PIDLISTFDS: i32 = 1;
+
+/// `PROC_PIDTASKINFO`, the `proc_pidinfo` flavor giving `struct proc_taskinfo`
+/// (`bsd/sys/proc_info.h`).
+pub const PROC_PIDTASKINFO: i32 = 4;
+
+/// `struct proc_taskinfo` (`bsd/sys/proc_info.h`).
+#[repr(C)]
+pub struct ProcTaskinfo {
+    /// `uint64_t pti_virtual_size`: bytes.
+    pub pti_virtual_size: Word64,
+    /// `uint64_t pti_resident_size`: bytes.
+    pub pti_resident_size: Word64,
+    /// `uint64_t pti_total_user`: Mach absolute time units.
+    pub pti_total_user: Word64,
+    /// `uint64_t pti_total_system`: Mach absolute time units.
+    pub pti_total_system: Word64,
+    /// `uint64_t pti_threads_user`, `pti_threads_system`: live threads only.
+    pub pti_threads: [Word64; 2],
+    /// `int32_t pti_policy` to `pti_priority`: twelve counters.
+    pub counters: [i32; 12],
+}
+
+/// The offsets of [`ProcTaskinfo`] decoding reads.
+pub mod taskinfo {
+    use super::*;
+    /// `sizeof(struct proc_taskinfo)`.
+    pub const SIZE: usize = size_of::<ProcTaskinfo>();
+    /// `pti_virtual_size`.
+    pub const VIRTUAL_SIZE: usize = offset_of!(ProcTaskinfo, pti_virtual_size);
+    /// `pti_resident_size`.
+    pub const RESIDENT_SIZE: usize = offset_of!(ProcTaskinfo, pti_resident_size);
+    /// `pti_total_user`.
+    pub const TOTAL_USER: usize = offset_of!(ProcTaskinfo, pti_total_user);
+    /// `pti_total_system`.
+    pub const TOTAL_SYSTEM: usize = offset_of!(ProcTaskinfo, pti_total_system);
+}
+
+const _: () = {
+    assert!(taskinfo::SIZE == 96);
+    assert!(taskinfo::VIRTUAL_SIZE == 0 && taskinfo::RESIDENT_SIZE == 8);
+    assert!(taskinfo::TOTAL_USER == 16 && taskinfo::TOTAL_SYSTEM == 24);
+};
+
+/// What psx takes from a `proc_pidinfo(PROC_PIDTASKINFO)` reply, as
+/// `fill_taskprocinfo` (`osfmk/kern/bsd_kern.c`) fills it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// `pti_virtual_size`: `vm_map_adjusted_size` of the task's map, in bytes: the map's
+    /// `size`, which `vm_map_enter` (`osfmk/vm/vm_map.c`) holds against both the
+    /// `RLIMIT_AS` and the `RLIMIT_DATA` limit (less the reserved regions for a map of
+    /// smaller pages than the kernel's, a translated process on Apple silicon).
+    pub virtual_size: u64,
+    /// `pti_resident_size`: the task's `phys_mem` ledger balance, in bytes.
+    pub resident_size: u64,
+    /// `pti_total_user`: `recount_task_times`, every thread the task ever ran, in Mach
+    /// absolute time units (nanoseconds on Intel, not on Apple silicon).
+    pub total_user: u64,
+    /// `pti_total_system`, likewise.
+    pub total_system: u64,
+}
+
+impl TaskInfo {
+    /// Whole CPU seconds used, user and system, the Mach time converted with the
+    /// machine's `timebase` (`None` for a timebase of denominator 0). `RLIMIT_CPU` is
+    /// held against the same sum (`dosetrlimit`, `bsd/kern/kern_resource.c`, sets its
+    /// timer from `task_info(TASK_ABSOLUTETIME_INFO)`'s `total_user + total_system`).
+    pub fn cpu_seconds(&self, timebase: Timebase) -> Option<u64> {
+        if timebase.denom == 0 {
+            return None;
+        }
+        let ticks = u128::from(self.total_user) + u128::from(self.total_system);
+        let nanos = ticks * u128::from(timebase.numer) / u128::from(timebase.denom);
+        u64::try_from(nanos / 1_000_000_000).ok()
+    }
+}
+
+/// `struct mach_timebase_info` (`osfmk/mach/mach_time.h`): nanoseconds are Mach time
+/// units times `numer / denom` (1/1 on Intel Macs, 125/3 on Apple silicon's 24 MHz
+/// clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timebase {
+    /// `numer`.
+    pub numer: u32,
+    /// `denom`.
+    pub denom: u32,
+}
+
+/// Decodes a `proc_pidinfo(PROC_PIDTASKINFO)` reply (the bytes it says it copied).
+pub fn task_info(buf: &[u8]) -> Result<TaskInfo, DecodeError> {
+    let short = DecodeError::ShortTaskInfo(buf.len());
+    if buf.len() < taskinfo::SIZE {
+        return Err(short);
+    }
+    let field = |at| u64_at(buf, at).ok_or_else(|| short.clone());
+    Ok(TaskInfo {
+        virtual_size: field(taskinfo::VIRTUAL_SIZE)?,
+        resident_size: field(taskinfo::RESIDENT_SIZE)?,
+        total_user: field(taskinfo::TOTAL_USER)?,
+        total_system: field(taskinfo::TOTAL_SYSTEM)?,
+    })
+}
+
+/// `struct proc_fdinfo` (`bsd/sys/proc_info.h`): one open descriptor.
+#[repr(C)]
+pub struct ProcFdinfo {
+    /// `int32_t proc_fd`: the descriptor number.
+    pub proc_fd: i32,
+    /// `uint32_t proc_fdtype`: `PROX_FDTYPE_*`.
+    pub proc_fdtype: u32,
+}
+
+/// `sizeof(struct proc_fdinfo)`: each record of a `PROC_PIDLISTFDS` reply.
+pub const FDINFO_SIZE: usize = size_of::<ProcFdinfo>();
+
+const _: () = assert!(FDINFO_SIZE == 8 && offset_of!(ProcFdinfo, proc_fd) == 0);
+
+/// Descriptors a first `PROC_PIDLISTFDS` read makes room for: most processes have
+/// fewer, so they cost one call and no allocation.
+pub const FDS_FIRST_READ: usize = 256;
+
+/// How many descriptors, and the highest, in a `PROC_PIDLISTFDS` reply of `reply`
+/// bytes read into a buffer of `capacity` bytes; `Ok(None)` when the reply fills the
+/// buffer, which may have cut the list short: read again with more room
+/// ([`fd_room`]).
+///
+/// `proc_pidfdlist` (`bsd/kern/proc_info.c`) copies out as many whole records as the
+/// buffer holds and returns their size, without an error when more are open;
+/// `proc_fdlist_internal` walks the table with `fdt_foreach` (`fdt_next`,
+/// `bsd/kern/kern_descrip.c`): each open descriptor once, ascending, those still being
+/// set up (`UF_RESERVED`) left out. Counted in place: nothing is allocated per record.
+pub fn fd_list(reply: &[u8], capacity: usize) -> Result<Option<OpenFiles>, DecodeError> {
+    if reply.len() % FDINFO_SIZE != 0 || reply.len() > capacity {
+        return Err(DecodeError::RaggedFdList(reply.len()));
+    }
+    if reply.len() + FDINFO_SIZE > capacity {
+        return Ok(None);
+    }
+    let mut highest: Option<u64> = None;
+    for record in reply.chunks_exact(FDINFO_SIZE) {
+        let fd = i32_at(record, 0).ok_or(DecodeError::RaggedFdList(reply.len()))?;
+        let fd = u64::try_from(fd).map_err(|_| DecodeError::NegativeFd(fd))?;
+        highest = Some(highest.map_or(fd, |h| h.max(fd)));
+    }
+    Ok(Some(OpenFiles {
+        count: (reply.len() / FDINFO_SIZE) as u64,
+        highest,
+    }))
+}
+
+/// The buffer, in records, for the next `PROC_PIDLISTFDS` read after one of `tried`
+/// records came back full: what a NULL-buffer call said it needs (`sized` bytes:
+/// `proc_pidfdlist` answers `(fd_nfiles + 20) * sizeof(struct proc_fdinfo)`, the
+/// table's slots, open or not, and 20 to spare), and never less than twice `tried`,
+/// so that a table growing between the calls is still caught up with.
+pub fn fd_room(sized: usize, tried: usize) -> usize {
+    (sized / FDINFO_SIZE).max(tried.saturating_mul(2)).max(1)
+}
+
+/// The error for a `proc_pidinfo` flavor that `proc_find` found no process for: it
+/// gives ESRCH both for a pid that names no process and for a zombie or exiting one
+/// (`proc_find`, `bsd/kern/kern_proc.c`, takes no reference once `P_REF_DEAD` is set,
+/// and `proc_pidinfo` looks for zombies only for a few other flavors). The process's
+/// `kinfo_proc`, read after the ESRCH, tells them apart: exiting or a zombie there is
+/// [`Error::Zombie`] (the task, and with it the figures, is gone or going); shown alive
+/// or not at all, the process is gone ([`Error::NoSuchProcess`]: a live one under the
+/// pid is a later process). Another failure of that read stands.
+pub fn proc_find_refusal(pid: Pid, kinfo: Result<Kinfo>) -> Error {
+    match kinfo {
+        Ok(k) if k.exiting => Error::Zombie { pid },
+        Ok(_) | Err(Error::NoSuchProcess { .. }) => Error::NoSuchProcess { pid },
+        Err(other) => other,
+    }
+}
+
 /// The id `getpgid(2)` or `getsid(2)` was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdCall {
@@ -567,6 +771,7 @@ mod tests {
         groups: Vec<u32>,
         ignored: u32,
         caught: u32,
+        ruid: u32,
     }
 
     impl Default for Proc {
@@ -581,6 +786,7 @@ mod tests {
                 groups: vec![20, 12],
                 ignored: 0,
                 caught: 0,
+                ruid: 501,
             }
         }
     }
@@ -615,6 +821,9 @@ mod tests {
         let mut comm = [0u8; 17];
         comm[..p.comm.len()].copy_from_slice(p.comm);
         put(&mut buf, 243, &comm);
+        // kp_eproc.e_pcred.p_ruid at 296 + 16 + 80: after e_paddr and e_sess (8 each),
+        // then struct user64_pcred's pc_lock[72] and pc_ucred (8).
+        put(&mut buf, 392, &p.ruid.to_ne_bytes());
         // kp_eproc.e_ucred at 296 + 120 (e_paddr, e_sess 8 each, struct _pcred 104):
         // cr_ngroups (short) at +8, cr_groups[16] (gid_t) at +12.
         put(&mut buf, 424, &p.ngroups.to_ne_bytes());
@@ -646,7 +855,7 @@ mod tests {
             ..Proc::default()
         }))
         .unwrap();
-        assert_eq!((k.pid, k.pgid), (321, 320));
+        assert_eq!((k.pid, k.pgid, k.ruid), (321, 320, 501));
         assert_eq!(k.groups, vec![20, 12, 61]);
         assert!(!k.exiting);
         let masks = k.sigmasks(Pid::from(321)).unwrap();
@@ -774,6 +983,7 @@ mod tests {
         // struct eproc and the structs in it (bsd/sys/sysctl.h, bsd/sys/vm.h), LP64.
         let eproc = [
             (offset_of!(Eproc, e_pcred), 16),
+            (offset_of!(Pcred, p_ruid), 80),
             (size_of::<Pcred>(), 104),
             (offset_of!(Eproc, e_ucred), 120),
             (offset_of!(Ucred, cr_ngroups), 8),
@@ -909,6 +1119,144 @@ mod tests {
         }
     }
 
+    /// A `proc_taskinfo` as `proc_pidinfo(PROC_PIDTASKINFO)` copies it out, at the
+    /// literal offsets of `struct proc_taskinfo` (`bsd/sys/proc_info.h`: six `uint64_t`,
+    /// then twelve `int32_t`; 96 bytes): `pti_virtual_size` at 0, `pti_resident_size` at
+    /// 8, `pti_total_user` at 16, `pti_total_system` at 24. Every other byte is 0x77.
+    fn task_fixture(virt: u64, resident: u64, user: u64, system: u64) -> Vec<u8> {
+        let mut buf = vec![0x77u8; 96];
+        put(&mut buf, 0, &virt.to_ne_bytes());
+        put(&mut buf, 8, &resident.to_ne_bytes());
+        put(&mut buf, 16, &user.to_ne_bytes());
+        put(&mut buf, 24, &system.to_ne_bytes());
+        buf
+    }
+
+    #[test]
+    fn decodes_the_task_figures_in_bytes() {
+        // 4 GiB and 3 pages of 16 KiB mapped, 1234 pages of 16 KiB resident: the kernel
+        // reports bytes, not pages.
+        let virt = (4u64 << 30) + 3 * 16384;
+        let resident = 1234 * 16384;
+        let t = task_info(&task_fixture(virt, resident, 5, 6)).unwrap();
+        assert_eq!(t.virtual_size, 4_295_016_448);
+        assert_eq!(t.resident_size, 20_217_856);
+        assert_eq!((t.total_user, t.total_system), (5, 6));
+        let buf = task_fixture(1, 2, 3, 4);
+        assert_eq!(task_info(&buf[..95]), Err(DecodeError::ShortTaskInfo(95)));
+        assert_eq!(task_info(&[]), Err(DecodeError::ShortTaskInfo(0)));
+    }
+
+    #[test]
+    fn cpu_time_is_converted_with_the_timebase() {
+        let task = |user, system| TaskInfo {
+            virtual_size: 0,
+            resident_size: 0,
+            total_user: user,
+            total_system: system,
+        };
+        let intel = Timebase { numer: 1, denom: 1 };
+        let apple = Timebase {
+            numer: 125,
+            denom: 3,
+        };
+        // Intel: nanoseconds. 2.5 s user + 0.6 s system: 3 whole seconds.
+        assert_eq!(task(2_500_000_000, 600_000_000).cpu_seconds(intel), Some(3));
+        // Apple silicon: 24 MHz ticks. 24e6 ticks are one second, not 24 ms.
+        assert_eq!(task(24_000_000, 0).cpu_seconds(apple), Some(1));
+        assert_eq!(task(24_000_000 - 1, 0).cpu_seconds(apple), Some(0));
+        assert_eq!(task(3_600 * 24_000_000, 0).cpu_seconds(apple), Some(3_600));
+        // No overflow on the way: u64::MAX ticks each.
+        let most = task(u64::MAX, u64::MAX).cpu_seconds(apple).unwrap();
+        assert_eq!(most, 1_537_228_672_809);
+        assert_eq!(
+            task(1, 1).cpu_seconds(Timebase { numer: 1, denom: 0 }),
+            None
+        );
+    }
+
+    /// A `PROC_PIDLISTFDS` reply: `struct proc_fdinfo` records (`bsd/sys/proc_info.h`:
+    /// `int32_t proc_fd` at 0, `uint32_t proc_fdtype` at 4; 8 bytes each).
+    fn fd_reply(fds: &[i32]) -> Vec<u8> {
+        let mut buf = vec![0u8; fds.len() * 8];
+        for (i, fd) in fds.iter().enumerate() {
+            put(&mut buf, 8 * i, &fd.to_ne_bytes());
+            put(&mut buf, 8 * i + 4, &2u32.to_ne_bytes()); // PROX_FDTYPE_SOCKET
+        }
+        buf
+    }
+
+    #[test]
+    fn descriptors_are_counted_with_the_highest() {
+        let files = |fds: &[i32], capacity| fd_list(&fd_reply(fds), capacity);
+        let got = files(&[0, 1, 2, 7, 4096], 64).unwrap().unwrap();
+        assert_eq!((got.count, got.highest), (5, Some(4096)));
+        // The highest wherever it stands in the reply.
+        let got = files(&[9, 3], 64).unwrap().unwrap();
+        assert_eq!((got.count, got.highest), (2, Some(9)));
+        let none = files(&[], 64).unwrap().unwrap();
+        assert_eq!((none.count, none.highest), (0, None));
+        // A reply that fills the buffer may have been cut short: read again.
+        assert_eq!(files(&[0, 1, 2, 3], 32), Ok(None));
+        assert_eq!(files(&[0, 1, 2], 31), Ok(None));
+        assert!(files(&[0, 1, 2], 32).unwrap().is_some());
+        // Not the kernel's reply.
+        assert_eq!(
+            fd_list(&fd_reply(&[0])[..7], 64),
+            Err(DecodeError::RaggedFdList(7))
+        );
+        assert_eq!(files(&[0, 1], 8), Err(DecodeError::RaggedFdList(16)));
+        assert_eq!(files(&[0, -1], 64), Err(DecodeError::NegativeFd(-1)));
+    }
+
+    #[test]
+    fn a_full_list_is_read_again_with_more_room() {
+        // The kernel asks for (fd_nfiles + 20) records: 1044 bytes-worth for 1024 slots.
+        assert_eq!(fd_room(1044 * 8, 256), 1044);
+        // Never less than twice what came back full.
+        assert_eq!(fd_room(300 * 8, 256), 512);
+        assert_eq!(fd_room(0, 0), 1);
+        assert_eq!(fd_room(8, usize::MAX), usize::MAX);
+    }
+
+    #[test]
+    fn an_esrch_is_a_zombie_only_if_the_record_says_so() {
+        let pid = Pid::from(321);
+        let record = |p: Proc| kinfo(&fixture(&p)).map_err(|_| Error::NoSuchProcess { pid });
+        let zombie = record(Proc {
+            stat: 5,
+            ..Proc::default()
+        });
+        assert!(matches!(
+            proc_find_refusal(pid, zombie),
+            Error::Zombie { .. }
+        ));
+        let exiting = record(Proc {
+            flag: 0x0000_2004,
+            ..Proc::default()
+        });
+        assert!(matches!(
+            proc_find_refusal(pid, exiting),
+            Error::Zombie { .. }
+        ));
+        // Alive under the pid after the ESRCH: a later process.
+        let live = record(Proc::default());
+        assert!(matches!(
+            proc_find_refusal(pid, live),
+            Error::NoSuchProcess { .. }
+        ));
+        let gone = Err(Error::NoSuchProcess { pid });
+        assert!(matches!(
+            proc_find_refusal(pid, gone),
+            Error::NoSuchProcess { .. }
+        ));
+        let denied = Err(Error::AccessDenied { pid });
+        assert!(matches!(
+            proc_find_refusal(pid, denied),
+            Error::AccessDenied { .. }
+        ));
+    }
+
     proptest! {
         #[test]
         #[cfg_attr(miri, ignore)]
@@ -916,6 +1264,9 @@ mod tests {
             let _ = kinfo(&bytes);
             let _ = table(&bytes);
             let _ = unique_id(&bytes);
+            let _ = task_info(&bytes);
+            let _ = fd_list(&bytes, bytes.len());
+            let _ = fd_list(&bytes, usize::MAX);
         }
 
         #[test]

@@ -8,6 +8,7 @@
 //! | process group | `getpgid(2)`; in a oneshot, and for an exiting process or zombie, `kp_eproc.e_pgid` |
 //! | session | `getsid(2)`; an exiting process or zombie: `Zombie` |
 //! | umask, resource limits | no interface for another process: `Unsupported` |
+//! | usage (headroom) | `proc_pidinfo`: `PROC_PIDLISTFDS` (descriptors), `PROC_PIDTASKINFO` (memory, CPU); the real uid from `kinfo_proc` (see below) |
 //! | listing (`pids`, `scan`) | `sysctl {CTL_KERN, KERN_PROC, KERN_PROC_ALL}`: every process's `kinfo_proc` in one read, zombies included |
 //! | pin (`Process`) | `p_uniqueid` from `proc_pidinfo(PROC_PIDUNIQIDENTIFIERINFO)` and `kp_proc.p_starttime` |
 //!
@@ -63,6 +64,52 @@
 //! cached `kinfo_proc`). The session is always `getsid(2)` (with the `kinfo_proc`
 //! consulted on ESRCH, as above). A zero-length reply (the kernel's answer for a pid
 //! that names no process) is `NoSuchProcess`.
+//!
+//! Usage (`Attr::Usage`, the headroom beside each limit):
+//!
+//! | resource | source | units |
+//! |---|---|---|
+//! | `nofile` count, `highest_fd` | `proc_pidinfo(PROC_PIDLISTFDS)`: one `proc_fdinfo` per open descriptor (`proc_pidfdlist`, `bsd/kern/proc_info.c`), counted in place | descriptors |
+//! | `as`, `data` | `PROC_PIDTASKINFO` `pti_virtual_size` (`vm_map_adjusted_size`): the map size that `vm_map_enter` holds against both limits | bytes |
+//! | `rss` | `pti_resident_size` (the task's `phys_mem` ledger) | bytes |
+//! | `cpu` | `pti_total_user + pti_total_system`, Mach time converted with `mach_timebase_info` | whole seconds |
+//! | `nproc` | a scan counts 1 per process, zombies included, by `kinfo_proc`'s `e_pcred.p_ruid` | processes |
+//! | `stack`, `memlock`, `nice`, `rtprio`, `sigpending` | – (`Unsupported`) | |
+//!
+//! - Descriptors: `RLIMIT_NOFILE` caps descriptor numbers (`fdalloc` hands out numbers
+//!   below `min(RLIMIT_NOFILE, maxfilesperproc)`); descriptors still being set up are
+//!   not listed. A first read has room for 256 on the stack; a fuller list is sized with
+//!   a NULL-buffer call (the kernel answers the table's slots plus 20) and read again.
+//! - `data` is the same figure as `as`: XNU enforces `RLIMIT_DATA` against the whole
+//!   map's size, not a data segment (`vm_map_set_data_limit`, `osfmk/vm/vm_map.c`).
+//!   For a translated x86 process on Apple silicon the figure leaves out the map's
+//!   reserved regions.
+//! - `rss`: XNU enforces no resident limit; `RLIMIT_RSS` is an alias of `RLIMIT_AS`
+//!   (`bsd/sys/resource.h`), so a soft limit read for it caps the address space: compare
+//!   it with `as`.
+//! - `cpu`: `pti_total_*` count every thread the task ran, in Mach absolute time units:
+//!   nanoseconds on Intel, 24 MHz ticks on Apple silicon (timebase 125/3). `RLIMIT_CPU`
+//!   is held against the same sum.
+//! - `nproc`: `fork1` counts processes per real uid and reaping uncounts them; uid 0 is
+//!   never held to the limit.
+//! - `stack`: the stack is reserved at exec and capped by the kernel's `maxsmap`, its use
+//!   not reported; `memlock`: the wired bytes (`user_wire_size` of the map) are not
+//!   reported to another process; macOS has no `RLIMIT_NICE`, `RLIMIT_RTPRIO` or
+//!   `RLIMIT_SIGPENDING`.
+//! - Access: both flavors are served only for a process of the caller's effective uid,
+//!   or to root (`proc_security_policy` with its same-user check): `AccessDenied`
+//!   otherwise, the share for `nproc` still counted. A zombie or exiting process is not
+//!   found by `proc_find` (ESRCH): a fresh `kinfo_proc` showing it exiting makes that
+//!   `Zombie`, anything else `NoSuchProcess`.
+//! - Cost: the `kinfo_proc` lacks these figures (`fill_user64_eproc` leaves `e_vm`
+//!   zero), so each process costs one `PROC_PIDTASKINFO` (serving `as`, `data`, `rss`
+//!   and `cpu` from the oneshot) and usually one `PROC_PIDLISTFDS`, in a scan too.
+//!   Through a handle each answer (or refusal) is believed only once the pin holds after
+//!   it, and an answer a oneshot kept is served to a handle only if read through the
+//!   same pin: a reused pid is `NoSuchProcess`.
+//! - `resource_number` stays `None` for every resource: macOS reads no other process's
+//!   limits, so `psx::resources()` stays empty here; the usage map is keyed by
+//!   resource all the same.
 //!
 //! The logic lives in [`backend`], over the [`Kernel`] trait, so that it is tested on
 //! every host against a fake kernel; on macOS, `MacOs` runs it over the real calls.
