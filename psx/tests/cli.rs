@@ -787,6 +787,20 @@ fn rlimit_used_column_and_json_show_a_childs_descriptors() {
     // prlimit's default columns are unchanged (no USED unless asked for).
     let default = psx(&["rlimit", &pid, "nofile"]);
     assert!(!stdout(&default).contains("USED"), "{}", stdout(&default));
+    // `psx info` shows the same use next to each limit, and the highest descriptor.
+    let info = stdout(&psx(&["info", &pid]));
+    let nofile_row: Vec<&str> = info
+        .lines()
+        .find(|l| l.trim_start().starts_with("nofile "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(nofile_row.last(), Some(&"7"), "{info}");
+    assert!(
+        info.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["highest", "fd", "6"]),
+        "{info}"
+    );
     let out = psx(&["rlimit", "--json", &pid, "nofile", "core"]);
     let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items[0]["resource"], "nofile");

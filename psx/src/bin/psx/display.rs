@@ -190,24 +190,50 @@ pub fn write_info(out: &mut impl Write, info: &ProcInfo, names: &mut GroupNames)
         };
         row(out, label, value)?;
     }
+    let used = |resource| {
+        info.usage
+            .as_ref()
+            .and_then(|u| u.used.get(&resource))
+            .map_or_else(|| "-".to_owned(), u64::to_string)
+    };
     match &info.rlimits {
         None => row(out, "limits", missing(info, Attr::Rlimits))?,
         Some(limits) => {
             writeln!(
                 out,
-                "  {:<17}{:<12}{:>20} {:>20}",
-                "limits", "RESOURCE", "SOFT", "HARD"
+                "  {:<17}{:<12}{:>20} {:>20} {:>14}",
+                "limits", "RESOURCE", "SOFT", "HARD", "USED"
             )?;
-            for (resource, limit) in limits {
+            for (&resource, limit) in limits {
                 writeln!(
                     out,
-                    "  {:<17}{:<12}{:>20} {:>20}",
+                    "  {:<17}{:<12}{:>20} {:>20} {:>14}",
                     "",
                     resource.name(),
                     limit.soft.to_string(),
-                    limit.hard.to_string()
+                    limit.hard.to_string(),
+                    used(resource)
                 )?;
             }
+        }
+    }
+    match &info.usage {
+        None => row(out, "usage", missing(info, Attr::Usage))?,
+        Some(usage) => {
+            // What the limits table could not show: use without a readable limit.
+            let unlisted: Vec<String> = usage
+                .used
+                .iter()
+                .filter(|(r, _)| !info.rlimits.as_ref().is_some_and(|l| l.contains_key(r)))
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            if !unlisted.is_empty() {
+                row(out, "usage", unlisted.join(", "))?;
+            }
+            let fd = usage
+                .highest_fd
+                .map_or_else(|| "-".to_owned(), |fd| fd.to_string());
+            row(out, "highest fd", fd)?;
         }
     }
     Ok(())
