@@ -37,6 +37,17 @@
 //! | [`Process`] detects a reused pid | yes | yes | yes | yes | yes | yes | yes |
 //! | [`pids`], [`scan`] | `/proc` | one sysctl | one sysctl | one sysctl | one sysctl | one sysctl | `/proc` |
 //!
+//! | [`proc_usage`] (`Attr::Usage`) | all¹ | nofile, as, data, rss, cpu | nofile, as, data, stack, rss, cpu | the same as FreeBSD | the same as FreeBSD | nofile, data, stack, rss, cpu | the same as FreeBSD |
+//!
+//! Usage: every figure in its limit's units ([`Usage`]); Linux also memlock, sigpending,
+//! nice and rtprio; NPROC (the real user's processes, on Linux threads) in a [`scan`]
+//! only. Sources: Linux `/proc/<pid>/fd`, `status` and `stat`; macOS
+//! `proc_pidinfo(PROC_PIDLISTFDS, PROC_PIDTASKINFO)`; FreeBSD `kern.proc.filedesc` and
+//! `kinfo_proc`; DragonFly `kern.file` and `kinfo_proc`; NetBSD `KERN_FILE2` and
+//! `kinfo_proc2`; OpenBSD `KERN_FILE` and `kinfo_proc`; Solaris and illumos
+//! `/proc/<pid>/fd`, `psinfo` and `status`. Another user's descriptors are readable only
+//! with privilege and are left out.
+//!
 //! ¹ pending, blocked, ignored, caught; `process_pending` only on Linux, Solaris and illumos.
 //! ² old and new limits in one sysctl on one held process, but the kernel drops the
 //! process lock between reading the old pair and setting the new one.
@@ -406,7 +417,8 @@ pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
 /// [`Usage::used`]; if every one is, that error is returned. `nproc` is counted only by
 /// [`scan`] (it sums a user's processes).
 ///
-/// Availability: see the crate's usage table (below the availability table).
+/// Availability: see the crate's availability table and the usage note below it (the
+/// figures each OS keeps, and where they come from).
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
