@@ -37,7 +37,7 @@
 //! | [`Process`] detects a reused pid | yes | yes | yes | yes | yes | yes | yes |
 //! | [`pids`], [`scan`] | `/proc` | one sysctl | one sysctl | one sysctl | one sysctl | one sysctl | `/proc` |
 //!
-//! | [`proc_usage`] (`Attr::Usage`) | all¹ | nofile, as, data, rss, cpu | nofile, as, data, stack, rss, cpu | the same as FreeBSD | the same as FreeBSD | nofile, data, stack, rss, cpu | the same as FreeBSD |
+//! | [`proc_usage`] (`Attr::Usage`) | all | nofile, as, data, rss, cpu | nofile, as, data, stack, rss, cpu | the same as FreeBSD | the same as FreeBSD | nofile, data, stack, rss, cpu | the same as FreeBSD |
 //!
 //! Usage: every figure in its limit's units ([`Usage`]); Linux also memlock, sigpending,
 //! nice and rtprio; NPROC (the real user's processes, on Linux threads) in a [`scan`]
