@@ -275,7 +275,7 @@ mod tests {
             call(
                 |c| c.kinfo += 1,
                 |s| match find(s, pid)? {
-                    p if p.kinfo_refused => Err(Error::AccessDenied { pid }),
+                    p if p.kinfo_refused => Err(Error::access_denied(pid)),
                     p => Ok(p.kinfo.clone()),
                 },
             )
@@ -292,7 +292,7 @@ mod tests {
             call(
                 |c| c.unique_id += 1,
                 |s| match s.unique_ids_refused {
-                    true => Err(Error::AccessDenied { pid }),
+                    true => Err(Error::access_denied(pid)),
                     false => find(s, pid).map(|p| p.unique_id),
                 },
             )

@@ -904,7 +904,7 @@ mod tests {
             });
             assert!(matches!(reused, Err(Error::NoSuchProcess { .. })));
             // Any other failure of the call stands.
-            let denied = process_id(pid, which, Err(Error::AccessDenied { pid }), unread);
+            let denied = process_id(pid, which, Err(Error::access_denied(pid)), unread);
             assert!(matches!(denied, Err(Error::AccessDenied { .. })));
         }
     }
