@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::usage::{leaves_out, NprocShare, OpenFiles, Usage};
-use crate::{oneshot, Error, OneshotGuard, Pid, RLimit, Resource, Result, SignalMasks, Target};
+use crate::{oneshot, Error, OneshotGuard, Op, Pid, RLimit, Resource, Result, SignalMasks, Target};
 
 /// One OS's way of reading (and setting) process attributes.
 ///
@@ -402,8 +402,9 @@ impl fmt::Display for ProcInfo {
 /// Reads `attrs` of `target` inside one oneshot.
 ///
 /// [`Error::NoSuchProcess`] (the process is gone) is returned as an error, as are
-/// [`Error::Os`] failures; [`Error::AccessDenied`], [`Error::Zombie`] and
-/// [`Error::Unsupported`] leave the attribute `None`.
+/// [`Error::Os`] failures, which name the attribute being read ([`Error::op`]);
+/// [`Error::AccessDenied`], [`Error::Zombie`] and [`Error::Unsupported`] leave the
+/// attribute `None`.
 pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<ProcInfo> {
     let _oneshot = oneshot::OneshotGuard::enter(target.pid);
     oneshot::want(target.pid, attrs);
@@ -421,13 +422,32 @@ pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<Pr
     };
     for &attr in attrs {
         let missing = &mut info.missing;
+        let during = |op| move |e: Error| e.during(op);
         match attr {
-            Attr::Comm => info.comm = optional(attr, B::comm(target), missing)?,
-            Attr::Umask => info.umask = optional(attr, B::umask(target), missing)?,
-            Attr::Groups => info.groups = optional(attr, B::groups(target), missing)?,
-            Attr::Pgid => info.pgid = optional(attr, B::pgid(target), missing)?,
-            Attr::Sid => info.sid = optional(attr, B::sid(target), missing)?,
-            Attr::Sigmasks => info.sigmasks = optional(attr, B::sigmasks(target), missing)?,
+            Attr::Comm => {
+                let read = B::comm(target).map_err(during(Op::Comm));
+                info.comm = optional(attr, read, missing)?;
+            }
+            Attr::Umask => {
+                let read = B::umask(target).map_err(during(Op::Umask));
+                info.umask = optional(attr, read, missing)?;
+            }
+            Attr::Groups => {
+                let read = B::groups(target).map_err(during(Op::Groups));
+                info.groups = optional(attr, read, missing)?;
+            }
+            Attr::Pgid => {
+                let read = B::pgid(target).map_err(during(Op::Pgid));
+                info.pgid = optional(attr, read, missing)?;
+            }
+            Attr::Sid => {
+                let read = B::sid(target).map_err(during(Op::Sid));
+                info.sid = optional(attr, read, missing)?;
+            }
+            Attr::Sigmasks => {
+                let read = B::sigmasks(target).map_err(during(Op::Sigmasks));
+                info.sigmasks = optional(attr, read, missing)?;
+            }
             Attr::Rlimits => {
                 info.rlimits = optional(attr, all_rlimits::<B>(target), missing)?;
             }
@@ -521,6 +541,7 @@ pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
     let mut usage = Usage::default();
     let mut first_error = None;
     let mut note = |err: Error| {
+        let err = err.during(Op::Usage);
         if leaves_out(&err) {
             first_error.get_or_insert(err);
             Ok(())
@@ -559,7 +580,11 @@ fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resour
     Resource::ALL
         .iter()
         .filter(|&&r| B::resource_number(r).is_some())
-        .map(|&r| B::get_rlimit(target, r).map(|l| (r, l)))
+        .map(|&r| {
+            B::get_rlimit(target, r)
+                .map(|l| (r, l))
+                .map_err(|e| e.during(Op::GetRlimit(r)))
+        })
         .collect()
 }
 
@@ -656,7 +681,7 @@ mod tests {
 
         fn open_files(target: Target<'_, ()>) -> Result<crate::OpenFiles> {
             match target.pid.get() {
-                3 => Err(Error::AccessDenied { pid: target.pid }),
+                3 => Err(Error::access_denied(target.pid)),
                 _ => Ok(crate::OpenFiles {
                     count: 3,
                     highest: Some(10),
@@ -735,6 +760,55 @@ mod tests {
         assert_eq!(nproc, [Some(6), Some(6)]);
         // A single read has no NPROC count.
         assert!(!read.used.contains_key(&Resource::Nproc));
+    }
+
+    /// A platform whose kernel fails reading the core limit, and refuses the umask.
+    enum Failing {}
+
+    impl Backend for Failing {
+        type Pin = ();
+
+        fn available(_: Attr) -> bool {
+            true
+        }
+
+        fn resource_number(resource: Resource) -> Option<i32> {
+            matches!(resource, Resource::Nofile | Resource::Core).then_some(1)
+        }
+
+        fn pin(_: Pid) -> Result<()> {
+            Ok(())
+        }
+
+        fn is_running(_: Target<'_, ()>) -> Result<bool> {
+            Ok(true)
+        }
+
+        fn umask(target: Target<'_, ()>) -> Result<u32> {
+            Err(Error::from_errno(target.pid, libc::EACCES))
+        }
+
+        fn get_rlimit(target: Target<'_, ()>, resource: Resource) -> Result<RLimit> {
+            match resource {
+                Resource::Core => Err(Error::from_errno(target.pid, libc::EIO)),
+                _ => Ok(RLimit::new(crate::Limit::Value(1), crate::Limit::Value(2))),
+            }
+        }
+    }
+
+    #[test]
+    fn info_names_the_attribute_an_error_came_from() {
+        let target = Target::unpinned(Pid::from(9));
+        // The denied umask is left out; the failing limit is the answer, and says which.
+        let err = super::info::<Failing>(target, &[Attr::Umask, Attr::Rlimits]).unwrap_err();
+        assert_eq!(err.op(), Some(Op::GetRlimit(Resource::Core)));
+        assert!(
+            err.reason().starts_with("error getting the core limit: "),
+            "{}",
+            err.reason()
+        );
+        let read = super::info::<Failing>(target, &[Attr::Umask]).unwrap();
+        assert_eq!(read.missing.get(&Attr::Umask), Some(&Missing::AccessDenied));
     }
 
     #[test]

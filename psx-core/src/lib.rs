@@ -22,7 +22,7 @@ mod usage;
 pub use backend::{
     info, scan_each, scan_seeded, usage, Attr, Backend, Missing, NoBackend, ProcInfo,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Op, Result};
 pub use oneshot::OneshotGuard;
 pub use pid::{Pid, StartTime, Target};
 pub use resource::{Limit, RLimit, Resource};

@@ -76,7 +76,7 @@ fn read_kinfo<K: Kernel>(pid: Pid) -> Result<Kinfo> {
 fn boottime<K: Kernel>(pid: Pid) -> Result<StartTime> {
     let mut buf = [0u8; 16];
     let len = K::sysctl(&decode::boottime_mib(), Some(&mut buf[..]), None)
-        .map_err(|source| Error::Os { pid, source })?;
+        .map_err(|source| Error::os(pid, source))?;
     decode::boottime(buf.get(..len).unwrap_or(&buf)).map_err(|e| Error::invalid_data(pid, e))
 }
 
@@ -90,10 +90,10 @@ fn kinfo_with_boottime<K: Kernel>(pid: Pid) -> Result<(Kinfo, StartTime)> {
             return Ok((kinfo, before));
         }
     }
-    Err(Error::Os {
+    Err(Error::os(
         pid,
-        source: io::Error::other("the clock was stepped during every read of the start time"),
-    })
+        io::Error::other("the clock was stepped during every read of the start time"),
+    ))
 }
 
 /// A refusal to show a pinned process. Every base policy of `cr_cansee`
@@ -219,10 +219,10 @@ fn proc_groups<K: Kernel>(pid: Pid) -> Result<Vec<u32>> {
             Err(e) => return Err(Error::from_io(pid, e)),
         }
     }
-    Err(Error::Os {
+    Err(Error::os(
         pid,
-        source: io::Error::other("group list kept growing while being read"),
-    })
+        io::Error::other("group list kept growing while being read"),
+    ))
 }
 
 /// The whole `KERN_PROC_FILEDESC` reply for `mib`: sized first, then read into that

@@ -218,16 +218,15 @@ impl<'a> ProcBase<'a> {
         match self {
             // A dead pin fails every lookup; a live one only because we may not look.
             ProcBase::Pinned { pin, .. } if !pin.is_alive() => Error::NoSuchProcess { pid },
+            // ENOENT: the directory hides the entry (`hidepid=`), no refusal of its own;
+            // EPERM, EACCES (kept as the source) and the rest map as usual.
             ProcBase::Pinned { .. } => match err.raw_os_error() {
-                Some(libc::ENOENT | libc::EPERM | libc::EACCES) => Error::AccessDenied { pid },
+                Some(libc::ENOENT) => Error::access_denied(pid),
                 _ => Error::from_io(pid, err),
             },
             // We exist: a missing `/proc/self` means a missing procfs.
             ProcBase::Current if err.raw_os_error() == Some(libc::ENOENT) && !proc_is_procfs() => {
-                Error::Os {
-                    pid,
-                    source: io::Error::new(io::ErrorKind::NotFound, NO_PROCFS),
-                }
+                Error::os(pid, io::Error::new(io::ErrorKind::NotFound, NO_PROCFS))
             }
             ProcBase::Current => Error::from_io(pid, err),
             ProcBase::Number(_) => missing_entry_error(pid, err),
@@ -258,7 +257,7 @@ fn missing_entry_error(pid: Pid, err: io::Error) -> Error {
     }
     match probe(pid) {
         Probe::Gone => Error::NoSuchProcess { pid },
-        Probe::Exists => Error::AccessDenied { pid },
+        Probe::Exists => Error::access_denied(pid),
     }
 }
 
@@ -305,10 +304,7 @@ fn procfs_matches_namespace(pid: Pid) -> Result<()> {
             Err("/proc is mounted for another pid namespace than psx's (mount a procfs for this namespace)")
         }
     });
-    verdict.map_err(|why| Error::Os {
-        pid,
-        source: io::Error::other(why),
-    })
+    verdict.map_err(|why| Error::os(pid, io::Error::other(why)))
 }
 /// Reads all of `fd` into `buf`; returns the length, or `None` if `buf` filled up.
 fn read_into(fd: RawFd, pid: Pid, buf: &mut [u8]) -> Result<Option<usize>> {
@@ -431,10 +427,7 @@ fn live_thread_status(base: &ProcBase<'_>, pid: Pid, field: Field) -> Option<Sta
 }
 
 fn decode_error(pid: Pid, err: DecodeError) -> Error {
-    Error::Os {
-        pid,
-        source: io::Error::new(io::ErrorKind::InvalidData, err),
-    }
+    Error::os(pid, io::Error::new(io::ErrorKind::InvalidData, err))
 }
 
 /// Serves `pick` from the oneshot's status if one is active, else `take`s the answer

@@ -415,7 +415,7 @@ mod tests {
             call(
                 |c| c.kinfo += 1,
                 |s| match find(s, pid)? {
-                    p if p.kinfo_refused => Err(Error::AccessDenied { pid }),
+                    p if p.kinfo_refused => Err(Error::access_denied(pid)),
                     p => Ok(p.kinfo.clone()),
                 },
             )
@@ -432,7 +432,7 @@ mod tests {
             call(
                 |c| c.unique_id += 1,
                 |s| match s.unique_ids_refused {
-                    true => Err(Error::AccessDenied { pid }),
+                    true => Err(Error::access_denied(pid)),
                     false => find(s, pid).map(|p| p.unique_id),
                 },
             )
@@ -493,7 +493,7 @@ mod tests {
     fn pidinfo_find(s: &State, pid: Pid) -> Result<&Proc> {
         match find(s, pid)? {
             p if p.kinfo.exiting => Err(Error::NoSuchProcess { pid }),
-            p if p.other_user => Err(Error::AccessDenied { pid }),
+            p if p.other_user => Err(Error::access_denied(pid)),
             p => Ok(p),
         }
     }

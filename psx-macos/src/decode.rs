@@ -1114,7 +1114,7 @@ mod tests {
             });
             assert!(matches!(reused, Err(Error::NoSuchProcess { .. })));
             // Any other failure of the call stands.
-            let denied = process_id(pid, which, Err(Error::AccessDenied { pid }), unread);
+            let denied = process_id(pid, which, Err(Error::access_denied(pid)), unread);
             assert!(matches!(denied, Err(Error::AccessDenied { .. })));
         }
     }
@@ -1250,7 +1250,7 @@ mod tests {
             proc_find_refusal(pid, gone),
             Error::NoSuchProcess { .. }
         ));
-        let denied = Err(Error::AccessDenied { pid });
+        let denied = Err(Error::access_denied(pid));
         assert!(matches!(
             proc_find_refusal(pid, denied),
             Error::AccessDenied { .. }

@@ -327,7 +327,7 @@ pub fn kinfo_reply(
         return kinfo(reply).map_err(|e| Error::invalid_data(pid, e));
     }
     match kill_probe() {
-        Ok(()) | Err(Error::AccessDenied { .. }) => Err(Error::AccessDenied { pid }),
+        Ok(()) | Err(Error::AccessDenied { .. }) => Err(Error::access_denied(pid)),
         Err(Error::NoSuchProcess { .. }) => Err(Error::NoSuchProcess { pid }),
         Err(other) => Err(other),
     }
@@ -862,7 +862,7 @@ mod tests {
                 Proc::Gone => Err(Error::NoSuchProcess { pid }),
                 _ if self.zombie() => Ok(()),
                 Proc::Visible { .. } => Ok(()),
-                Proc::Hidden { .. } => Err(Error::AccessDenied { pid }),
+                Proc::Hidden { .. } => Err(Error::access_denied(pid)),
             }
         }
 
@@ -910,10 +910,7 @@ mod tests {
         }
         // Any other failure of the probe stands.
         let other = kinfo_reply(pid, &[], || {
-            Err(Error::Os {
-                pid,
-                source: io::Error::from_raw_os_error(22),
-            })
+            Err(Error::os(pid, io::Error::from_raw_os_error(22)))
         });
         assert_eq!(kind(&other), "other");
         // A short reply is malformed, not absent.
@@ -928,7 +925,7 @@ mod tests {
         let plimit = |proc: Proc| match proc {
             Proc::Gone => Error::NoSuchProcess { pid },
             _ if proc.zombie() => Error::NoSuchProcess { pid },
-            Proc::Hidden { .. } => Error::AccessDenied { pid },
+            Proc::Hidden { .. } => Error::access_denied(pid),
             Proc::Visible { .. } => unreachable!("a visible live process answers"),
         };
         let expected = [
@@ -942,10 +939,7 @@ mod tests {
             assert_eq!(kind(&Err::<(), _>(err)), answer);
         }
         // Other errors are not looked into.
-        let busy = Error::Os {
-            pid,
-            source: io::Error::from_raw_os_error(16),
-        };
+        let busy = Error::os(pid, io::Error::from_raw_os_error(16));
         let err = limit_error(busy, || unreachable!("EBUSY needs no kinfo_proc2"));
         assert_eq!(kind(&Err::<(), _>(err)), "other");
     }

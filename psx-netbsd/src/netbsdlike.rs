@@ -398,13 +398,13 @@ impl KinfoPin {
 
 /// The error for a process whose start time the kernel keeps not filling in.
 fn busy(pid: Pid) -> Error {
-    Error::Os {
+    Error::os(
         pid,
-        source: io::Error::new(
+        io::Error::new(
             io::ErrorKind::ResourceBusy,
             "the kernel did not give the process's start time (an exec holds it)",
         ),
-    }
+    )
 }
 
 /// What a NetBSD-like backend asks its kernel, and how it reads the answers. `sys.rs`
@@ -789,7 +789,7 @@ mod tests {
                     }
                     Ok(k)
                 }
-                Some(Shown::Hidden(_)) => Err(Error::AccessDenied { pid }),
+                Some(Shown::Hidden(_)) => Err(Error::access_denied(pid)),
                 None => Err(Error::NoSuchProcess { pid }),
             }
         }
@@ -1355,7 +1355,7 @@ mod tests {
         assert_eq!(confirmed(&kernel, handle, || Ok(5)).unwrap(), 5);
         // The call reached a newcomer of another user, which refused.
         set_procs(listed([proc(2, at(21, 0))]));
-        let refused = || -> Result<()> { Err(Error::AccessDenied { pid }) };
+        let refused = || -> Result<()> { Err(Error::access_denied(pid)) };
         assert_eq!(
             kind(&confirmed(&kernel, handle, refused)),
             "no_such_process"
@@ -1399,7 +1399,7 @@ mod tests {
             Pid::from(42)
         );
         // Other refusals stand.
-        let denied = || Err(Error::AccessDenied { pid });
+        let denied = || Err(Error::access_denied(pid));
         let read = id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, denied);
         assert_eq!(kind(&read), "access_denied");
         set_procs(vec![]);

@@ -500,7 +500,7 @@ mod tests {
             if !self.exists || self.zombie {
                 Err(Error::NoSuchProcess { pid })
             } else if !self.same_session {
-                Err(Error::AccessDenied { pid })
+                Err(Error::access_denied(pid))
             } else {
                 Ok(())
             }
@@ -594,10 +594,10 @@ mod tests {
             }
         }
         // Other errors are not looked into.
-        let other = Err(Error::Os {
-            pid: Pid::from(777),
-            source: std::io::Error::from_raw_os_error(22),
-        });
+        let other = Err(Error::os(
+            Pid::from(777),
+            std::io::Error::from_raw_os_error(22),
+        ));
         assert!(matches!(
             id_from_call(other, id_falls_back, || unreachable!(
                 "EINVAL needs no kinfo_proc"

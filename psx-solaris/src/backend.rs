@@ -272,16 +272,16 @@ fn process_id<K: Kernel>(
 /// procfs, not a system without processes.
 fn list<K: Kernel>() -> Result<Vec<Pid>> {
     let me = Pid::current();
-    let names = K::proc_entries().map_err(|source| Error::Os { pid: me, source })?;
+    let names = K::proc_entries().map_err(|source| Error::os(me, source))?;
     let pids = decode::pids_from_names(&names);
     if pids.binary_search(&me).is_err() {
-        return Err(Error::Os {
-            pid: me,
-            source: io::Error::new(
+        return Err(Error::os(
+            me,
+            io::Error::new(
                 io::ErrorKind::NotFound,
                 "/proc does not list psx itself: procfs is not mounted there",
             ),
-        });
+        ));
     }
     Ok(pids)
 }

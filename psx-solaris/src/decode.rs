@@ -563,7 +563,7 @@ pub fn sigmasks(status: &[u8], sigact_bytes: &[u8]) -> Result<SignalMasks, Decod
 /// zombie's group and session are answered.
 pub fn pgrpsys(answer: Result<Pid>) -> Result<Pid> {
     match answer {
-        Err(Error::Os { pid, source }) if source.raw_os_error() == Some(errno::EINVAL) => {
+        Err(Error::Os { pid, source, .. }) if source.raw_os_error() == Some(errno::EINVAL) => {
             Err(Error::NoSuchProcess { pid })
         }
         other => other,
@@ -1042,10 +1042,7 @@ pub(crate) mod tests {
     #[test]
     fn pgrpsys_errnos_map_to_kinds() {
         let pid = Pid::from(42);
-        let os = |errno| Error::Os {
-            pid,
-            source: std::io::Error::from_raw_os_error(errno),
-        };
+        let os = |errno| Error::os(pid, std::io::Error::from_raw_os_error(errno));
         assert!(matches!(
             pgrpsys(Err(os(errno::EINVAL))),
             Err(Error::NoSuchProcess { pid: p }) if p == pid
@@ -1056,11 +1053,11 @@ pub(crate) mod tests {
             Err(Error::NoSuchProcess { .. })
         ));
         assert!(matches!(
-            pgrpsys(Err(Error::AccessDenied { pid })),
+            pgrpsys(Err(Error::access_denied(pid))),
             Err(Error::AccessDenied { .. })
         ));
         match pgrpsys(Err(os(14))) {
-            Err(Error::Os { pid: p, source }) => {
+            Err(Error::Os { pid: p, source, .. }) => {
                 assert_eq!((p, source.raw_os_error()), (pid, Some(14)));
             }
             other => panic!("EFAULT: {other:?}"),

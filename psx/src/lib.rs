@@ -68,6 +68,31 @@
 //! - [`Error::InvalidArgument`]: a resource the platform lacks ("invalid resource
 //!   specified"), soft above hard ("current limit exceeds maximum limit").
 //! - [`Error::Os`]: anything else the OS said, with the pid.
+//!
+//! Each has a stable [`Error::kind`] (`"access_denied"`, ...). `AccessDenied` and `Os`
+//! say what was being done, [`Error::op`] (every function here sets it: the facade
+//! knows which attribute it was reading or which limit it was setting), and keep what
+//! the OS said as their [`source`](std::error::Error::source), an [`std::io::Error`]
+//! (an `AccessDenied` that psx concluded, such as a process `/proc` hides, has none).
+//! `Display` names the pid; [`Error::reason`] leaves it out and adds the OS's text, as
+//! the `psx` command prints it.
+//!
+//! ```no_run
+//! use std::error::Error as _;
+//! use psx::{Error, Op, Resource};
+//!
+//! match psx::proc_getrlimit(1, Resource::As) {
+//!     Err(err @ Error::AccessDenied { .. }) => {
+//!         assert_eq!(err.op(), Some(Op::GetRlimit(Resource::As)));
+//!         // "access denied getting the as limit (pid 1)"
+//!         eprintln!("{err}");
+//!         // Linux: Some(EPERM), from prlimit(2)
+//!         let errno = err.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+//!         eprintln!("{:?}", errno.and_then(|e| e.raw_os_error()));
+//!     }
+//!     other => println!("{other:?}"),
+//! }
+//! ```
 #![warn(missing_docs)]
 
 mod interop;
@@ -77,8 +102,8 @@ mod process;
 pub use os::Pin;
 pub use process::Process;
 pub use psx_core::{
-    oneshot, signal_name, Attr, Error, Limit, Missing, NprocShare, OneshotGuard, OpenFiles, Pid,
-    ProcInfo, RLimit, Resource, Result, SigSet, SigSetIter, SignalMasks, Target, Usage,
+    oneshot, signal_name, Attr, Error, Limit, Missing, NprocShare, OneshotGuard, Op, OpenFiles,
+    Pid, ProcInfo, RLimit, Resource, Result, SigSet, SigSetIter, SignalMasks, Target, Usage,
 };
 
 use os::Os;
@@ -143,6 +168,11 @@ impl<T: AsPid + ?Sized> AsPid for &T {
     fn target(&self) -> Target<'_, Pin> {
         (**self).target()
     }
+}
+
+/// Marks an error with what was being done ([`Error::during`]), for `map_err`.
+fn during(op: Op) -> impl Fn(Error) -> Error {
+    move |err| err.during(op)
 }
 
 /// The target, or `NoSuchProcess` for a pid that can name no process.
@@ -235,7 +265,7 @@ pub fn with_oneshot<R>(proc: impl AsPid, f: impl FnOnce() -> R) -> R {
 /// # }
 /// ```
 pub fn proc_get_umask(proc: impl AsPid) -> Result<u32> {
-    Os::umask(target(&proc)?)
+    Os::umask(target(&proc)?).map_err(during(Op::Umask))
 }
 
 /// The supplementary groups of `proc`.
@@ -258,7 +288,7 @@ pub fn proc_get_umask(proc: impl AsPid) -> Result<u32> {
 /// # }
 /// ```
 pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
-    Os::groups(target(&proc)?)
+    Os::groups(target(&proc)?).map_err(during(Op::Groups))
 }
 
 /// Gets the limits of `proc` for `resource`, or sets them to `new` and returns the
@@ -296,13 +326,14 @@ pub fn proc_getgroups(proc: impl AsPid) -> Result<Vec<u32>> {
 pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
     let target = target(&proc)?;
     match new {
-        None => Os::get_rlimit(target, resource),
+        None => Os::get_rlimit(target, resource).map_err(during(Op::GetRlimit(resource))),
         // Compared as the kernel compares them: `Value(u64::MAX)` is unlimited on Linux.
         Some(new) => Os::set_rlimit(
             target,
             resource,
             new.normalized(Os::RLIM_INFINITY).validate()?,
-        ),
+        )
+        .map_err(during(Op::SetRlimit(resource))),
     }
 }
 
@@ -319,7 +350,7 @@ pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) ->
 /// # }
 /// ```
 pub fn proc_getrlimit(proc: impl AsPid, resource: Resource) -> Result<RLimit> {
-    Os::get_rlimit(target(&proc)?, resource)
+    Os::get_rlimit(target(&proc)?, resource).map_err(during(Op::GetRlimit(resource)))
 }
 
 /// The signal masks of `proc`: pending, blocked, ignored, caught, and (Linux)
@@ -343,7 +374,7 @@ pub fn proc_getrlimit(proc: impl AsPid, resource: Resource) -> Result<RLimit> {
 /// # }
 /// ```
 pub fn proc_get_sigmask(proc: impl AsPid) -> Result<SignalMasks> {
-    Os::sigmasks(target(&proc)?)
+    Os::sigmasks(target(&proc)?).map_err(during(Op::Sigmasks))
 }
 
 /// The process group id of `proc`.
@@ -370,7 +401,7 @@ pub fn proc_get_sigmask(proc: impl AsPid) -> Result<SignalMasks> {
 /// # }
 /// ```
 pub fn proc_getpgid(proc: impl AsPid) -> Result<Pid> {
-    Os::pgid(target(&proc)?)
+    Os::pgid(target(&proc)?).map_err(during(Op::Pgid))
 }
 
 /// The session id of `proc`.
@@ -386,7 +417,7 @@ pub fn proc_getpgid(proc: impl AsPid) -> Result<Pid> {
 /// # }
 /// ```
 pub fn proc_getsid(proc: impl AsPid) -> Result<Pid> {
-    Os::sid(target(&proc)?)
+    Os::sid(target(&proc)?).map_err(during(Op::Sid))
 }
 
 /// Reads `attrs` of `proc` in one oneshot (psutil's `as_dict`).
@@ -430,7 +461,7 @@ pub fn proc_usage(proc: impl AsPid) -> Result<Usage> {
     let target = target(&proc)?;
     let _oneshot = OneshotGuard::enter(target.pid);
     oneshot::want(target.pid, &[Attr::Usage]);
-    psx_core::usage::<Os>(target)
+    psx_core::usage::<Os>(target).map_err(during(Op::Usage))
 }
 
 /// Every process the caller can see, ascending by pid.
@@ -451,7 +482,7 @@ pub fn proc_usage(proc: impl AsPid) -> Result<Usage> {
 /// # }
 /// ```
 pub fn pids() -> Result<Vec<Pid>> {
-    Os::pids()
+    Os::pids().map_err(during(Op::List))
 }
 
 /// The gid Linux shows in a group list for a group that has no number in the reader's
@@ -505,7 +536,7 @@ pub fn available(attr: Attr) -> bool {
 /// # }
 /// ```
 pub fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
-    Os::scan(attrs)
+    Os::scan(attrs).map_err(during(Op::List))
 }
 
 /// This platform's `RLIM_INFINITY`: a [`Limit::Value`] of this or more is unlimited to

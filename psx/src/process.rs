@@ -4,8 +4,8 @@ use psx_core::Backend;
 
 use crate::os::{Os, Pin};
 use crate::{
-    sealed, AsPid, Attr, Error, OneshotGuard, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks,
-    Target, Usage,
+    sealed, AsPid, Attr, Error, OneshotGuard, Op, Pid, ProcInfo, RLimit, Resource, Result,
+    SignalMasks, Target, Usage,
 };
 
 /// A handle on one process, which keeps meaning that process.
@@ -61,7 +61,7 @@ impl Process {
         }
         Ok(Process {
             pid,
-            pin: Os::pin(pid)?,
+            pin: Os::pin(pid).map_err(|e| e.during(Op::Pin))?,
         })
     }
 

@@ -297,6 +297,157 @@ fn help_is_there_for_every_subcommand_and_usage_errors_exit_2() {
     assert_eq!(code(&psx(&["rlimit"])), 2);
 }
 
+/// Runs psx as an ordinary user: uid and gid 65534 when this test runs as root (with
+/// the capabilities to switch), as this user otherwise.
+fn psx_unprivileged(args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_psx"));
+    cmd.args(args);
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        // std drops the supplementary groups too when it switches uid as root.
+        cmd.uid(65534).gid(65534);
+    }
+    cmd.output().expect("run psx")
+}
+
+/// A process of another user (root) that an ordinary user may not read the limits of:
+/// this test process when it runs as root, else pid 1 if root owns it.
+fn other_users_process() -> Option<u32> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return Some(std::process::id());
+    }
+    let status = std::fs::read_to_string("/proc/1/status").ok()?;
+    let root_owned = status
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    root_owned.then_some(1)
+}
+
+/// An error line names the pid, what was being done and what the OS said; a JSON error
+/// object carries the same reason and its stable kind.
+#[test]
+fn errors_say_what_was_being_done_and_their_kind() {
+    // A vanished pid: the same reason and kind in text and JSON, from every command.
+    let mut child = Command::new("true").spawn().unwrap();
+    let gone = child.id().to_string();
+    child.wait().unwrap();
+    let out = psx(&["ps", "--json", &gone]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        json(&out),
+        [
+            serde_json::json!({"pid": child.id(), "error": "no such process", "kind": "no_such_process"})
+        ]
+    );
+    assert_eq!(stderr(&out).trim(), format!("psx: {gone}: no such process"));
+    let out = psx(&["rlimit", "--json", &gone, "nofile"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out).trim(), format!("psx: {gone}: no such process"));
+
+    // Another user's process.
+    let Some(target) = other_users_process() else {
+        println!("skipped: no process of another user to be refused");
+        return;
+    };
+    let target = target.to_string();
+    let out = psx_unprivileged(&["rlimit", &target, "as"]);
+    if code(&out) == 126 || stderr(&out).contains("Permission denied (os error 13)") {
+        println!("skipped: uid 65534 cannot run the psx binary here");
+        return;
+    }
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("psx: {target}: access denied getting the as limit: Operation not permitted")
+    );
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    // Reading first: when setting, the refusal comes from reading the current limits.
+    let out = psx_unprivileged(&["rlimit", &target, "core=0:0"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("psx: {target}: access denied getting the core limit: Operation not permitted")
+    );
+    // In JSON, a denied attribute is null and its kind is in "errors".
+    let out = psx_unprivileged(&["info", "--json", &target]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let item = &json(&out)[0];
+    assert!(item["rlimits"].is_null(), "{item}");
+    assert_eq!(item["errors"]["rlimits"], "access_denied", "{item}");
+}
+
+/// A refused set names the limit, the pair tried, and what the OS said.
+#[test]
+fn a_refused_set_says_which_limit_and_why() {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    // CAP_SYS_RESOURCE (bit 24) lets a non-root psx raise hard limits: nothing to refuse.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|c| u64::from_str_radix(c.trim(), 16).ok())
+        .unwrap_or(0);
+    if !root && caps & (1 << 24) != 0 {
+        println!("skipped: this user may raise hard limits");
+        return;
+    }
+    // A sleep of the user psx will run as, with no core files allowed (hard limit 0):
+    // its owner may not raise that again.
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30");
+    if root {
+        cmd.uid(65534).gid(65534);
+    }
+    // SAFETY: setrlimit is async-signal-safe and `zero` lives across the call.
+    unsafe {
+        cmd.pre_exec(|| {
+            let zero = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::setrlimit(libc::RLIMIT_CORE, &zero) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let child = Sleeper(cmd.spawn().expect("spawn sleep"));
+    let pid = child.pid();
+    let out = psx_unprivileged(&["rlimit", &pid, "core=:1"]);
+    if code(&out) == 126 || stderr(&out).contains("Permission denied (os error 13)") {
+        println!("skipped: uid 65534 cannot run the psx binary here");
+        return;
+    }
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "psx: {pid}: core=0:1: access denied setting the core limit: Operation not permitted"
+        )
+    );
+    // Nothing changed (read as its owner: root may lack CAP_SYS_RESOURCE).
+    let out = psx_unprivileged(&[
+        "rlimit",
+        "--raw",
+        "--noheadings",
+        "-o",
+        "SOFT,HARD",
+        &pid,
+        "core",
+    ]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "0 0\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_pid_that_exits_reads_as_gone() {
     let mut child = Command::new("true").spawn().unwrap();
@@ -494,9 +645,10 @@ fn hidden_processes_are_denied_not_gone() {
         assert!(item["errors"].get("pgid").is_none(), "{item}");
         // SAFETY: getpgid takes an integer.
         assert_eq!(item["pgid"], unsafe { libc::getpgid(1) }, "{item}");
+        // The pin goes by a pidfd; prlimit(2) itself refuses, and says so.
         assert_eq!(
             s["rlimit"].trim(),
-            "psx: 1: access denied\nexit 1",
+            "psx: 1: access denied getting the nofile limit: Operation not permitted\nexit 1",
             "hidepid={hidepid}"
         );
         assert!(s["self"].ends_with("exit 0\n"), "{}", s["self"]);

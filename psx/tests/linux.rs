@@ -386,6 +386,68 @@ fn raising_a_root_process_limit_unprivileged_is_access_denied() {
     );
 }
 
+/// A refusal says what was refused and keeps the kernel's errno: prlimit(2) of another
+/// user's process is EPERM, reading or setting, by pid or through a handle.
+#[test]
+fn a_refusal_names_the_limit_and_keeps_eperm() {
+    use std::error::Error as _;
+    if std::env::var_os("PSX_TEST_UNPRIVILEGED_CHILD").is_some() {
+        // SAFETY: geteuid cannot fail.
+        assert_ne!(unsafe { libc::geteuid() }, 0, "the child must not be root");
+        let target = root_owned_target().expect("parent pid");
+        let errno = |err: &Error| {
+            err.source()
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .and_then(std::io::Error::raw_os_error)
+        };
+        let handle = Process::new(target).expect("a handle needs no privilege");
+        for err in [
+            psx::proc_getrlimit(target, Resource::As).unwrap_err(),
+            psx::proc_rlimit(target, Resource::As, None).unwrap_err(),
+            handle.getrlimit(Resource::As).unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+            assert_eq!(err.kind(), "access_denied");
+            assert_eq!(err.op(), Some(psx::Op::GetRlimit(Resource::As)), "{err:?}");
+            assert_eq!(errno(&err), Some(libc::EPERM), "{err:?}");
+            assert_eq!(
+                err.to_string(),
+                format!("access denied getting the as limit (pid {target})")
+            );
+            assert_eq!(
+                err.reason(),
+                "access denied getting the as limit: Operation not permitted"
+            );
+        }
+        let attempt = RLimit::new(Limit::Value(0), Limit::Value(0));
+        for err in [
+            psx::proc_rlimit(target, Resource::Core, Some(attempt)).unwrap_err(),
+            handle.rlimit(Resource::Core, Some(attempt)).unwrap_err(),
+        ] {
+            assert_eq!(
+                err.op(),
+                Some(psx::Op::SetRlimit(Resource::Core)),
+                "{err:?}"
+            );
+            assert_eq!(errno(&err), Some(libc::EPERM), "{err:?}");
+            assert_eq!(
+                err.reason(),
+                "access denied setting the core limit: Operation not permitted"
+            );
+        }
+        // proc_info leaves the limits out, saying why.
+        let info = psx::proc_info(target, &[psx::Attr::Rlimits]).unwrap();
+        assert_eq!(
+            info.missing.get(&psx::Attr::Rlimits),
+            Some(&psx::Missing::AccessDenied)
+        );
+        println!("REFUSAL-CHECKS-PASSED");
+        return;
+    }
+    let out = run_unprivileged("a_refusal_names_the_limit_and_keeps_eperm");
+    assert!(out.contains("REFUSAL-CHECKS-PASSED"), "{out}");
+}
+
 /// Blocks `sigs` in the child before it execs (the blocked mask survives exec).
 fn block_in_child(cmd: &mut Command, sigs: &'static [i32]) {
     // SAFETY: sigemptyset/sigaddset/sigprocmask are async-signal-safe.

@@ -3,7 +3,9 @@
 //!
 //! Exit status: 0 when all went well, 1 when some pid failed (the others are still
 //! printed) or the output could not be written, 2 for bad usage. Errors go to stderr
-//! as `psx: <pid>: <what happened>`.
+//! as `psx: <pid>: <what happened>`, e.g. `psx: 1: access denied getting the as limit:
+//! Operation not permitted`; in JSON a failed pid is `{"pid":N,"error":<the same
+//! text>,"kind":<its stable kind>}`.
 
 mod display;
 mod headroom;
@@ -13,7 +15,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use psx::{Attr, Error, Pid, ProcInfo};
+use psx::{Attr, Error, Op, Pid, ProcInfo};
 
 #[derive(Parser)]
 #[command(
@@ -103,7 +105,8 @@ fn usage(message: impl std::fmt::Display) -> Status {
     Status::Usage
 }
 
-/// A per-pid failure: `psx: <pid>: <reason>`, exit 1.
+/// A per-pid failure: `psx: <pid>: <reason>` (the reason says what was being done and
+/// what the OS said), exit 1.
 fn failed(pid: impl std::fmt::Display, err: &Error) -> Status {
     complain(format_args!("{pid}: {}", err.reason()));
     Status::SomeFailed
@@ -203,7 +206,13 @@ fn read_infos(
         return match psx::scan(attrs) {
             Ok(infos) => Ok(infos.into_iter().map(Ok).collect()),
             Err(err) => {
-                complain(format_args!("cannot list processes: {}", err.reason()));
+                match (err.op(), err.pid()) {
+                    // The reason says it: "error listing processes: ...".
+                    (Some(Op::List), _) => complain(format_args!("{}", err.reason())),
+                    // One process failed in a way that fails the whole scan.
+                    (Some(_), Some(pid)) => complain(format_args!("{pid}: {}", err.reason())),
+                    _ => complain(format_args!("cannot list processes: {}", err.reason())),
+                }
                 Err(Status::SomeFailed)
             }
         };
