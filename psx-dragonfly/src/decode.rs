@@ -365,8 +365,10 @@ pub trait Kernel {
 /// `NoSuchProcess` unless `record` is the pinned process (or the target has no pin).
 /// `p_start` is stored once, so the comparison is exact.
 fn check_pin(target: Target<'_, StartTime>, record: &Kinfo) -> Result<()> {
-    match target.pin {
-        Some(pin) if !pin.matches(record.start, 0) => Err(Error::NoSuchProcess { pid: target.pid }),
+    match target.pin() {
+        Some(pin) if !pin.matches(record.start, 0) => {
+            Err(Error::NoSuchProcess { pid: target.pid() })
+        }
         _ => Ok(()),
     }
 }
@@ -374,7 +376,7 @@ fn check_pin(target: Target<'_, StartTime>, record: &Kinfo) -> Result<()> {
 /// `pid`'s record in the whole table, where a zombie still shows: with a pin, only
 /// the pinned process's.
 fn listed<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
-    let pid = target.pid;
+    let pid = target.pid();
     kernel
         .table()?
         .into_iter()
@@ -388,9 +390,9 @@ fn listed<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo>
 /// process may be a zombie, which only the whole table still lists (the one case that
 /// costs a table read).
 fn fresh<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
-    match kernel.kinfo(target.pid) {
+    match kernel.kinfo(target.pid()) {
         Ok(k) => check_pin(target, &k).map(|()| k),
-        Err(Error::NoSuchProcess { .. }) if target.pin.is_some() => listed(kernel, target),
+        Err(Error::NoSuchProcess { .. }) if target.pin().is_some() => listed(kernel, target),
         Err(e) => Err(e),
     }
 }
@@ -403,7 +405,7 @@ fn record<K: Kernel, R>(
     pick: impl Fn(&Kinfo) -> R,
 ) -> Result<R> {
     oneshot::cached_or_fresh(
-        target.pid,
+        target.pid(),
         || fresh(kernel, target),
         |k| check_pin(target, k).map(|()| pick(k)),
     )
@@ -415,7 +417,7 @@ fn record<K: Kernel, R>(
 /// it).
 pub fn pin<K: Kernel>(kernel: &K, pid: Pid) -> Result<StartTime> {
     let k = match kernel.kinfo(pid) {
-        Err(Error::NoSuchProcess { .. }) => listed(kernel, Target::unpinned(pid))?,
+        Err(Error::NoSuchProcess { .. }) => listed(kernel, Target::new(pid)?)?,
         other => other?,
     };
     if k.embryonic {
@@ -474,10 +476,10 @@ pub fn get_rlimit<K: Kernel>(
     target: Target<'_, StartTime>,
     resource: Resource,
 ) -> Result<RLimit> {
-    let pid = target.pid;
+    let pid = target.pid();
     resource_number(resource).ok_or_else(Error::invalid_resource)?;
     if let Some((start, zombie)) = oneshot::peek(pid, |k: &Kinfo| (k.start, k.zombie)) {
-        if target.pin.is_some_and(|pin| !pin.matches(start, 0)) {
+        if target.pin().is_some_and(|pin| !pin.matches(start, 0)) {
             return Err(Error::NoSuchProcess { pid });
         }
         if zombie {
@@ -502,9 +504,9 @@ fn read_rlimits<K: Kernel>(
     kernel: &K,
     target: Target<'_, StartTime>,
 ) -> Result<Vec<(Resource, RLimit)>> {
-    let pid = target.pid;
+    let pid = target.pid();
     let read = kernel.read_proc(pid, "rlimit");
-    let after = match target.pin {
+    let after = match target.pin() {
         Some(_) => {
             let now = fresh(kernel, target)?;
             if now.zombie {
@@ -621,12 +623,13 @@ impl<K: Kernel + Default> Backend for Over<K> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use psx_core::Pinned;
     use psx_core::{Limit, OneshotGuard};
     use std::cell::{Cell, RefCell};
 
     /// A bare pid, as the facade passes one.
     fn by_pid(pid: Pid) -> Target<'static, StartTime> {
-        Target::unpinned(pid)
+        Target::new(pid).unwrap()
     }
 
     const RLIMIT: &[u8] = b"cpu -1 -1\nfsize -1 -1\ndata 536870912 -1\nstack 8388608 536870912\ncore -1 -1\nrss -1 -1\nmemlock -1 -1\nnproc 7000 7000\nnofile 32000 32000\nsbsize -1 -1\nvmem -1 -1\nposixlock -1 -1\n";
@@ -1192,11 +1195,8 @@ mod tests {
     fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
         let pid = Pid::from(700);
         install(FakeKernel::live(700));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         assert!(Fake::is_running(handle).unwrap());
         assert_eq!(Fake::comm(handle).unwrap(), "fixture");
         assert!(Fake::get_rlimit(handle, Resource::Nofile).is_ok());
@@ -1239,11 +1239,8 @@ mod tests {
     fn a_limit_read_checks_the_pin_after_the_call() {
         let pid = Pid::from(710);
         install(FakeKernel::live(710));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         // Still the same process after the read: its limits, one kinfo read to check.
         let before = fake(|k| k.kinfo_reads.get());
         assert!(Fake::get_rlimit(handle, Resource::Nofile).is_ok());
@@ -1269,11 +1266,8 @@ mod tests {
     fn in_a_oneshot_the_check_after_a_limit_read_serves_the_handle() {
         let pid = Pid::from(720);
         install(FakeKernel::live(720));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         let _oneshot = OneshotGuard::enter(pid);
         for r in [Resource::Nofile, Resource::Core] {
             Fake::get_rlimit(handle, r).unwrap();
@@ -1297,11 +1291,8 @@ mod tests {
         ]));
         let gone = |result: Result<()>| matches!(result, Err(Error::NoSuchProcess { .. }));
         assert!(gone(Fake::comm(by_pid(pid)).map(drop)));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         assert!(Fake::is_running(handle).unwrap());
         assert_eq!(Fake::comm(handle).unwrap(), "defunct");
         assert_eq!(Fake::pgid(handle).unwrap(), Pid::from(795));
@@ -1410,7 +1401,7 @@ mod tests {
         let kernel = FakeKernel::new(Some(exiting.clone()), Err(EINVAL));
         let got = get_rlimit(&kernel, pid, Resource::Nofile);
         assert!(
-            matches!(got, Err(Error::Zombie { pid: p }) if p == pid.pid),
+            matches!(got, Err(Error::Zombie { pid: p }) if p == pid.pid()),
             "{got:?}"
         );
         // procfs_open refuses it too (ENOENT): the same answer.

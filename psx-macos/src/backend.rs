@@ -50,9 +50,9 @@ pub struct Darwin<K>(Infallible, PhantomData<K>);
 /// no unique id to compare, so this holds for every pin, an id pin included (whose start
 /// time was read while the id stood for the pid).
 fn belongs(target: Target<'_, MacPin>, record: &Kinfo) -> Result<()> {
-    match target.pin {
-        Some(pin) if record.pid != target.pid.as_raw() || !pin.start.matches(record.start, 0) => {
-            Err(Error::NoSuchProcess { pid: target.pid })
+    match target.pin() {
+        Some(pin) if record.pid != target.pid().as_raw() || !pin.start.matches(record.start, 0) => {
+            Err(Error::NoSuchProcess { pid: target.pid() })
         }
         _ => Ok(()),
     }
@@ -61,10 +61,10 @@ fn belongs(target: Target<'_, MacPin>, record: &Kinfo) -> Result<()> {
 /// After a call by pid through a handle: whether the pinned process is still there,
 /// so that the call reached it. A zombie still is, until reaped.
 fn still_pinned<K: Kernel>(target: Target<'_, MacPin>) -> Result<()> {
-    let Some(pin) = target.pin else {
+    let Some(pin) = target.pin() else {
         return Ok(());
     };
-    let pid = target.pid;
+    let pid = target.pid();
     if let Some(id) = pin.unique_id {
         match K::unique_id(pid) {
             Ok(now) if now == id => return Ok(()),
@@ -79,7 +79,7 @@ fn still_pinned<K: Kernel>(target: Target<'_, MacPin>) -> Result<()> {
 /// `pid`'s `kinfo_proc` read now. Through a handle a refusal is believed only once the
 /// pin holds: a refusal about a newcomer is `NoSuchProcess`.
 fn fresh<K: Kernel>(target: Target<'_, MacPin>) -> Result<Kinfo> {
-    K::kinfo(target.pid).map_err(|e| match e {
+    K::kinfo(target.pid()).map_err(|e| match e {
         Error::NoSuchProcess { .. } => e,
         e => match still_pinned::<K>(target) {
             Err(gone @ Error::NoSuchProcess { .. }) => gone,
@@ -95,7 +95,7 @@ fn with_kinfo<K: Kernel, R>(
     pick: impl Fn(&Kinfo) -> Result<R>,
 ) -> Result<R> {
     oneshot::cached_or_fresh(
-        target.pid,
+        target.pid(),
         || fresh::<K>(target),
         |record| {
             belongs(target, record)?;
@@ -107,9 +107,9 @@ fn with_kinfo<K: Kernel, R>(
 /// `getpgid(2)` or `getsid(2)`, whose answer or error is believed only once the pin
 /// has been checked after it; on ESRCH, the `kinfo_proc` ([`decode::process_id`]).
 fn process_id<K: Kernel>(target: Target<'_, MacPin>, which: IdCall) -> Result<Pid> {
-    let called = K::process_id(target.pid, which);
+    let called = K::process_id(target.pid(), which);
     still_pinned::<K>(target)?;
-    decode::process_id(target.pid, which, called, || {
+    decode::process_id(target.pid(), which, called, || {
         with_kinfo::<K, _>(target, |k| Ok(k.clone()))
     })
 }
@@ -160,9 +160,9 @@ impl<K: Kernel> Backend for Darwin<K> {
     }
 
     fn is_running(target: Target<'_, MacPin>) -> Result<bool> {
-        let alive = match target.pin {
+        let alive = match target.pin() {
             Some(_) => still_pinned::<K>(target),
-            None => K::kinfo(target.pid).map(drop),
+            None => K::kinfo(target.pid()).map(drop),
         };
         match alive {
             Ok(()) => Ok(true),
@@ -180,12 +180,12 @@ impl<K: Kernel> Backend for Darwin<K> {
     }
 
     fn sigmasks(target: Target<'_, MacPin>) -> Result<SignalMasks> {
-        with_kinfo::<K, _>(target, |k| k.sigmasks(target.pid))
+        with_kinfo::<K, _>(target, |k| k.sigmasks(target.pid()))
     }
 
     /// `e_pgid` inside a oneshot, as psutil-extra takes it; `getpgid(2)` outside.
     fn pgid(target: Target<'_, MacPin>) -> Result<Pid> {
-        if oneshot::is_active(target.pid) {
+        if oneshot::is_active(target.pid()) {
             return with_kinfo::<K, _>(target, |k| Ok(Pid::from(k.pgid)));
         }
         process_id::<K>(target, IdCall::ProcessGroup)
@@ -199,6 +199,7 @@ impl<K: Kernel> Backend for Darwin<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use psx_core::Pinned;
     use psx_core::{OneshotGuard, SigSet};
     use std::cell::RefCell;
     use std::collections::BTreeMap;
@@ -352,11 +353,9 @@ mod tests {
         STATE.with_borrow_mut(|s| s.procs.insert(pid, proc(pid, start, id)));
     }
 
-    fn pinned(pin: &MacPin, pid: i32) -> Target<'_, MacPin> {
-        Target {
-            pid: Pid::from(pid),
-            pin: Some(pin),
-        }
+    fn pinned(pin: &Pinned<MacPin>, pid: i32) -> Target<'_, MacPin> {
+        assert_eq!(pin.pid(), Pid::from(pid));
+        pin.target()
     }
 
     fn gone<T: std::fmt::Debug>(result: Result<T>) -> bool {
@@ -397,8 +396,8 @@ mod tests {
     #[test]
     fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
         boot([proc(500, 100, 7)]);
-        let pin = Mac::pin(Pid::from(500)).unwrap();
-        assert_eq!(pin.unique_id, Some(7));
+        let pin = Pinned::new::<Mac>(Pid::from(500)).unwrap();
+        assert_eq!(pin.pin().unique_id, Some(7));
         let handle = pinned(&pin, 500);
         assert_eq!(Mac::comm(handle).unwrap(), "p7");
         assert_eq!(Mac::sid(handle).unwrap(), Pid::from(498));
@@ -412,10 +411,10 @@ mod tests {
         assert!(gone(Mac::sid(handle)));
         assert!(!Mac::is_running(handle).unwrap());
         // By pid, the newcomer.
-        assert_eq!(Mac::comm(Target::unpinned(Pid::from(500))).unwrap(), "p8");
+        assert_eq!(Mac::comm(Target::new(500).unwrap()).unwrap(), "p8");
         // A oneshot holding the newcomer's record (read by pid) serves no handle.
         let _oneshot = OneshotGuard::enter(Pid::from(500));
-        assert!(Mac::groups(Target::unpinned(Pid::from(500))).is_ok());
+        assert!(Mac::groups(Target::new(500).unwrap()).is_ok());
         let before = calls();
         assert!(gone(Mac::groups(handle)));
         assert!(gone(Mac::pgid(handle)));
@@ -426,8 +425,8 @@ mod tests {
     fn a_pin_without_the_unique_id_falls_back_to_the_start_time() {
         boot([proc(600, 100, 9)]);
         STATE.with_borrow_mut(|s| s.unique_ids_refused = true);
-        let pin = Mac::pin(Pid::from(600)).unwrap();
-        assert_eq!(pin.unique_id, None);
+        let pin = Pinned::new::<Mac>(Pid::from(600)).unwrap();
+        assert_eq!(pin.pin().unique_id, None);
         let handle = pinned(&pin, 600);
         assert_eq!(Mac::groups(handle).unwrap(), vec![20, 9]);
         assert_eq!(Mac::sid(handle).unwrap(), Pid::from(598));
@@ -443,14 +442,14 @@ mod tests {
         // The pid is reused just before getsid reaches the kernel: its answer is the
         // newcomer's session.
         boot([proc(700, 100, 11)]);
-        let pin = Mac::pin(Pid::from(700)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(700)).unwrap();
         let at = calls().total() + 1;
         STATE.with_borrow_mut(|s| s.hook = Some((at, |s| reuse_in(s, 700))));
         assert!(gone(Mac::sid(pinned(&pin, 700))));
 
         // The newcomer refuses: its refusal is not the pinned process's.
         boot([proc(700, 100, 11)]);
-        let pin = Mac::pin(Pid::from(700)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(700)).unwrap();
         STATE.with_borrow_mut(|s| {
             reuse_in(s, 700);
             s.procs.get_mut(&700).unwrap().kinfo_refused = true;
@@ -458,7 +457,7 @@ mod tests {
         assert!(gone(Mac::groups(pinned(&pin, 700))));
         assert!(gone(Mac::pgid(pinned(&pin, 700))));
         // By pid, the refusal stands.
-        let by_pid = Mac::groups(Target::unpinned(Pid::from(700)));
+        let by_pid = Mac::groups(Target::new(700).unwrap());
         assert!(matches!(by_pid, Err(Error::AccessDenied { .. })));
     }
 
@@ -474,9 +473,9 @@ mod tests {
         assert!(gone(Mac::pin(Pid::from(800))));
         // Undisturbed, the pin is the process's.
         boot([proc(800, 100, 13)]);
-        let pin = Mac::pin(Pid::from(800)).unwrap();
-        assert_eq!(pin.unique_id, Some(13));
-        assert_eq!(pin.start.sec, 100);
+        let pin = Pinned::new::<Mac>(Pid::from(800)).unwrap();
+        assert_eq!(pin.pin().unique_id, Some(13));
+        assert_eq!(pin.pin().start.sec, 100);
     }
 
     #[test]
@@ -484,7 +483,7 @@ mod tests {
         let mut zombie = proc(900, 100, 14);
         zombie.kinfo.exiting = true;
         boot([zombie]);
-        let pin = Mac::pin(Pid::from(900)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(900)).unwrap();
         let handle = pinned(&pin, 900);
         assert!(Mac::is_running(handle).unwrap());
         assert_eq!(Mac::comm(handle).unwrap(), "p14");

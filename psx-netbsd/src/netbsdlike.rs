@@ -342,8 +342,8 @@ pub fn pin<K: Kernel>(kernel: &K, pid: Pid) -> Result<KinfoPin> {
 /// zombie included) or hides it. Through a handle: whether a fresh record is the
 /// pinned process's, or an exited one (see [`KinfoPin::check`]).
 pub fn is_running<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Result<bool> {
-    let pid = target.pid;
-    let read = match target.pin {
+    let pid = target.pid();
+    let read = match target.pin() {
         None => kernel.kinfo(pid).map(drop),
         Some(pin) => verified(kernel, pid, pin).map(drop),
     };
@@ -362,8 +362,8 @@ pub fn with_kinfo<K: Kernel, R>(
     target: Target<'_, KinfoPin>,
     pick: impl Fn(&Kinfo) -> Result<R>,
 ) -> Result<R> {
-    let pid = target.pid;
-    match target.pin {
+    let pid = target.pid();
+    match target.pin() {
         None => oneshot::cached_or_fresh(pid, || kernel.kinfo(pid), pick),
         Some(pin) => oneshot::cached_or_fresh(
             pid,
@@ -390,8 +390,8 @@ pub fn id<K: Kernel>(
     field: fn(&Kinfo) -> i32,
     call: impl FnOnce() -> Result<Pid>,
 ) -> Result<Pid> {
-    let pid = target.pid;
-    if target.pin.is_some() {
+    let pid = target.pid();
+    if target.pin().is_some() {
         return with_kinfo(kernel, target, |k| Ok(Pid::from(field(k))));
     }
     if let Some(kinfo_id) = oneshot::cached(pid, || kernel.kinfo(pid), |k| Ok(field(k))) {
@@ -442,8 +442,8 @@ pub fn confirmed<K: Kernel, R>(
     call: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
     let answer = call();
-    if let Some(pin) = target.pin {
-        verified(kernel, target.pid, pin)?;
+    if let Some(pin) = target.pin() {
+        verified(kernel, target.pid(), pin)?;
     }
     answer
 }
@@ -455,8 +455,8 @@ pub fn guarded<K: Kernel, R>(
     target: Target<'_, KinfoPin>,
     call: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
-    if let Some(pin) = target.pin {
-        verified(kernel, target.pid, pin)?;
+    if let Some(pin) = target.pin() {
+        verified(kernel, target.pid(), pin)?;
     }
     confirmed(kernel, target, call)
 }
@@ -478,6 +478,7 @@ pub fn scan<B: Backend, K: Kernel>(kernel: &K, attrs: &[Attr]) -> Result<Vec<Pro
 #[allow(clippy::missing_const_for_thread_local)]
 mod tests {
     use super::*;
+    use psx_core::Pinned;
     use psx_core::{OneshotGuard, SigSet};
     use std::cell::{Cell, RefCell};
 
@@ -635,11 +636,11 @@ mod tests {
         }
 
         fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
-            with_kinfo(&Fake::<T>, target, |k| k.signal_masks(target.pid))
+            with_kinfo(&Fake::<T>, target, |k| k.signal_masks(target.pid()))
         }
 
         fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
-            id(&Fake::<T>, target, |k| k.pgid, || getpgid(target.pid))
+            id(&Fake::<T>, target, |k| k.pgid, || getpgid(target.pid()))
         }
 
         fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
@@ -692,11 +693,8 @@ mod tests {
     fn a_reused_pid_reads_as_gone_through_a_handle() {
         let pid = Pid::from(7);
         set_procs(listed([proc(7, at(500, 10))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         assert_eq!(Exact::groups(handle).unwrap(), [7]);
         assert!(Exact::is_running(handle).unwrap());
         // Process 7 is reaped and another takes its pid, one microsecond later.
@@ -717,7 +715,7 @@ mod tests {
         // Through a handle no call by pid is made: the record answers the ids.
         assert_eq!(ID_CALLS.get(), 0);
         // By pid, the newcomer is read.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(Exact::groups(bare).unwrap(), [99]);
         assert_eq!(Exact::pgid(bare).unwrap(), Pid::from(990));
         assert!(Exact::is_running(bare).unwrap());
@@ -732,11 +730,8 @@ mod tests {
     fn a_handle_reads_its_process_and_caches_it() {
         let pid = Pid::from(8);
         set_procs(listed([proc(8, at(600, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         let _oneshot = OneshotGuard::enter(pid);
         KINFO_READS.set(0);
         let read = psx_core::info::<Exact>(handle, Attr::ALL).unwrap();
@@ -750,11 +745,8 @@ mod tests {
         type Stepped = FakeOs<1_000_000>;
         let pid = Pid::from(5);
         set_procs(listed([proc(5, at(100, 0))]));
-        let pin = Stepped::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Stepped>(pid).unwrap();
+        let handle = pin.target();
         // The clock was stepped back half a second: the same process.
         set_procs(listed([proc(5, at(99, 500_000))]));
         assert_eq!(Stepped::groups(handle).unwrap(), [5]);
@@ -763,12 +755,9 @@ mod tests {
         assert_eq!(kind(&Stepped::groups(handle)), "no_such_process");
         // The exact kernel tells them apart to the microsecond.
         set_procs(listed([proc(5, at(100, 0))]));
-        let pin = Exact::pin(pid).unwrap();
+        let pin = Pinned::new::<Exact>(pid).unwrap();
         set_procs(listed([proc(5, at(99, 999_999))]));
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let handle = pin.target();
         assert_eq!(kind(&Exact::groups(handle)), "no_such_process");
     }
 
@@ -776,11 +765,8 @@ mod tests {
     fn a_handle_to_an_exited_process_gives_out_nothing() {
         let pid = Pid::from(6);
         set_procs(listed([proc(6, at(10, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         // It exits: no start time to compare any more.
         set_procs(listed([proc(6, Life::Exited)]));
         assert_eq!(kind(&Exact::groups(handle)), "zombie");
@@ -789,14 +775,11 @@ mod tests {
         let read = psx_core::info::<Exact>(handle, Attr::ALL).unwrap();
         assert_eq!((read.groups, read.pgid, read.comm), (None, None, None));
         // By pid, the zombie's record still reads.
-        assert_eq!(Exact::groups(Target::unpinned(pid)).unwrap(), [6]);
+        assert_eq!(Exact::groups(Target::new(pid).unwrap()).unwrap(), [6]);
         // A handle made on a zombie: once a live process has the pid, it is gone.
-        let pin = Exact::pin(pid).unwrap();
-        assert_eq!(pin, KinfoPin::Exited);
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        assert_eq!(*pin.pin(), KinfoPin::Exited);
+        let handle = pin.target();
         assert_eq!(kind(&Exact::groups(handle)), "zombie");
         set_procs(listed([proc(6, at(20, 0))]));
         assert_eq!(kind(&Exact::groups(handle)), "no_such_process");
@@ -811,13 +794,13 @@ mod tests {
         let pid = Pid::from(4);
         set_procs(listed([proc(4, at(40, 0))]));
         BUSY_READS.set(3);
-        let pin = Exact::pin(pid).unwrap();
-        assert_eq!(pin, KinfoPin::Started(StartTime { sec: 40, usec: 0 }));
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        assert_eq!(
+            *pin.pin(),
+            KinfoPin::Started(StartTime { sec: 40, usec: 0 })
+        );
         assert_eq!((KINFO_READS.get(), WAITS.get()), (4, 3));
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let handle = pin.target();
         BUSY_READS.set(2);
         assert_eq!(Exact::groups(handle).unwrap(), [4]);
         // A record that stays busy is given up on, after a bounded number of reads.
@@ -830,24 +813,21 @@ mod tests {
         assert_eq!(KINFO_READS.get(), BUSY_ATTEMPTS);
         assert!(Exact::pin(pid).is_err());
         // By pid, a busy record serves what it holds.
-        assert_eq!(Exact::groups(Target::unpinned(pid)).unwrap(), [4]);
+        assert_eq!(Exact::groups(Target::new(pid).unwrap()).unwrap(), [4]);
     }
 
     #[test]
     fn a_hidden_process_cannot_be_told_from_a_newcomer() {
         let pid = Pid::from(3);
         set_procs(listed([proc(3, at(30, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         set_procs(vec![Shown::Hidden(3)]);
         assert_eq!(kind(&Exact::groups(handle)), "no_such_process");
         assert_eq!(kind(&Exact::pgid(handle)), "no_such_process");
         assert!(!Exact::is_running(handle).unwrap());
         // By pid: access denied, and getpgid, which the curtain does not hide, answers.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(kind(&Exact::groups(bare)), "access_denied");
         assert!(Exact::is_running(bare).unwrap());
         assert_eq!(Exact::pgid(bare).unwrap(), Pid::from(30));
@@ -861,11 +841,8 @@ mod tests {
     fn a_call_by_pid_is_believed_only_for_the_pinned_process() {
         let pid = Pid::from(2);
         set_procs(listed([proc(2, at(20, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         let kernel = Fake::<0>;
         assert_eq!(confirmed(&kernel, handle, || Ok(5)).unwrap(), 5);
         // The call reached a newcomer of another user, which refused.
@@ -881,7 +858,7 @@ mod tests {
         );
         // By pid, the answer stands.
         assert_eq!(
-            kind(&confirmed(&kernel, Target::unpinned(pid), refused)),
+            kind(&confirmed(&kernel, Target::new(pid).unwrap(), refused)),
             "access_denied"
         );
         // A change is not made once the pid names another process.
@@ -910,15 +887,15 @@ mod tests {
         // getpgid skips zombies (ESRCH): the record answers.
         let gone = || Err(Error::NoSuchProcess { pid });
         assert_eq!(
-            id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, gone).unwrap(),
+            id(&Fake::<0>, Target::new(pid).unwrap(), |k| k.pgid, gone).unwrap(),
             Pid::from(42)
         );
         // Other refusals stand.
         let denied = || Err(Error::AccessDenied { pid });
-        let read = id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, denied);
+        let read = id(&Fake::<0>, Target::new(pid).unwrap(), |k| k.pgid, denied);
         assert_eq!(kind(&read), "access_denied");
         set_procs(vec![]);
-        let read = id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, gone);
+        let read = id(&Fake::<0>, Target::new(pid).unwrap(), |k| k.pgid, gone);
         assert_eq!(kind(&read), "no_such_process");
     }
 

@@ -97,16 +97,16 @@ impl Backend for OpenBsd {
     }
 
     fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
-        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid))
+        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid()))
     }
 
     fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
-        let call = || unix::process_id(target.pid, Id::Pgid);
+        let call = || unix::process_id(target.pid(), Id::Pgid);
         netbsdlike::id(&Syscalls, target, |k| k.pgid, call)
     }
 
     fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
-        let call = || unix::process_id(target.pid, Id::Sid);
+        let call = || unix::process_id(target.pid(), Id::Sid);
         netbsdlike::id(&Syscalls, target, |k| k.sid, call)
     }
 }

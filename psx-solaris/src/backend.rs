@@ -126,9 +126,9 @@ fn exists<K: Kernel>(pid: Pid) -> Result<bool> {
 /// After a call by number through a handle: the call reached the pinned process only
 /// if that process is still there now.
 fn still_pinned<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<()> {
-    match target.pin {
-        Some(pin) if !is_alive::<K>(target.pid, pin)? => {
-            Err(Error::NoSuchProcess { pid: target.pid })
+    match target.pin() {
+        Some(pin) if !is_alive::<K>(target.pid(), pin)? => {
+            Err(Error::NoSuchProcess { pid: target.pid() })
         }
         _ => Ok(()),
     }
@@ -145,8 +145,8 @@ enum Kept {
 
 /// The file `name` of the target's process.
 fn read_proc<K: Kernel>(target: PinnedTarget<'_, K>, name: &CStr, kept: Kept) -> Result<Vec<u8>> {
-    let pid = target.pid;
-    let dir = target.pin.and_then(|pin| pin.dir.as_ref());
+    let pid = target.pid();
+    let dir = target.pin().and_then(|pin| pin.dir.as_ref());
     let read = K::read(pid, dir, name);
     // What was read under the pinned directory is the pinned process's; anything else
     // is believed, answer or error, only if the pin holds after the read.
@@ -164,7 +164,7 @@ fn read_proc<K: Kernel>(target: PinnedTarget<'_, K>, name: &CStr, kept: Kept) ->
         return Err(Error::NoSuchProcess { pid });
     }
     // A handle's pin was checked above; a bare pid asks `/proc` whether it is there.
-    let there = target.pin.is_some() || exists::<K>(pid)?;
+    let there = target.pin().is_some() || exists::<K>(pid)?;
     Err(if there {
         Error::Zombie { pid }
     } else {
@@ -174,7 +174,7 @@ fn read_proc<K: Kernel>(target: PinnedTarget<'_, K>, name: &CStr, kept: Kept) ->
 
 fn read_psinfo<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<Psinfo> {
     let bytes = read_proc::<K>(target, c"psinfo", Kept::ForZombies)?;
-    decode::psinfo(&bytes).map_err(|e| Error::invalid_data(target.pid, e))
+    decode::psinfo(&bytes).map_err(|e| Error::invalid_data(target.pid(), e))
 }
 
 /// `pick` from the target's psinfo: the oneshot's if one is active, else a fresh read.
@@ -182,8 +182,8 @@ fn with_psinfo<K: Kernel, R>(
     target: PinnedTarget<'_, K>,
     pick: impl Fn(&Psinfo) -> Result<R>,
 ) -> Result<R> {
-    let pid = target.pid;
-    let Some(pin) = target.pin else {
+    let pid = target.pid();
+    let Some(pin) = target.pin() else {
         return oneshot::cached_or_fresh(pid, || read_psinfo::<K>(target), pick);
     };
     // The oneshot is keyed by pid: its psinfo may have been read by number, or through
@@ -216,7 +216,7 @@ fn process_id<K: Kernel>(
     call: fn(Pid) -> Result<Pid>,
     field: fn(&Psinfo) -> i32,
 ) -> Result<Pid> {
-    let pid = target.pid;
+    let pid = target.pid();
     if oneshot::is_active(pid) {
         return with_psinfo::<K, _>(target, |p| Ok(Pid::from(field(p))));
     }
@@ -265,14 +265,14 @@ impl<K: Kernel> Backend for ProcBackend<K> {
     }
 
     fn is_running(target: Target<'_, Self::Pin>) -> Result<bool> {
-        match target.pin {
-            Some(pin) => is_alive::<K>(target.pid, pin),
-            None => exists::<K>(target.pid),
+        match target.pin() {
+            Some(pin) => is_alive::<K>(target.pid(), pin),
+            None => exists::<K>(target.pid()),
         }
     }
 
     fn comm(target: Target<'_, Self::Pin>) -> Result<String> {
-        let pid = target.pid;
+        let pid = target.pid();
         with_psinfo::<K, _>(target, |p| match &p.alive {
             Some(alive) => Ok(alive.name.clone()),
             None => Err(Error::Zombie { pid }),
@@ -281,13 +281,13 @@ impl<K: Kernel> Backend for ProcBackend<K> {
 
     fn groups(target: Target<'_, Self::Pin>) -> Result<Vec<u32>> {
         let cred = read_proc::<K>(target, c"cred", Kept::WhileLive)?;
-        decode::cred_groups(&cred).map_err(|e| Error::invalid_data(target.pid, e))
+        decode::cred_groups(&cred).map_err(|e| Error::invalid_data(target.pid(), e))
     }
 
     fn sigmasks(target: Target<'_, Self::Pin>) -> Result<SignalMasks> {
         let status = read_proc::<K>(target, c"status", Kept::WhileLive)?;
         let sigact = read_proc::<K>(target, c"sigact", Kept::WhileLive)?;
-        decode::sigmasks(&status, &sigact).map_err(|e| Error::invalid_data(target.pid, e))
+        decode::sigmasks(&status, &sigact).map_err(|e| Error::invalid_data(target.pid(), e))
     }
 
     fn pgid(target: Target<'_, Self::Pin>) -> Result<Pid> {
@@ -304,6 +304,7 @@ mod tests {
     use super::*;
     use crate::decode::tests::{cred, psinfo_file, pstatus, sigact_file};
     use psx_core::OneshotGuard;
+    use psx_core::Pinned;
     use std::cell::RefCell;
 
     /// A process of the fake kernel.
@@ -481,15 +482,13 @@ mod tests {
 
     type Os = ProcBackend<Fake>;
 
-    fn handle(pin: &ProcPin<FakeDir>, pid: i32) -> Target<'_, ProcPin<FakeDir>> {
-        Target {
-            pid: Pid::from(pid),
-            pin: Some(pin),
-        }
+    fn handle(pin: &Pinned<ProcPin<FakeDir>>, pid: i32) -> Target<'_, ProcPin<FakeDir>> {
+        assert_eq!(pin.pid(), Pid::from(pid));
+        pin.target()
     }
 
     fn bare(pid: i32) -> Target<'static, ProcPin<FakeDir>> {
-        Target::unpinned(Pid::from(pid))
+        Target::new(pid).unwrap()
     }
 
     fn is_gone<T: fmt::Debug>(result: Result<T>) -> bool {
@@ -504,8 +503,8 @@ mod tests {
                 ours,
                 ..process(100, 1_000, "old", 40)
             }]);
-            let pin = Os::pin(Pid::from(100)).unwrap();
-            assert_eq!(pin.holds_directory(), ours);
+            let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
+            assert_eq!(pin.pin().holds_directory(), ours);
             let h = handle(&pin, 100);
             assert_eq!(Os::comm(h).unwrap(), "old");
             assert_eq!(Os::pgid(h).unwrap(), Pid::from(40));
@@ -548,7 +547,7 @@ mod tests {
                 ours,
                 ..process(100, 1_000, "old", 40)
             }]);
-            let old_pin = Os::pin(Pid::from(100)).unwrap();
+            let old_pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
             let old = handle(&old_pin, 100);
             {
                 let _oneshot = OneshotGuard::enter(Pid::from(100));
@@ -561,7 +560,7 @@ mod tests {
                         ..process(100, 2_000, "new", 7)
                     }),
                 );
-                let new_pin = Os::pin(Pid::from(100)).unwrap();
+                let new_pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
                 let new = handle(&new_pin, 100);
                 assert_eq!(Os::comm(new).unwrap(), "new", "ours: {ours}");
                 assert_eq!(Os::pgid(new).unwrap(), Pid::from(7), "ours: {ours}");
@@ -577,7 +576,7 @@ mod tests {
     #[test]
     fn a_handle_to_a_zombie_stays_valid_until_it_is_reaped() {
         set_world(vec![process(100, 1_000, "sleep", 40)]);
-        let pin = Os::pin(Pid::from(100)).unwrap();
+        let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
         let h = handle(&pin, 100);
         turn_zombie(100);
         assert!(Os::is_running(h).unwrap());
@@ -596,8 +595,8 @@ mod tests {
         assert!(matches!(Os::groups(bare(100)), Err(Error::Zombie { .. })));
         assert!(matches!(Os::comm(bare(100)), Err(Error::Zombie { .. })));
         // A zombie is pinned like any process.
-        let zombie_pin = Os::pin(Pid::from(100)).unwrap();
-        assert_eq!(zombie_pin.start(), pin.start());
+        let zombie_pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
+        assert_eq!(zombie_pin.pin().start(), pin.pin().start());
         replace(100, None);
         assert!(!Os::is_running(h).unwrap());
         assert!(is_gone(Os::pgid(h)));
