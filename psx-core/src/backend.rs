@@ -6,14 +6,19 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::usage::{leaves_out, NprocShare, OpenFiles, Usage};
-use crate::{oneshot, Error, OneshotGuard, Op, Pid, RLimit, Resource, Result, SignalMasks, Target};
+use crate::{
+    oneshot, Error, OneshotGuard, Op, Pid, RLimit, Resource, Result, SignalMasks, Target,
+    ValidRLimit,
+};
 
 /// One OS's way of reading (and setting) process attributes.
 ///
 /// Every method has a default answering [`Error::Unsupported`], so a backend implements
-/// what its OS offers and nothing else. Callers (the `psx` facade) have already turned
-/// pids <= 0 into [`Error::NoSuchProcess`] and checked new limits for soft <= hard:
-/// a backend sees only positive pids and valid pairs.
+/// what its OS offers and nothing else. The types keep bad input out: a [`Target`]
+/// holds a pid in `1..=i32::MAX` (pids <= 0 are [`Error::NoSuchProcess`] when it is
+/// made) and, if pinned, the pin made for that pid ([`crate::Pinned`]); limits to set
+/// are a [`ValidRLimit`], soft <= hard. So a backend sees only positive pids and valid
+/// pairs, whether it is called through the `psx` facade or directly.
 ///
 /// A backend that has a bulk read (one syscall or file giving several attributes) serves
 /// those attributes through [`oneshot::cached`], so inside a oneshot the read happens once.
@@ -58,7 +63,8 @@ pub trait Backend {
         scan_each::<Self>(Self::pids()?, attrs)
     }
 
-    /// Pins the process `pid` now is.
+    /// Pins the process `pid` now is. Called by [`crate::Pinned::new`], which checks
+    /// the pid first and keeps it beside the pin; a pin on its own reads nothing.
     fn pin(pid: Pid) -> Result<Self::Pin>;
 
     /// Whether the pinned process still exists (a zombie still does).
@@ -98,7 +104,7 @@ pub trait Backend {
     fn set_rlimit(
         target: Target<'_, Self::Pin>,
         resource: Resource,
-        new: RLimit,
+        new: ValidRLimit,
     ) -> Result<RLimit> {
         let _ = (target, resource, new);
         Err(Error::Unsupported {
@@ -406,10 +412,10 @@ impl fmt::Display for ProcInfo {
 /// [`Error::AccessDenied`], [`Error::Zombie`] and [`Error::Unsupported`] leave the
 /// attribute `None`.
 pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<ProcInfo> {
-    let _oneshot = oneshot::OneshotGuard::enter(target.pid);
-    oneshot::want(target.pid, attrs);
+    let _oneshot = oneshot::OneshotGuard::enter(target.pid());
+    oneshot::want(target.pid(), attrs);
     let mut info = ProcInfo {
-        pid: target.pid,
+        pid: target.pid(),
         comm: None,
         umask: None,
         groups: None,
@@ -492,10 +498,12 @@ fn scan_with<B: Backend, I>(
     let count_nproc = attrs.contains(&Attr::Usage);
     let mut shares = Vec::new();
     for item in items {
-        let pid = pid_of(&item);
-        let _oneshot = OneshotGuard::enter(pid);
+        // A number no process can have is as good as gone.
+        let Ok(target) = Target::new(pid_of(&item)) else {
+            continue;
+        };
+        let _oneshot = OneshotGuard::enter(target.pid());
         prepare(item);
-        let target = Target::unpinned(pid);
         match info::<B>(target, attrs) {
             Ok(read) => {
                 if count_nproc {
@@ -668,7 +676,7 @@ mod tests {
         }
 
         fn groups(target: Target<'_, ()>) -> Result<Vec<u32>> {
-            let pid = target.pid;
+            let pid = target.pid();
             oneshot::cached_or_fresh(
                 pid,
                 || {
@@ -680,8 +688,8 @@ mod tests {
         }
 
         fn open_files(target: Target<'_, ()>) -> Result<crate::OpenFiles> {
-            match target.pid.get() {
-                3 => Err(Error::access_denied(target.pid)),
+            match target.pid().get() {
+                3 => Err(Error::access_denied(target.pid())),
                 _ => Ok(crate::OpenFiles {
                     count: 3,
                     highest: Some(10),
@@ -691,7 +699,7 @@ mod tests {
 
         fn usage(target: Target<'_, ()>, resource: Resource) -> Result<u64> {
             match resource {
-                Resource::As => Ok(target.pid.get() as u64 * 100),
+                Resource::As => Ok(target.pid().get() as u64 * 100),
                 Resource::Nofile | Resource::Nproc => panic!("{resource} is never asked for"),
                 _ => Err(Error::Unsupported { what: "usage" }),
             }
@@ -701,13 +709,13 @@ mod tests {
         fn nproc_share(target: Target<'_, ()>) -> Result<crate::NprocShare> {
             Ok(crate::NprocShare {
                 ruid: 1000,
-                count: if target.pid.get() == 1 { 4 } else { 2 },
+                count: if target.pid().get() == 1 { 4 } else { 2 },
             })
         }
 
         fn umask(target: Target<'_, ()>) -> Result<u32> {
-            match target.pid.get() {
-                2 => Err(Error::NoSuchProcess { pid: target.pid }),
+            match target.pid().get() {
+                2 => Err(Error::NoSuchProcess { pid: target.pid() }),
                 n => Ok(n as u32),
             }
         }
@@ -735,12 +743,12 @@ mod tests {
 
     #[test]
     fn usage_leaves_out_what_is_denied_and_a_scan_sums_nproc_per_user() {
-        let read = super::usage::<Table>(Target::unpinned(Pid::from(1))).unwrap();
+        let read = super::usage::<Table>(Target::new(1).unwrap()).unwrap();
         let used: Vec<_> = read.used.iter().map(|(r, n)| (*r, *n)).collect();
         assert_eq!(used, [(Resource::Nofile, 3), (Resource::As, 100)]);
         assert_eq!(read.highest_fd, Some(10));
         // Pid 3's descriptors are denied: its AS use is still read.
-        let read = super::usage::<Table>(Target::unpinned(Pid::from(3))).unwrap();
+        let read = super::usage::<Table>(Target::new(3).unwrap()).unwrap();
         let used: Vec<_> = read.used.iter().map(|(r, n)| (*r, *n)).collect();
         assert_eq!(used, [(Resource::As, 300)]);
         assert_eq!(read.highest_fd, None);
@@ -785,12 +793,12 @@ mod tests {
         }
 
         fn umask(target: Target<'_, ()>) -> Result<u32> {
-            Err(Error::from_errno(target.pid, libc::EACCES))
+            Err(Error::from_errno(target.pid(), libc::EACCES))
         }
 
         fn get_rlimit(target: Target<'_, ()>, resource: Resource) -> Result<RLimit> {
             match resource {
-                Resource::Core => Err(Error::from_errno(target.pid, libc::EIO)),
+                Resource::Core => Err(Error::from_errno(target.pid(), libc::EIO)),
                 _ => Ok(RLimit::new(crate::Limit::Value(1), crate::Limit::Value(2))),
             }
         }
@@ -798,7 +806,7 @@ mod tests {
 
     #[test]
     fn info_names_the_attribute_an_error_came_from() {
-        let target = Target::unpinned(Pid::from(9));
+        let target = Target::new(Pid::from(9)).unwrap();
         // The denied umask is left out; the failing limit is the answer, and says which.
         let err = super::info::<Failing>(target, &[Attr::Umask, Attr::Rlimits]).unwrap_err();
         assert_eq!(err.op(), Some(Op::GetRlimit(Resource::Core)));
@@ -813,7 +821,7 @@ mod tests {
 
     #[test]
     fn a_platform_without_limits_has_no_limit_map() {
-        let target = Target::unpinned(Pid::from(1));
+        let target = Target::new(1).unwrap();
         let read = super::info::<NoLimits>(target, Attr::ALL).unwrap();
         assert_eq!(read.groups, Some(vec![5]));
         assert_eq!(read.rlimits, None);

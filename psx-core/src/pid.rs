@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::{Backend, Error, Result};
+
 /// A process id (`pid_t`), or a number asked about as one.
 ///
 /// Any `i32` or `u32` can be held, and keeps its value (a `u32` above `i32::MAX` is
@@ -81,16 +83,42 @@ impl fmt::Display for Pid {
     }
 }
 
-/// What a backend is asked about: a pid, and the pin of a process handle when the
-/// call came through one (so the backend can refuse to read a reused pid).
+/// What a backend is asked about: a pid that can name a process, and the pin of a
+/// process handle when the call came through one (so the backend can refuse to read a
+/// reused pid).
 ///
-/// `P` is the backend's pin type ([`Backend::Pin`](crate::Backend::Pin)).
+/// `P` is the backend's pin type ([`Backend::Pin`](crate::Backend::Pin)). A target can
+/// be built only two ways, so every target is consistent:
+///
+/// - [`Target::new`]: a bare pid, refused as [`Error::NoSuchProcess`] unless it is in
+///   `1..=i32::MAX`, so zero ("self" to `prlimit(2)`), negatives (process groups to
+///   `kill(2)`) and numbers outside `pid_t` never reach a backend;
+/// - [`Pinned::target`]: a pinned process, whose pid is the one it was pinned by.
+///
+/// ```
+/// use psx_core::{Error, Pid, Target};
+///
+/// let me: Target<'_, ()> = Target::new(std::process::id())?;
+/// assert_eq!(me.pid(), Pid::current());
+/// assert!(me.pin().is_none());
+/// for bad in [0, -1, i32::MIN] {
+///     let refused = Target::<()>::new(bad).unwrap_err();
+///     assert!(matches!(refused, Error::NoSuchProcess { pid } if pid == Pid::from(bad)));
+/// }
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// A pinned target cannot be given another pid: its fields are private.
+///
+/// ```compile_fail,E0451
+/// use psx_core::{Pid, Target};
+/// let pin = ();
+/// let forged = Target { pid: Pid::from(1), pin: Some(&pin) };
+/// ```
 #[derive(Debug)]
 pub struct Target<'a, P> {
-    /// The pid; always positive when a backend sees it.
-    pub pid: Pid,
-    /// The handle's pin, if the caller passed a handle.
-    pub pin: Option<&'a P>,
+    pid: Pid,
+    pin: Option<&'a P>,
 }
 
 impl<P> Clone for Target<'_, P> {
@@ -101,10 +129,68 @@ impl<P> Clone for Target<'_, P> {
 
 impl<P> Copy for Target<'_, P> {}
 
-impl<P> Target<'_, P> {
-    /// A target with no pin: a bare pid.
-    pub fn unpinned(pid: Pid) -> Self {
-        Target { pid, pin: None }
+impl<'a, P> Target<'a, P> {
+    /// A target with no pin: a bare pid. [`Error::NoSuchProcess`] for a pid that can
+    /// name no process (see [`Pid::is_valid`]), without a system call.
+    pub fn new(pid: impl Into<Pid>) -> Result<Self> {
+        let pid = pid.into();
+        if pid.is_valid() {
+            Ok(Target { pid, pin: None })
+        } else {
+            Err(Error::NoSuchProcess { pid })
+        }
+    }
+
+    /// The pid: always in `1..=i32::MAX`.
+    pub fn pid(self) -> Pid {
+        self.pid
+    }
+
+    /// The handle's pin, if the target came from a [`Pinned`] process.
+    pub fn pin(self) -> Option<&'a P> {
+        self.pin
+    }
+}
+
+/// A process pinned by its backend: the pid and the pin that [`Backend::pin`] made for
+/// that very pid, kept together so a pin is never paired with another number.
+///
+/// The `psx` facade's `Process` holds one; a caller using one OS crate directly makes
+/// one with [`Pinned::new`] and reads through [`Pinned::target`].
+#[derive(Debug)]
+pub struct Pinned<P> {
+    pid: Pid,
+    pin: P,
+}
+
+impl<P> Pinned<P> {
+    /// Pins the process `pid` names now, with backend `B`; [`Error::NoSuchProcess`] for
+    /// a pid that can name no process (checked as [`Target::new`] checks it, before
+    /// `B` is asked) or names none now.
+    pub fn new<B: Backend<Pin = P>>(pid: impl Into<Pid>) -> Result<Self> {
+        let pid = Target::<P>::new(pid)?.pid;
+        Ok(Pinned {
+            pid,
+            pin: B::pin(pid)?,
+        })
+    }
+
+    /// The pid it was pinned by.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The backend's pin.
+    pub fn pin(&self) -> &P {
+        &self.pin
+    }
+
+    /// The target for calls through this handle: its pid with its pin.
+    pub fn target(&self) -> Target<'_, P> {
+        Target {
+            pid: self.pid,
+            pin: Some(&self.pin),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
+use crate::{Backend, Error};
 
 macro_rules! resources {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal ),+ $(,)?) => {
@@ -306,13 +306,88 @@ impl RLimit {
         }
     }
 
+    /// The pair as limits to set ([`ValidRLimit::new`]):
     /// `InvalidArgument("current limit exceeds maximum limit")` when soft > hard.
-    pub fn validate(self) -> Result<Self, Error> {
-        if self.soft > self.hard {
+    ///
+    /// Compared as given; [`ValidRLimit::for_backend`] compares them as one kernel
+    /// does (on Linux `Value(u64::MAX)` is unlimited).
+    pub fn validate(self) -> Result<ValidRLimit, Error> {
+        ValidRLimit::new(self.soft, self.hard)
+    }
+}
+
+/// Limits to set: an [`RLimit`] whose soft limit is at most its hard limit, the only
+/// kind [`Backend::set_rlimit`] takes, so a pair the kernel would refuse with a bare
+/// `EINVAL` is refused before any call, with
+/// `InvalidArgument("current limit exceeds maximum limit")`.
+///
+/// ```
+/// use psx_core::{Limit, RLimit, ValidRLimit};
+///
+/// let pair = ValidRLimit::new(Limit::Value(1024), Limit::Unlimited)?;
+/// assert_eq!(pair.get(), RLimit::new(Limit::Value(1024), Limit::Unlimited));
+/// let refused = RLimit::new(Limit::Value(5), Limit::Value(4)).validate().unwrap_err();
+/// assert_eq!(refused.to_string(), "current limit exceeds maximum limit");
+/// # Ok::<(), psx_core::Error>(())
+/// ```
+///
+/// A kernel never sees a soft limit above its hard one in this form: whatever each
+/// platform's `RLIM_INFINITY`, encoding keeps the order of the two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValidRLimit(RLimit);
+
+impl ValidRLimit {
+    /// The pair `soft`, `hard`; `InvalidArgument("current limit exceeds maximum
+    /// limit")` when soft > hard.
+    pub fn new(soft: Limit, hard: Limit) -> Result<Self, Error> {
+        if soft > hard {
             Err(Error::soft_exceeds_hard())
         } else {
-            Ok(self)
+            Ok(ValidRLimit(RLimit { soft, hard }))
         }
+    }
+
+    /// `limit` checked as backend `B`'s kernel reads it: [`RLimit::normalized`] to
+    /// `B::RLIM_INFINITY` first, so on Linux `Value(u64::MAX)` is unlimited and
+    /// `unlimited:18446744073709551615` is a valid pair. What the `psx` facade does.
+    pub fn for_backend<B: Backend>(limit: RLimit) -> Result<Self, Error> {
+        limit.normalized(B::RLIM_INFINITY).validate()
+    }
+
+    /// The pair.
+    pub const fn get(self) -> RLimit {
+        self.0
+    }
+
+    /// The soft limit.
+    pub const fn soft(self) -> Limit {
+        self.0.soft
+    }
+
+    /// The hard limit.
+    pub const fn hard(self) -> Limit {
+        self.0.hard
+    }
+}
+
+impl From<ValidRLimit> for RLimit {
+    fn from(valid: ValidRLimit) -> Self {
+        valid.0
+    }
+}
+
+/// [`RLimit::validate`].
+impl TryFrom<RLimit> for ValidRLimit {
+    type Error = Error;
+
+    fn try_from(limit: RLimit) -> Result<Self, Error> {
+        limit.validate()
+    }
+}
+
+impl fmt::Display for ValidRLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

@@ -577,8 +577,10 @@ pub trait Kernel {
 /// `NoSuchProcess` unless `record` is the pinned process (or the target has no pin).
 /// `p_start` is stored once, so the comparison is exact.
 fn check_pin(target: Target<'_, StartTime>, record: &Kinfo) -> Result<()> {
-    match target.pin {
-        Some(pin) if !pin.matches(record.start, 0) => Err(Error::NoSuchProcess { pid: target.pid }),
+    match target.pin() {
+        Some(pin) if !pin.matches(record.start, 0) => {
+            Err(Error::NoSuchProcess { pid: target.pid() })
+        }
         _ => Ok(()),
     }
 }
@@ -586,7 +588,7 @@ fn check_pin(target: Target<'_, StartTime>, record: &Kinfo) -> Result<()> {
 /// `pid`'s record in the whole table, where a zombie still shows: with a pin, only
 /// the pinned process's.
 fn listed<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
-    let pid = target.pid;
+    let pid = target.pid();
     kernel
         .table(false)?
         .into_iter()
@@ -600,9 +602,9 @@ fn listed<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo>
 /// process may be a zombie, which only the whole table still lists (the one case that
 /// costs a table read).
 fn fresh<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<Kinfo> {
-    match kernel.kinfo(target.pid) {
+    match kernel.kinfo(target.pid()) {
         Ok(k) => check_pin(target, &k).map(|()| k),
-        Err(Error::NoSuchProcess { .. }) if target.pin.is_some() => listed(kernel, target),
+        Err(Error::NoSuchProcess { .. }) if target.pin().is_some() => listed(kernel, target),
         Err(e) => Err(e),
     }
 }
@@ -615,7 +617,7 @@ fn record<K: Kernel, R>(
     pick: impl Fn(&Kinfo) -> R,
 ) -> Result<R> {
     oneshot::cached_or_fresh(
-        target.pid,
+        target.pid(),
         || fresh(kernel, target),
         |k| check_pin(target, k).map(|()| pick(k)),
     )
@@ -627,7 +629,7 @@ fn record<K: Kernel, R>(
 /// it).
 pub fn pin<K: Kernel>(kernel: &K, pid: Pid) -> Result<StartTime> {
     let k = match kernel.kinfo(pid) {
-        Err(Error::NoSuchProcess { .. }) => listed(kernel, Target::unpinned(pid))?,
+        Err(Error::NoSuchProcess { .. }) => listed(kernel, Target::new(pid)?)?,
         other => other?,
     };
     if k.embryonic {
@@ -686,10 +688,10 @@ pub fn get_rlimit<K: Kernel>(
     target: Target<'_, StartTime>,
     resource: Resource,
 ) -> Result<RLimit> {
-    let pid = target.pid;
+    let pid = target.pid();
     resource_number(resource).ok_or_else(Error::invalid_resource)?;
     if let Some((start, zombie)) = oneshot::peek(pid, |k: &Kinfo| (k.start, k.zombie)) {
-        if target.pin.is_some_and(|pin| !pin.matches(start, 0)) {
+        if target.pin().is_some_and(|pin| !pin.matches(start, 0)) {
             return Err(Error::NoSuchProcess { pid });
         }
         if zombie {
@@ -714,9 +716,9 @@ fn read_rlimits<K: Kernel>(
     kernel: &K,
     target: Target<'_, StartTime>,
 ) -> Result<Vec<(Resource, RLimit)>> {
-    let pid = target.pid;
+    let pid = target.pid();
     let read = kernel.read_proc(pid, "rlimit");
-    let after = match target.pin {
+    let after = match target.pin() {
         Some(_) => {
             let now = fresh(kernel, target)?;
             if now.zombie {
@@ -769,7 +771,7 @@ pub fn usage<K: Kernel>(
     target: Target<'_, StartTime>,
     resource: Resource,
 ) -> Result<u64> {
-    let pid = target.pid;
+    let pid = target.pid();
     match resource {
         Resource::As | Resource::Rss | Resource::Data | Resource::Stack => {
             let page = kernel.page_size();
@@ -793,13 +795,13 @@ pub fn usage<K: Kernel>(
 /// CPU seconds ([`Kinfo::cpu_seconds`]). A record covering one thread of several
 /// (any per-pid read, or a scan without usage) costs one read of every thread's.
 fn cpu_seconds<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<u64> {
-    let pid = target.pid;
+    let pid = target.pid();
     if let Some(seconds) = record(kernel, target, |k| live(pid, k).map(Kinfo::cpu_seconds))?? {
         return Ok(seconds);
     }
     let all = match kernel.threads(pid) {
         // pfind skips zombies: a pinned process the whole table still lists is one.
-        Err(Error::NoSuchProcess { .. }) if target.pin.is_some() => {
+        Err(Error::NoSuchProcess { .. }) if target.pin().is_some() => {
             return Err(match listed(kernel, target) {
                 Ok(_) => Error::Zombie { pid },
                 Err(e) => e,
@@ -822,11 +824,11 @@ fn cpu_seconds<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<u
 /// afterwards tells "none open" from "no process", and through a handle ours from a
 /// newcomer's.
 pub fn open_files<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<OpenFiles> {
-    let pid = target.pid;
+    let pid = target.pid();
     if let Some((start, exiting, files)) =
         oneshot::peek(pid, |k: &Kinfo| (k.start, k.exiting, k.files))
     {
-        if target.pin.is_some_and(|pin| !pin.matches(start, 0)) {
+        if target.pin().is_some_and(|pin| !pin.matches(start, 0)) {
             return Err(Error::NoSuchProcess { pid });
         }
         if exiting {
@@ -840,7 +842,7 @@ pub fn open_files<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Resul
 }
 
 fn read_open_files<K: Kernel>(kernel: &K, target: Target<'_, StartTime>) -> Result<OpenFiles> {
-    let pid = target.pid;
+    let pid = target.pid();
     let table = kernel.files().map_err(|e| Error::from_io(pid, e))?;
     let files = open_files_of(&table, pid.as_raw()).map_err(|e| Error::invalid_data(pid, e))?;
     let now = fresh(kernel, target)?;
@@ -970,12 +972,13 @@ impl<K: Kernel + Default> Backend for Over<K> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use psx_core::Pinned;
     use psx_core::{Limit, OneshotGuard};
     use std::cell::{Cell, RefCell};
 
     /// A bare pid, as the facade passes one.
     fn by_pid(pid: Pid) -> Target<'static, StartTime> {
-        Target::unpinned(pid)
+        Target::new(pid).unwrap()
     }
 
     const RLIMIT: &[u8] = b"cpu -1 -1\nfsize -1 -1\ndata 536870912 -1\nstack 8388608 536870912\ncore -1 -1\nrss -1 -1\nmemlock -1 -1\nnproc 7000 7000\nnofile 32000 32000\nsbsize -1 -1\nvmem -1 -1\nposixlock -1 -1\n";
@@ -1657,11 +1660,8 @@ mod tests {
     fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
         let pid = Pid::from(700);
         install(FakeKernel::live(700));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         assert!(Fake::is_running(handle).unwrap());
         assert_eq!(Fake::comm(handle).unwrap(), "fixture");
         assert!(Fake::get_rlimit(handle, Resource::Nofile).is_ok());
@@ -1704,11 +1704,8 @@ mod tests {
     fn a_limit_read_checks_the_pin_after_the_call() {
         let pid = Pid::from(710);
         install(FakeKernel::live(710));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         // Still the same process after the read: its limits, one kinfo read to check.
         let before = fake(|k| k.kinfo_reads.get());
         assert!(Fake::get_rlimit(handle, Resource::Nofile).is_ok());
@@ -1734,11 +1731,8 @@ mod tests {
     fn in_a_oneshot_the_check_after_a_limit_read_serves_the_handle() {
         let pid = Pid::from(720);
         install(FakeKernel::live(720));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         let _oneshot = OneshotGuard::enter(pid);
         for r in [Resource::Nofile, Resource::Core] {
             Fake::get_rlimit(handle, r).unwrap();
@@ -1762,11 +1756,8 @@ mod tests {
         ]));
         let gone = |result: Result<()>| matches!(result, Err(Error::NoSuchProcess { .. }));
         assert!(gone(Fake::comm(by_pid(pid)).map(drop)));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fake>(pid).unwrap();
+        let handle = pin.target();
         assert!(Fake::is_running(handle).unwrap());
         assert_eq!(Fake::comm(handle).unwrap(), "defunct");
         assert_eq!(Fake::pgid(handle).unwrap(), Pid::from(795));
@@ -1875,7 +1866,7 @@ mod tests {
         let kernel = FakeKernel::new(Some(exiting.clone()), Err(EINVAL));
         let got = get_rlimit(&kernel, pid, Resource::Nofile);
         assert!(
-            matches!(got, Err(Error::Zombie { pid: p }) if p == pid.pid),
+            matches!(got, Err(Error::Zombie { pid: p }) if p == pid.pid()),
             "{got:?}"
         );
         // procfs_open refuses it too (ENOENT): the same answer.
@@ -2111,11 +2102,8 @@ mod tests {
         let pid = Pid::from(3200);
         install(FakeKernel::live(3200));
         fake(|k| *k.files.borrow_mut() = Ok(vec![(3200, 4)]));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pinned = psx_core::Pinned::new::<Fake>(pid).unwrap();
+        let handle = pinned.target();
         assert_eq!(Fake::usage(handle, Resource::Data).unwrap(), 40 * 4096);
         assert_eq!(Fake::open_files(handle).unwrap().count, 1);
         // Reaped, and the pid reused by a newcomer with descriptors of its own.
@@ -2154,11 +2142,8 @@ mod tests {
             ..KinfoBytes::live(3200)
         };
         install(FakeKernel::new(Some(ours), Ok(RLIMIT)));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pinned = psx_core::Pinned::new::<Fake>(pid).unwrap();
+        let handle = pinned.target();
         let _oneshot = OneshotGuard::enter(pid);
         Fake::comm(handle).unwrap();
         let newcomer = KinfoBytes {
@@ -2176,11 +2161,8 @@ mod tests {
     fn a_handle_to_a_zombie_has_no_usage_but_counts_for_nproc() {
         let pid = Pid::from(3300);
         install(FakeKernel::listing(vec![zombie(3300)]));
-        let pin = Fake::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pinned = psx_core::Pinned::new::<Fake>(pid).unwrap();
+        let handle = pinned.target();
         for r in [Resource::As, Resource::Cpu] {
             let got = Fake::usage(handle, r);
             assert!(matches!(got, Err(Error::Zombie { .. })), "{r}: {got:?}");

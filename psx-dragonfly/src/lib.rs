@@ -78,6 +78,40 @@
 //! [`decode`] is pure and builds on every host, and holds every decision and the
 //! backend itself ([`decode::Over`]), run by the tests against a fake kernel; the
 //! system calls build on DragonFly only.
+//!
+//! # Using this crate alone
+//!
+//! Most programs want the `psx-process` facade, which picks the backend for the target.
+//! On DragonFly this crate works on its own too: call the
+//! [`Backend`](psx_core::Backend) methods of `DragonFly` with a
+//! [`Target`](psx_core::Target), checked as the facade checks it: `Target::new`
+//! refuses a pid that names no process (0, negatives, numbers outside `pid_t`) with
+//! `NoSuchProcess` before any system call; a pinned target comes only from a
+//! [`Pinned`](psx_core::Pinned), which keeps the pin with the pid it was made for; and
+//! `set_rlimit` takes only a [`ValidRLimit`](psx_core::ValidRLimit), soft at most hard.
+//!
+//! ```no_run
+//! # #[cfg(target_os = "dragonfly")]
+//! # fn main() -> psx_core::Result<()> {
+//! use psx_core::{Backend, Error, Pinned, Target};
+//! use psx_dragonfly::DragonFly;
+//!
+//! // The caller itself, by pid.
+//! let me = Target::new(std::process::id())?;
+//! println!("groups {:?}, process group {}", DragonFly::groups(me)?, DragonFly::pgid(me)?);
+//!
+//! // 0 is refused before any system call.
+//! let zero = Target::new(0).and_then(DragonFly::pgid);
+//! assert!(matches!(zero, Err(Error::NoSuchProcess { .. })));
+//!
+//! // A handle: a reused pid reads as gone.
+//! let pinned = Pinned::new::<DragonFly>(std::process::id())?;
+//! assert_eq!(DragonFly::pgid(pinned.target())?, DragonFly::pgid(me)?);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(target_os = "dragonfly"))]
+//! # fn main() {}
+//! ```
 #![warn(missing_docs)]
 
 pub mod decode;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use psx_core::{
     oneshot, scan_seeded, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit,
-    Resource, Result, SignalMasks, StartTime, Target,
+    Resource, Result, SignalMasks, StartTime, Target, ValidRLimit,
 };
 
 use crate::decode::{self, layout, Kinfo, StartPin};
@@ -135,8 +135,8 @@ fn pinned_kinfo<K: Kernel>(pid: Pid, pin: &StartPin) -> Result<Kinfo> {
 /// call reached the pinned process only if that process is still there (a pid is not
 /// reused until its process is reaped).
 fn still_pinned<K: Kernel>(target: Target<'_, StartPin>) -> Result<()> {
-    match target.pin {
-        Some(pin) => pinned_kinfo::<K>(target.pid, pin).map(drop),
+    match target.pin() {
+        Some(pin) => pinned_kinfo::<K>(target.pid(), pin).map(drop),
         None => Ok(()),
     }
 }
@@ -149,8 +149,8 @@ fn kinfo_attr<K: Kernel, R>(
     target: Target<'_, StartPin>,
     pick: impl Fn(&Kinfo) -> Result<R>,
 ) -> Result<R> {
-    let pid = target.pid;
-    let Some(pin) = target.pin else {
+    let pid = target.pid();
+    let Some(pin) = target.pin() else {
         return oneshot::cached_or_fresh(pid, || read_kinfo::<K>(pid), pick);
     };
     let read = || read_kinfo::<K>(pid).map_err(|e| hidden_is_gone(pid, e));
@@ -188,9 +188,9 @@ fn table<K: Kernel>() -> Result<Vec<Kinfo>> {
 /// still there (a handle's, whose pin was checked after the call, or one `kinfo_proc`
 /// still shows) is [`Error::Zombie`]; a gone one stays [`Error::NoSuchProcess`].
 fn exiting_aware<K: Kernel>(target: Target<'_, StartPin>, err: io::Error) -> Error {
-    let pid = target.pid;
+    let pid = target.pid();
     match Error::from_io(pid, err) {
-        Error::NoSuchProcess { .. } if target.pin.is_some() => Error::Zombie { pid },
+        Error::NoSuchProcess { .. } if target.pin().is_some() => Error::Zombie { pid },
         Error::NoSuchProcess { .. } => match read_kinfo::<K>(pid) {
             Ok(_) => Error::Zombie { pid },
             Err(e) => e,
@@ -262,9 +262,9 @@ fn id_of<K: Kernel>(
     field: fn(&Kinfo) -> i32,
     call: fn(Pid) -> Result<Pid>,
 ) -> Result<Pid> {
-    let pid = target.pid;
+    let pid = target.pid();
     process_id(pid)?;
-    if target.pin.is_some() || oneshot::is_active(pid) {
+    if target.pin().is_some() || oneshot::is_active(pid) {
         return kinfo_attr::<K, _>(target, |k| Ok(Pid::from(field(k))));
     }
     match call(pid) {
@@ -311,7 +311,7 @@ fn rlimit<K: Kernel>(
     resource: Resource,
     new: Option<RLimit>,
 ) -> Result<RLimit> {
-    let pid = target.pid;
+    let pid = target.pid();
     let number = decode::resource_number_in(resource, K::known_resources())
         .ok_or_else(Error::invalid_resource)?;
     let mib = decode::rlimit_mib(process_id(pid)?, number);
@@ -383,8 +383,8 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
     /// Whether the pinned process is still there, a zombie included; without a pin,
     /// whether `kinfo_proc` shows the pid.
     fn is_running(target: Target<'_, StartPin>) -> Result<bool> {
-        let pid = target.pid;
-        let found = match target.pin {
+        let pid = target.pid();
+        let found = match target.pin() {
             Some(pin) => pinned_kinfo::<K>(pid, pin).map(drop),
             None => read_kinfo::<K>(pid).map(drop),
         };
@@ -401,7 +401,7 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
     }
 
     fn umask(target: Target<'_, StartPin>) -> Result<u32> {
-        let pid = target.pid;
+        let pid = target.pid();
         let mib = decode::umask_mib(process_id(pid)?);
         let mut buf = [0u8; 2];
         // `sysctl_kern_proc_umask` looks the pid up with `pget(PGET_WANTREAD)`: it needs
@@ -418,9 +418,9 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
     }
 
     fn groups(target: Target<'_, StartPin>) -> Result<Vec<u32>> {
-        let pid = target.pid;
+        let pid = target.pid();
         // By pid outside a oneshot: the list alone, not a whole kinfo_proc.
-        if target.pin.is_none() && !oneshot::is_active(pid) {
+        if target.pin().is_none() && !oneshot::is_active(pid) {
             return proc_groups::<K>(pid);
         }
         match kinfo_attr::<K, _>(target, |k| Ok(k.groups.clone()))? {
@@ -450,14 +450,18 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
         rlimit::<K>(target, resource, None)
     }
 
-    fn set_rlimit(target: Target<'_, StartPin>, resource: Resource, new: RLimit) -> Result<RLimit> {
-        rlimit::<K>(target, resource, Some(new))
+    fn set_rlimit(
+        target: Target<'_, StartPin>,
+        resource: Resource,
+        new: ValidRLimit,
+    ) -> Result<RLimit> {
+        rlimit::<K>(target, resource, Some(new.get()))
     }
 
     /// `kinfo_proc`'s figures ([`decode::kinfo_usage`]): the oneshot's record, so a scan
     /// costs no call for them; through a handle, the pinned process's record.
     fn usage(target: Target<'_, StartPin>, resource: Resource) -> Result<u64> {
-        let pid = target.pid;
+        let pid = target.pid();
         if !decode::KINFO_MEASURES.contains(&resource) {
             return Err(Error::Unsupported {
                 what: "resource usage",
@@ -479,7 +483,7 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
     /// `kern.proc.nfds` answers only for the caller itself). Through a handle, the pin
     /// is checked after the call, before its answer or its error is believed.
     fn open_files(target: Target<'_, StartPin>) -> Result<OpenFiles> {
-        let pid = target.pid;
+        let pid = target.pid();
         let mib = decode::filedesc_mib(process_id(pid)?);
         let answer = filedesc::<K>(&mib);
         still_pinned::<K>(target)?;
@@ -503,6 +507,7 @@ impl<K: Kernel> Backend for FreeBsdOn<K> {
 mod tests {
     use super::*;
     use crate::fixtures::{kinfo_file, native_boottime, native_kinfo, proc_501, Proc};
+    use psx_core::Pinned;
     use psx_core::{info, Limit, OneshotGuard};
     use std::cell::RefCell;
     use std::collections::BTreeMap;
@@ -859,11 +864,8 @@ mod tests {
     fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pin.target();
         assert_eq!(Fb::comm(handle).unwrap(), "old");
         assert!(Fb::is_running(handle).unwrap());
         // It exits and is reaped; another user's process gets the pid, 40 s later.
@@ -890,7 +892,7 @@ mod tests {
         assert!(gone(
             Fb::get_rlimit(handle, Resource::Nofile).map(|l| format!("{l:?}"))
         ));
-        let limit = RLimit::new(Limit::Value(1), Limit::Value(1));
+        let limit = psx_core::ValidRLimit::new(Limit::Value(1), Limit::Value(1)).unwrap();
         assert!(gone(
             Fb::set_rlimit(handle, Resource::Nofile, limit).map(|l| format!("{l:?}"))
         ));
@@ -903,7 +905,7 @@ mod tests {
         assert_eq!(calls().rlimit, 1);
         assert_eq!(kernel(|k| k.procs[&500].limits), [1024, 4096]);
         // By pid, the newcomer.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(Fb::comm(bare).unwrap(), "newcomer");
         assert_eq!(Fb::groups(bare).unwrap().len(), 20);
         assert!(matches!(Fb::umask(bare), Err(Error::AccessDenied { .. })));
@@ -913,11 +915,8 @@ mod tests {
     fn a_stepped_clock_keeps_the_handle() {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pin.target();
         // ntpd steps the clock back an hour and a half second: every ki_start moves.
         kernel(|k| k.boot = (1_699_996_400, 400_000));
         assert_eq!(Fb::comm(handle).unwrap(), "old");
@@ -941,15 +940,12 @@ mod tests {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
         let _oneshot = OneshotGuard::enter(pid);
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(Fb::comm(bare).unwrap(), "old");
         // Reaped and reused while the oneshot lives; the handle pins the newcomer.
         kernel(|k| k.procs.insert(500, proc_named("newcomer", 60)));
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pin.target();
         assert_eq!(Fb::comm(handle).unwrap(), "newcomer");
         // The oneshot now holds the newcomer's record.
         calls();
@@ -961,11 +957,8 @@ mod tests {
     fn a_zombie_keeps_its_handle() {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pin.target();
         kernel(|k| k.procs.get_mut(&500).unwrap().zombie = true);
         // kinfo_proc still shows it, with its ki_start.
         assert!(Fb::is_running(handle).unwrap());
@@ -980,7 +973,7 @@ mod tests {
             Fb::get_rlimit(handle, Resource::Core),
             Err(Error::Zombie { .. })
         ));
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert!(matches!(Fb::umask(bare), Err(Error::Zombie { .. })));
         // getpgid skips zombies; kinfo_proc answers.
         assert_eq!(Fb::pgid(bare).unwrap(), Pid::from(400));
@@ -997,11 +990,8 @@ mod tests {
     fn a_newcomer_hidden_by_a_mac_policy_is_no_such_process_to_a_handle() {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pin.target();
         kernel(|k| {
             k.procs.insert(
                 500,
@@ -1018,7 +1008,7 @@ mod tests {
         ));
         assert!(!Fb::is_running(handle).unwrap());
         // By pid, the refusal is what it is.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert!(matches!(Fb::comm(bare), Err(Error::AccessDenied { .. })));
     }
 
@@ -1033,11 +1023,8 @@ mod tests {
                 ..proc_named("old", 50)
             },
         )]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pin.target();
         calls();
         assert_eq!(Fb::groups(handle).unwrap(), many);
         // The record (truncated, KI_CRF_GRP_OVERFLOW), the list, then the pin again.
@@ -1100,11 +1087,8 @@ mod tests {
     fn usage_through_a_handle_is_no_such_process_once_the_pid_is_reused() {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pinned = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pinned.target();
         assert_eq!(Fb::usage(handle, Resource::Rss).unwrap(), 1050 * 4096);
         assert_eq!(Fb::open_files(handle).unwrap().count, 4);
         // Reaped; a newcomer with other descriptors, memory and user takes the pid.
@@ -1131,12 +1115,12 @@ mod tests {
         // In a oneshot that cached the old record by pid, the handle still refuses.
         {
             let _oneshot = OneshotGuard::enter(pid);
-            let bare = Target::unpinned(pid);
+            let bare = Target::new(pid).unwrap();
             assert_eq!(Fb::usage(bare, Resource::Rss).unwrap(), 1090 * 4096);
             assert!(gone(Fb::usage(handle, Resource::As).map(|n| n.to_string())));
         }
         // By pid, the newcomer.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(Fb::open_files(bare).unwrap().count, 40);
         assert_eq!(Fb::nproc_share(bare).unwrap().ruid, 0);
     }
@@ -1145,13 +1129,10 @@ mod tests {
     fn a_zombie_has_cpu_time_only_and_another_users_descriptors_are_denied() {
         let pid = Pid::from(500);
         boot([(500, proc_named("old", 50))]);
-        let pin = Fb::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pinned = Pinned::new::<Fb>(pid).unwrap();
+        let handle = pinned.target();
         kernel(|k| k.procs.get_mut(&500).unwrap().zombie = true);
-        for target in [handle, Target::unpinned(pid)] {
+        for target in [handle, Target::new(pid).unwrap()] {
             assert!(matches!(
                 Fb::usage(target, Resource::Rss),
                 Err(Error::Zombie { .. })
@@ -1178,7 +1159,7 @@ mod tests {
         // Reaped.
         kernel(|k| k.procs.clear());
         assert!(matches!(
-            Fb::open_files(Target::unpinned(pid)),
+            Fb::open_files(Target::new(pid).unwrap()),
             Err(Error::NoSuchProcess { .. })
         ));
     }
@@ -1194,7 +1175,7 @@ mod tests {
                 k.old_kernel = old_kernel;
                 k.opens_after_sizing = (60, 2);
             });
-            let files = Fb::open_files(Target::unpinned(pid)).unwrap();
+            let files = Fb::open_files(Target::new(pid).unwrap()).unwrap();
             let fds = kernel(|k| k.procs[&500].fds.len() as u64);
             assert_eq!(fds, 4 + 120);
             assert_eq!(files.count, fds, "old kernel: {old_kernel}");

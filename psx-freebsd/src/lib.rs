@@ -110,6 +110,46 @@
 //! tested there against a fake kernel); the system calls build on FreeBSD only.
 //! The `sysctl` crate is not used: psx needs raw integer MIBs with a pid in them,
 //! struct replies, and a read-and-write in one call, which `libc::sysctl` gives directly.
+//!
+//! # Using this crate alone
+//!
+//! Most programs want the `psx-process` facade, which picks the backend for the target.
+//! On FreeBSD this crate works on its own too: call the
+//! [`Backend`](psx_core::Backend) methods of `FreeBsd` with a
+//! [`Target`](psx_core::Target), checked as the facade checks it: `Target::new`
+//! refuses a pid that names no process (0, negatives, numbers outside `pid_t`) with
+//! `NoSuchProcess` before any system call; a pinned target comes only from a
+//! [`Pinned`](psx_core::Pinned), which keeps the pin with the pid it was made for; and
+//! `set_rlimit` takes only a [`ValidRLimit`](psx_core::ValidRLimit), soft at most hard.
+//!
+//! ```no_run
+//! # #[cfg(target_os = "freebsd")]
+//! # fn main() -> psx_core::Result<()> {
+//! use psx_core::{Backend, Error, Limit, Pinned, Resource, Target, ValidRLimit};
+//! use psx_freebsd::FreeBsd;
+//!
+//! // The caller itself, by pid.
+//! let me = Target::new(std::process::id())?;
+//! println!("groups {:?}, process group {}", FreeBsd::groups(me)?, FreeBsd::pgid(me)?);
+//!
+//! // 0 is refused before any system call.
+//! let zero = Target::new(0).and_then(FreeBsd::pgid);
+//! assert!(matches!(zero, Err(Error::NoSuchProcess { .. })));
+//!
+//! // A handle: a reused pid reads as gone.
+//! let pinned = Pinned::new::<FreeBsd>(std::process::id())?;
+//! assert_eq!(FreeBsd::pgid(pinned.target())?, FreeBsd::pgid(me)?);
+//!
+//! // Limits to set are checked first: soft above hard never reaches the kernel.
+//! let nofile = FreeBsd::get_rlimit(me, Resource::Nofile)?;
+//! let same = ValidRLimit::for_backend::<FreeBsd>(nofile)?;
+//! FreeBsd::set_rlimit(pinned.target(), Resource::Nofile, same)?;
+//! assert!(ValidRLimit::new(Limit::Value(2), Limit::Value(1)).is_err());
+//! # Ok(())
+//! # }
+//! # #[cfg(not(target_os = "freebsd"))]
+//! # fn main() {}
+//! ```
 #![warn(missing_docs)]
 
 pub mod backend;

@@ -15,6 +15,52 @@
 //! the usage figures too when the oneshot was told they will be asked for (`info` with
 //! `Attr::Usage`, `psx::proc_usage`), and otherwise from one more read.
 //!
+//! # Using this crate alone
+//!
+//! Most programs want the `psx-process` facade, which picks the backend for the target
+//! and takes any pid or handle. This crate works on its own too: call the
+//! [`Backend`](psx_core::Backend) methods of [`Linux`] with a
+//! [`Target`](psx_core::Target). The input is checked as the facade checks it, by the
+//! types: [`Target::new`](psx_core::Target::new) refuses a pid that names no process
+//! (0, which `prlimit(2)` would take as the caller, negatives, numbers outside `pid_t`)
+//! with `NoSuchProcess`; a pinned target comes only from a
+//! [`Pinned`](psx_core::Pinned), which keeps the pin with the pid it was made for; and
+//! [`set_rlimit`](psx_core::Backend::set_rlimit) takes only a
+//! [`ValidRLimit`](psx_core::ValidRLimit), soft at most hard.
+//!
+//! ```
+//! # #[cfg(target_os = "linux")]
+//! # fn main() -> psx_core::Result<()> {
+//! use psx_core::{Backend, Error, Limit, Pinned, Resource, Target, ValidRLimit};
+//! use psx_linux::Linux;
+//!
+//! // The caller itself, by pid.
+//! let me = Target::new(std::process::id())?;
+//! let umask = Linux::umask(me)?;
+//! let nofile = Linux::get_rlimit(me, Resource::Nofile)?;
+//! println!("umask {umask:03o}, open files {nofile}");
+//! assert!(nofile.soft <= nofile.hard);
+//!
+//! // 0 is refused before any system call: it never means "myself".
+//! let zero = Target::new(0).and_then(Linux::umask);
+//! assert!(matches!(zero, Err(Error::NoSuchProcess { .. })));
+//!
+//! // A handle: pinned by its /proc directory, so a reused pid reads as gone.
+//! let pinned = Pinned::new::<Linux>(std::process::id())?;
+//! assert_eq!(Linux::umask(pinned.target())?, umask);
+//!
+//! // Limits to set are checked first: soft above hard never reaches prlimit(2).
+//! let core = Linux::get_rlimit(me, Resource::Core)?;
+//! let same = ValidRLimit::for_backend::<Linux>(core)?;
+//! assert_eq!(Linux::set_rlimit(pinned.target(), Resource::Core, same)?, core);
+//! let refused = ValidRLimit::new(Limit::Value(2), Limit::Value(1)).unwrap_err();
+//! assert_eq!(refused.to_string(), "current limit exceeds maximum limit");
+//! # Ok(())
+//! # }
+//! # #[cfg(not(target_os = "linux"))]
+//! # fn main() {}
+//! ```
+//!
 //! [`decode`] is pure (bytes in, values out) and builds on every host; the system calls
 //! build on Linux only.
 //!

@@ -9,12 +9,36 @@ use std::sync::OnceLock;
 
 use psx_core::{
     oneshot, scan_each, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit,
-    Resource, Result, SignalMasks, Target,
+    Resource, Result, SignalMasks, Target, ValidRLimit,
 };
 
 use crate::decode::{self, DecodeError, Field, Stat, Status, Verdict};
 
-/// The Linux backend.
+/// The Linux backend: the [`Backend`] methods, called with a [`Target`] (see the
+/// crate's docs for using it without the facade).
+///
+/// A target carries the pid its pin was made for, never another: its fields are private,
+/// so a child's pin cannot be relabelled as pid 1.
+///
+/// ```compile_fail,E0451
+/// use psx_core::{Pid, Pinned, Target};
+/// use psx_linux::Linux;
+///
+/// let mut child = std::process::Command::new("sleep").arg("10").spawn().unwrap();
+/// let pinned = Pinned::new::<Linux>(child.id()).unwrap();
+/// let forged = Target { pid: Pid::from(1), pin: Some(pinned.pin()) };
+/// ```
+///
+/// Limits are set only from a checked pair: a bare [`RLimit`] is not accepted.
+///
+/// ```compile_fail,E0308
+/// use psx_core::{Backend, Limit, RLimit, Resource, Target};
+/// use psx_linux::Linux;
+///
+/// let me = Target::new(std::process::id()).unwrap();
+/// let pair = RLimit::new(Limit::Value(2), Limit::Value(1));
+/// Linux::set_rlimit(me, Resource::Core, pair).unwrap();
+/// ```
 #[derive(Debug)]
 pub enum Linux {}
 
@@ -148,19 +172,28 @@ impl<'a> ProcBase<'a> {
     /// The way to `target`'s files. By number only if `/proc` numbers processes as the
     /// caller does: a `/proc` mounted for another pid namespace names other processes.
     fn of(target: Target<'a, ProcPin>) -> Result<Self> {
-        Ok(match target.pin {
-            Some(pin @ ProcPin(PinKind::Dir { fd, is_self })) => ProcBase::Pinned {
+        if let Some(pinned) = target.pin().and_then(ProcBase::through) {
+            return Ok(pinned);
+        }
+        Ok(if target.pin().is_none() && target.pid() == own_pid() {
+            ProcBase::Current
+        } else {
+            // A pidfd pin reads by number; `read_status` checks the pin afterwards.
+            procfs_matches_namespace(target.pid())?;
+            ProcBase::Number(target.pid())
+        })
+    }
+
+    /// The pinned directory, for a pin that is one.
+    fn through(pin: &'a ProcPin) -> Option<Self> {
+        match pin {
+            ProcPin(PinKind::Dir { fd, is_self }) => Some(ProcBase::Pinned {
                 pin,
                 dir: fd,
                 is_self: *is_self,
-            },
-            None if target.pid == own_pid() => ProcBase::Current,
-            // A pidfd pin reads by number; `read_status` checks the pin afterwards.
-            Some(ProcPin(PinKind::PidFd(_))) | None => {
-                procfs_matches_namespace(target.pid)?;
-                ProcBase::Number(target.pid)
-            }
-        })
+            }),
+            ProcPin(PinKind::PidFd(_)) => None,
+        }
     }
 
     /// The number the status's `Tgid:` must show, `None` where `/proc` numbers the
@@ -362,7 +395,7 @@ fn decoded(pid: Pid, bytes: &[u8], field: Field) -> Result<Status> {
 /// (`/proc/<tid>` answers for every thread), not one reaped while the kernel wrote it.
 /// A process whose main thread has exited is read through one of its live threads.
 fn read_status(target: Target<'_, ProcPin>, field: Field) -> Result<Status> {
-    let pid = target.pid;
+    let pid = target.pid();
     let base = ProcBase::of(target)?;
     let status = read_status_file(&base, pid, c"status", field);
     // Read by number for a pidfd pin: believed only if the pinned process outlived it.
@@ -370,11 +403,15 @@ fn read_status(target: Target<'_, ProcPin>, field: Field) -> Result<Status> {
     if matches!(base, ProcBase::Number(_)) {
         still_pinned(target)?;
     }
-    let status = status?;
+    own_status(&base, pid, status?, field)
+}
+
+/// `status`, read from `base`, if it is the process's own (see [`read_status`]).
+fn own_status(base: &ProcBase<'_>, pid: Pid, status: Status, field: Field) -> Result<Status> {
     match status.identity.verdict(base.expected_tgid(pid)) {
         Verdict::Process => Ok(status),
         Verdict::Thread { .. } | Verdict::Reaped => Err(Error::NoSuchProcess { pid }),
-        Verdict::LeaderExited => Ok(live_thread_status(&base, pid, field).unwrap_or(status)),
+        Verdict::LeaderExited => Ok(live_thread_status(base, pid, field).unwrap_or(status)),
     }
 }
 
@@ -442,12 +479,12 @@ fn from_status<R>(
     let fill = || {
         filled.set(true);
         // Told what the oneshot will be asked for (`info`, a scan), decode only that.
-        let fields = oneshot::wanted(target.pid).map_or(Field::All, Field::Attrs);
+        let fields = oneshot::wanted(target.pid()).map_or(Field::All, Field::Attrs);
         read_status(target, fields)
     };
     let served = |s: &Status| Ok(s.covers(field).then(|| pick(s)));
     let served = &served;
-    match oneshot::cached(target.pid, fill, served) {
+    match oneshot::cached(target.pid(), fill, served) {
         // The oneshot is keyed by pid: what it holds may have been read by bare pid, or
         // through another handle, after this handle's process was reaped and its pid
         // reused. Serve it through a handle only while the pinned process is still there.
@@ -462,7 +499,7 @@ fn from_status<R>(
         Some(Ok(None)) => {
             let status = read_status(target, Field::Every)?;
             let result = pick(&status);
-            oneshot::seed(target.pid, status);
+            oneshot::seed(target.pid(), status);
             result
         }
         // No oneshot: a read of the field alone.
@@ -501,8 +538,8 @@ fn kernel_has_umask_line() -> bool {
 /// After a call by pid through a handle: the call reached the pinned process only if
 /// that process is still there now (a pid is not reused until its process is reaped).
 fn still_pinned(target: Target<'_, ProcPin>) -> Result<()> {
-    match target.pin {
-        Some(pin) if !pin.is_alive() => Err(Error::NoSuchProcess { pid: target.pid }),
+    match target.pin() {
+        Some(pin) if !pin.is_alive() => Err(Error::NoSuchProcess { pid: target.pid() }),
         _ => Ok(()),
     }
 }
@@ -511,8 +548,8 @@ fn still_pinned(target: Target<'_, ProcPin>) -> Result<()> {
 /// process. Nothing to check for a handle (its pin was checked when made) or for the
 /// caller itself.
 fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
-    let pid = target.pid;
-    if target.pin.is_some() || pid == own_pid() {
+    let pid = target.pid();
+    if target.pin().is_some() || pid == own_pid() {
         return Ok(());
     }
     // A status the oneshot holds was checked when read (its Tgid is the pid).
@@ -522,11 +559,11 @@ fn refuse_thread_id(target: Target<'_, ProcPin>) -> Result<()> {
     // Once per oneshot: a scan asks for pgid, sid and every limit of each process.
     match oneshot::cached(
         pid,
-        || is_thread_group_leader(target).map(|()| IsProcess),
+        || is_thread_group_leader(pid, || read_status(target, Field::Umask)).map(|()| IsProcess),
         |_| Ok(()),
     ) {
         Some(checked) => checked,
-        None => is_thread_group_leader(target),
+        None => is_thread_group_leader(pid, || read_status(target, Field::Umask)),
     }
 }
 
@@ -539,9 +576,9 @@ struct IsProcess;
 /// `do_send_specific` (kernel/signal.c) finds the task by `pid` and answers `ESRCH`
 /// unless its thread group is `pid`, which a thread id's is not; for a leader, zombie
 /// or not, signal 0 only checks permission (`EPERM`, still a process). No `/proc`, no
-/// fd, every kernel since 2.6.
-fn is_thread_group_leader(target: Target<'_, ProcPin>) -> Result<()> {
-    let pid = target.pid;
+/// fd, every kernel since 2.6. Where a filter refuses the call, the process's status
+/// (`read`) decides.
+fn is_thread_group_leader(pid: Pid, read: impl FnOnce() -> Result<Status>) -> Result<()> {
     // SAFETY: tgkill takes three integers; signal 0 sends nothing.
     let ret = unsafe { libc::syscall(libc::SYS_tgkill, pid.as_raw(), pid.as_raw(), 0) };
     if ret == 0 {
@@ -552,7 +589,7 @@ fn is_thread_group_leader(target: Target<'_, ProcPin>) -> Result<()> {
         Some(libc::ESRCH) => Err(Error::NoSuchProcess { pid }),
         // Filtered by a seccomp policy: the status file's `Tgid:` decides, and a pid it
         // cannot read is given the benefit of the doubt.
-        _ => match read_status(target, Field::Umask) {
+        _ => match read() {
             Err(e @ Error::NoSuchProcess { .. }) => Err(e),
             _ => Ok(()),
         },
@@ -646,7 +683,7 @@ fn raw_prlimit(pid: Pid, number: i32, new: Option<&libc::rlimit64>) -> io::Resul
 
 /// `prlimit(2)`: sets `new` if given, returns the limits from before.
 fn prlimit(target: Target<'_, ProcPin>, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
-    let pid = target.pid;
+    let pid = target.pid();
     let number = Linux::resource_number(resource).ok_or_else(Error::invalid_resource)?;
     refuse_thread_id(target)?;
     let result = raw_prlimit(pid, number, new.map(to_rlimit64).as_ref());
@@ -664,7 +701,7 @@ enum Id {
 /// `getpgid(2)` or `getsid(2)`, checked against the pin before its answer is believed;
 /// inside a oneshot whose status read already has them (`NSpgid:`/`NSsid:`), no call.
 fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
-    let pid = target.pid;
+    let pid = target.pid();
     let from_status = oneshot::peek(pid, |s: &Status| match which {
         Id::Pgid => s.pgid,
         Id::Sid => s.sid,
@@ -700,7 +737,7 @@ fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
 /// AccessDenied. A zombie has released its table (`exit_files`), so its empty
 /// directory is [`Error::Zombie`].
 fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
-    let pid = target.pid;
+    let pid = target.pid();
     refuse_thread_id(target)?;
     let base = ProcBase::of(target)?;
     let counted = base
@@ -714,7 +751,7 @@ fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
         // the process exited while its table was listed.
         Err(Error::Os { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => {
             still_pinned(target)?;
-            return Err(match (target.pin, probe(pid)) {
+            return Err(match (target.pin(), probe(pid)) {
                 (None, Probe::Gone) => Error::NoSuchProcess { pid },
                 _ => Error::Zombie { pid },
             });
@@ -764,7 +801,7 @@ fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
 
 /// `/proc/<pid>/stat`, kept by a oneshot: CPU time, nice and real-time priority.
 fn read_stat(target: Target<'_, ProcPin>) -> Result<Stat> {
-    let pid = target.pid;
+    let pid = target.pid();
     let read = || {
         refuse_thread_id(target)?;
         let base = ProcBase::of(target)?;
@@ -808,7 +845,7 @@ fn clock_ticks_per_second() -> u64 {
 
 /// What `target` uses of `resource`, in its limit's units (see [`psx_core::Usage`]).
 fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
-    let pid = target.pid;
+    let pid = target.pid();
     let memory = |pick: fn(&decode::Memory) -> u64| {
         let read = |s: &Status| match s.memory.clone().map_err(|e| decode_error(pid, e))? {
             Some(memory) => Ok(pick(&memory)),
@@ -852,10 +889,15 @@ fn pin_dir(pid: Pid) -> Result<ProcPin> {
     };
     let fd = base.open(pid, c"", libc::O_PATH | libc::O_DIRECTORY)?;
     let pin = ProcPin(PinKind::Dir { fd, is_self });
-    if !is_self {
-        is_thread_group_leader(Target {
-            pid,
-            pin: Some(&pin),
+    if let (false, Some(dir)) = (is_self, ProcBase::through(&pin)) {
+        // Through the directory just opened: the read cannot reach another process.
+        is_thread_group_leader(pid, || {
+            own_status(
+                &dir,
+                pid,
+                read_status_file(&dir, pid, c"status", Field::Umask)?,
+                Field::Umask,
+            )
         })?;
     }
     Ok(pin)
@@ -961,9 +1003,9 @@ impl Backend for Linux {
     }
 
     fn is_running(target: Target<'_, ProcPin>) -> Result<bool> {
-        match target.pin {
+        match target.pin() {
             Some(pin) => Ok(pin.is_alive()),
-            None => Ok(matches!(probe(target.pid), Probe::Exists)),
+            None => Ok(matches!(probe(target.pid()), Probe::Exists)),
         }
     }
 
@@ -999,7 +1041,7 @@ impl Backend for Linux {
     }
 
     fn comm(target: Target<'_, ProcPin>) -> Result<String> {
-        let pid = target.pid;
+        let pid = target.pid();
         let name = |s: &Status| s.name.clone().map_err(|e| decode_error(pid, e));
         from_status(target, Field::Name, name, |s| {
             s.name.map_err(|e| decode_error(pid, e))
@@ -1007,7 +1049,7 @@ impl Backend for Linux {
     }
 
     fn umask(target: Target<'_, ProcPin>) -> Result<u32> {
-        let pid = target.pid;
+        let pid = target.pid();
         from_status(
             target,
             Field::Umask,
@@ -1017,7 +1059,7 @@ impl Backend for Linux {
     }
 
     fn groups(target: Target<'_, ProcPin>) -> Result<Vec<u32>> {
-        let pid = target.pid;
+        let pid = target.pid();
         from_status(
             target,
             Field::Groups,
@@ -1027,7 +1069,7 @@ impl Backend for Linux {
     }
 
     fn sigmasks(target: Target<'_, ProcPin>) -> Result<SignalMasks> {
-        let pid = target.pid;
+        let pid = target.pid();
         let masks = |s: &Status| s.sigmasks.clone().map_err(|e| decode_error(pid, e));
         from_status(target, Field::Sigmasks, masks, |s| masks(&s))
     }
@@ -1036,10 +1078,14 @@ impl Backend for Linux {
         prlimit(target, resource, None)
     }
 
-    fn set_rlimit(target: Target<'_, ProcPin>, resource: Resource, new: RLimit) -> Result<RLimit> {
+    fn set_rlimit(
+        target: Target<'_, ProcPin>,
+        resource: Resource,
+        new: ValidRLimit,
+    ) -> Result<RLimit> {
         // Refuse before touching a pid that may already name another process.
         still_pinned(target)?;
-        prlimit(target, resource, Some(new))
+        prlimit(target, resource, Some(new.get()))
     }
 
     fn pgid(target: Target<'_, ProcPin>) -> Result<Pid> {
@@ -1061,7 +1107,7 @@ impl Backend for Linux {
     /// The real uid and the thread count: `RLIMIT_NPROC` counts the tasks of a real
     /// user (`copy_process` charges each new task to `UCOUNT_RLIMIT_NPROC`).
     fn nproc_share(target: Target<'_, ProcPin>) -> Result<NprocShare> {
-        let pid = target.pid;
+        let pid = target.pid();
         let share = |s: &Status| match (s.ruid, s.identity.threads) {
             (Some(ruid), Some(threads)) => Ok(NprocShare {
                 ruid,

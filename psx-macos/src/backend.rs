@@ -58,9 +58,9 @@ pub struct Darwin<K>(Infallible, PhantomData<K>);
 /// no unique id to compare, so this holds for every pin, an id pin included (whose start
 /// time was read while the id stood for the pid).
 fn belongs(target: Target<'_, MacPin>, record: &Kinfo) -> Result<()> {
-    match target.pin {
-        Some(pin) if record.pid != target.pid.as_raw() || !pin.start.matches(record.start, 0) => {
-            Err(Error::NoSuchProcess { pid: target.pid })
+    match target.pin() {
+        Some(pin) if record.pid != target.pid().as_raw() || !pin.start.matches(record.start, 0) => {
+            Err(Error::NoSuchProcess { pid: target.pid() })
         }
         _ => Ok(()),
     }
@@ -69,10 +69,10 @@ fn belongs(target: Target<'_, MacPin>, record: &Kinfo) -> Result<()> {
 /// After a call by pid through a handle: whether the pinned process is still there,
 /// so that the call reached it. A zombie still is, until reaped.
 fn still_pinned<K: Kernel>(target: Target<'_, MacPin>) -> Result<()> {
-    let Some(pin) = target.pin else {
+    let Some(pin) = target.pin() else {
         return Ok(());
     };
-    let pid = target.pid;
+    let pid = target.pid();
     if let Some(id) = pin.unique_id {
         match K::unique_id(pid) {
             Ok(now) if now == id => return Ok(()),
@@ -87,7 +87,7 @@ fn still_pinned<K: Kernel>(target: Target<'_, MacPin>) -> Result<()> {
 /// `pid`'s `kinfo_proc` read now. Through a handle a refusal is believed only once the
 /// pin holds: a refusal about a newcomer is `NoSuchProcess`.
 fn fresh<K: Kernel>(target: Target<'_, MacPin>) -> Result<Kinfo> {
-    K::kinfo(target.pid).map_err(|e| match e {
+    K::kinfo(target.pid()).map_err(|e| match e {
         Error::NoSuchProcess { .. } => e,
         e => match still_pinned::<K>(target) {
             Err(gone @ Error::NoSuchProcess { .. }) => gone,
@@ -103,7 +103,7 @@ fn with_kinfo<K: Kernel, R>(
     pick: impl Fn(&Kinfo) -> Result<R>,
 ) -> Result<R> {
     oneshot::cached_or_fresh(
-        target.pid,
+        target.pid(),
         || fresh::<K>(target),
         |record| {
             belongs(target, record)?;
@@ -115,9 +115,9 @@ fn with_kinfo<K: Kernel, R>(
 /// `getpgid(2)` or `getsid(2)`, whose answer or error is believed only once the pin
 /// has been checked after it; on ESRCH, the `kinfo_proc` ([`decode::process_id`]).
 fn process_id<K: Kernel>(target: Target<'_, MacPin>, which: IdCall) -> Result<Pid> {
-    let called = K::process_id(target.pid, which);
+    let called = K::process_id(target.pid(), which);
     still_pinned::<K>(target)?;
-    decode::process_id(target.pid, which, called, || {
+    decode::process_id(target.pid(), which, called, || {
         with_kinfo::<K, _>(target, |k| Ok(k.clone()))
     })
 }
@@ -139,9 +139,9 @@ fn by_pid<K: Kernel, T: Clone + 'static>(
     target: Target<'_, MacPin>,
     read: impl FnOnce(Pid) -> Result<T>,
 ) -> Result<T> {
-    let pid = target.pid;
+    let pid = target.pid();
     let kept = oneshot::peek(pid, |kept: &ByPid<T>| {
-        (target.pin.is_none() || kept.pin.as_ref() == target.pin).then(|| kept.value.clone())
+        (target.pin().is_none() || kept.pin.as_ref() == target.pin()).then(|| kept.value.clone())
     });
     if let Some(Some(value)) = kept {
         return Ok(value);
@@ -166,7 +166,7 @@ fn by_pid<K: Kernel, T: Clone + 'static>(
         pid,
         ByPid {
             value: value.clone(),
-            pin: target.pin.copied(),
+            pin: target.pin().copied(),
         },
     );
     Ok(value)
@@ -251,9 +251,9 @@ impl<K: Kernel> Backend for Darwin<K> {
     }
 
     fn is_running(target: Target<'_, MacPin>) -> Result<bool> {
-        let alive = match target.pin {
+        let alive = match target.pin() {
             Some(_) => still_pinned::<K>(target),
-            None => K::kinfo(target.pid).map(drop),
+            None => K::kinfo(target.pid()).map(drop),
         };
         match alive {
             Ok(()) => Ok(true),
@@ -271,12 +271,12 @@ impl<K: Kernel> Backend for Darwin<K> {
     }
 
     fn sigmasks(target: Target<'_, MacPin>) -> Result<SignalMasks> {
-        with_kinfo::<K, _>(target, |k| k.sigmasks(target.pid))
+        with_kinfo::<K, _>(target, |k| k.sigmasks(target.pid()))
     }
 
     /// `e_pgid` inside a oneshot, as psutil-extra takes it; `getpgid(2)` outside.
     fn pgid(target: Target<'_, MacPin>) -> Result<Pid> {
-        if oneshot::is_active(target.pid) {
+        if oneshot::is_active(target.pid()) {
             return with_kinfo::<K, _>(target, |k| Ok(Pid::from(k.pgid)));
         }
         process_id::<K>(target, IdCall::ProcessGroup)
@@ -304,7 +304,7 @@ impl<K: Kernel> Backend for Darwin<K> {
             _ => return Err(unsupported),
         };
         let task = by_pid::<K, _>(target, K::task_info)?;
-        pick(&task).ok_or_else(|| Error::invalid_data(target.pid, "a Mach timebase of 0"))
+        pick(&task).ok_or_else(|| Error::invalid_data(target.pid(), "a Mach timebase of 0"))
     }
 
     /// The real uid from the `kinfo_proc` (a scan's, for free), and 1: `fork1`
@@ -324,6 +324,7 @@ impl<K: Kernel> Backend for Darwin<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use psx_core::Pinned;
     use psx_core::{OneshotGuard, SigSet};
     use std::cell::RefCell;
     use std::collections::BTreeMap;
@@ -548,11 +549,9 @@ mod tests {
         STATE.with_borrow_mut(|s| s.procs.insert(pid, proc(pid, start, id)));
     }
 
-    fn pinned(pin: &MacPin, pid: i32) -> Target<'_, MacPin> {
-        Target {
-            pid: Pid::from(pid),
-            pin: Some(pin),
-        }
+    fn pinned(pin: &Pinned<MacPin>, pid: i32) -> Target<'_, MacPin> {
+        assert_eq!(pin.pid(), Pid::from(pid));
+        pin.target()
     }
 
     fn gone<T: std::fmt::Debug>(result: Result<T>) -> bool {
@@ -609,8 +608,8 @@ mod tests {
     #[test]
     fn a_reused_pid_reads_as_no_such_process_through_a_handle() {
         boot([proc(500, 100, 7)]);
-        let pin = Mac::pin(Pid::from(500)).unwrap();
-        assert_eq!(pin.unique_id, Some(7));
+        let pin = Pinned::new::<Mac>(Pid::from(500)).unwrap();
+        assert_eq!(pin.pin().unique_id, Some(7));
         let handle = pinned(&pin, 500);
         assert_eq!(Mac::comm(handle).unwrap(), "p7");
         assert_eq!(Mac::sid(handle).unwrap(), Pid::from(498));
@@ -624,10 +623,10 @@ mod tests {
         assert!(gone(Mac::sid(handle)));
         assert!(!Mac::is_running(handle).unwrap());
         // By pid, the newcomer.
-        assert_eq!(Mac::comm(Target::unpinned(Pid::from(500))).unwrap(), "p8");
+        assert_eq!(Mac::comm(Target::new(500).unwrap()).unwrap(), "p8");
         // A oneshot holding the newcomer's record (read by pid) serves no handle.
         let _oneshot = OneshotGuard::enter(Pid::from(500));
-        assert!(Mac::groups(Target::unpinned(Pid::from(500))).is_ok());
+        assert!(Mac::groups(Target::new(500).unwrap()).is_ok());
         let before = calls();
         assert!(gone(Mac::groups(handle)));
         assert!(gone(Mac::pgid(handle)));
@@ -638,8 +637,8 @@ mod tests {
     fn a_pin_without_the_unique_id_falls_back_to_the_start_time() {
         boot([proc(600, 100, 9)]);
         STATE.with_borrow_mut(|s| s.unique_ids_refused = true);
-        let pin = Mac::pin(Pid::from(600)).unwrap();
-        assert_eq!(pin.unique_id, None);
+        let pin = Pinned::new::<Mac>(Pid::from(600)).unwrap();
+        assert_eq!(pin.pin().unique_id, None);
         let handle = pinned(&pin, 600);
         assert_eq!(Mac::groups(handle).unwrap(), vec![20, 9]);
         assert_eq!(Mac::sid(handle).unwrap(), Pid::from(598));
@@ -655,14 +654,14 @@ mod tests {
         // The pid is reused just before getsid reaches the kernel: its answer is the
         // newcomer's session.
         boot([proc(700, 100, 11)]);
-        let pin = Mac::pin(Pid::from(700)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(700)).unwrap();
         let at = calls().total() + 1;
         STATE.with_borrow_mut(|s| s.hook = Some((at, |s| reuse_in(s, 700))));
         assert!(gone(Mac::sid(pinned(&pin, 700))));
 
         // The newcomer refuses: its refusal is not the pinned process's.
         boot([proc(700, 100, 11)]);
-        let pin = Mac::pin(Pid::from(700)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(700)).unwrap();
         STATE.with_borrow_mut(|s| {
             reuse_in(s, 700);
             s.procs.get_mut(&700).unwrap().kinfo_refused = true;
@@ -670,7 +669,7 @@ mod tests {
         assert!(gone(Mac::groups(pinned(&pin, 700))));
         assert!(gone(Mac::pgid(pinned(&pin, 700))));
         // By pid, the refusal stands.
-        let by_pid = Mac::groups(Target::unpinned(Pid::from(700)));
+        let by_pid = Mac::groups(Target::new(700).unwrap());
         assert!(matches!(by_pid, Err(Error::AccessDenied { .. })));
     }
 
@@ -686,9 +685,9 @@ mod tests {
         assert!(gone(Mac::pin(Pid::from(800))));
         // Undisturbed, the pin is the process's.
         boot([proc(800, 100, 13)]);
-        let pin = Mac::pin(Pid::from(800)).unwrap();
-        assert_eq!(pin.unique_id, Some(13));
-        assert_eq!(pin.start.sec, 100);
+        let pin = Pinned::new::<Mac>(Pid::from(800)).unwrap();
+        assert_eq!(pin.pin().unique_id, Some(13));
+        assert_eq!(pin.pin().start.sec, 100);
     }
 
     #[test]
@@ -696,7 +695,7 @@ mod tests {
         let mut zombie = proc(900, 100, 14);
         zombie.kinfo.exiting = true;
         boot([zombie]);
-        let pin = Mac::pin(Pid::from(900)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(900)).unwrap();
         let handle = pinned(&pin, 900);
         assert!(Mac::is_running(handle).unwrap());
         assert_eq!(Mac::comm(handle).unwrap(), "p14");
@@ -731,7 +730,7 @@ mod tests {
             total_system: 48_000_000 - 1,
         };
         boot([p]);
-        let by_pid = Target::unpinned(Pid::from(400));
+        let by_pid = Target::new(Pid::from(400)).unwrap();
         // In a oneshot, as `psx::proc_usage` and a scan read it.
         let oneshot = OneshotGuard::enter(Pid::from(400));
         let (used, highest) = usage_of(by_pid).unwrap();
@@ -777,7 +776,7 @@ mod tests {
         p.fds = (0..300).chain([1000]).collect();
         p.nfiles = 1024;
         boot([p]);
-        let files = Mac::open_files(Target::unpinned(Pid::from(410))).unwrap();
+        let files = Mac::open_files(Target::new(Pid::from(410)).unwrap()).unwrap();
         assert_eq!((files.count, files.highest), (301, Some(1000)));
         assert_eq!(calls().list_fds, 3, "full, sized, read");
 
@@ -794,7 +793,7 @@ mod tests {
                 p.nfiles = 4096;
             }));
         });
-        let files = Mac::open_files(Target::unpinned(Pid::from(410))).unwrap();
+        let files = Mac::open_files(Target::new(Pid::from(410)).unwrap()).unwrap();
         assert_eq!((files.count, files.highest), (3000, Some(2999)));
         assert_eq!(calls().list_fds, 5);
 
@@ -802,7 +801,7 @@ mod tests {
         let mut none = proc(411, 100, 5);
         none.fds.clear();
         boot([none]);
-        let files = Mac::open_files(Target::unpinned(Pid::from(411))).unwrap();
+        let files = Mac::open_files(Target::new(Pid::from(411)).unwrap()).unwrap();
         assert_eq!((files.count, files.highest), (0, None));
     }
 
@@ -811,7 +810,7 @@ mod tests {
         let mut p = proc(420, 100, 6);
         p.other_user = true;
         boot([p]);
-        let by_pid = Target::unpinned(Pid::from(420));
+        let by_pid = Target::new(Pid::from(420)).unwrap();
         assert!(matches!(
             Mac::open_files(by_pid),
             Err(Error::AccessDenied { .. })
@@ -831,10 +830,10 @@ mod tests {
         zombie.kinfo.exiting = true;
         boot([zombie]);
         for pinned_too in [false, true] {
-            let pin = Mac::pin(Pid::from(430)).unwrap();
+            let pin = Pinned::new::<Mac>(Pid::from(430)).unwrap();
             let target = match pinned_too {
                 true => pinned(&pin, 430),
-                false => Target::unpinned(Pid::from(430)),
+                false => Target::new(Pid::from(430)).unwrap(),
             };
             assert!(matches!(Mac::open_files(target), Err(Error::Zombie { .. })));
             assert!(matches!(
@@ -846,7 +845,7 @@ mod tests {
         }
         // Gone altogether: ESRCH, and no kinfo_proc either.
         boot([]);
-        let gone_pid = Target::unpinned(Pid::from(430));
+        let gone_pid = Target::new(Pid::from(430)).unwrap();
         assert!(gone(Mac::open_files(gone_pid)));
         assert!(gone(Mac::usage(gone_pid, Resource::Rss)));
     }
@@ -854,7 +853,7 @@ mod tests {
     #[test]
     fn usage_through_a_handle_is_never_a_later_process() {
         boot([proc(440, 100, 20)]);
-        let pin = Mac::pin(Pid::from(440)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(440)).unwrap();
         let handle = pinned(&pin, 440);
         assert_eq!(Mac::usage(handle, Resource::As).unwrap(), 20 << 32);
         assert_eq!(Mac::open_files(handle).unwrap().highest, Some(23));
@@ -866,7 +865,7 @@ mod tests {
         assert!(gone(Mac::nproc_share(handle)));
         assert!(gone(usage_of(handle)));
         // By pid, the newcomer's.
-        let by_pid = Target::unpinned(Pid::from(440));
+        let by_pid = Target::new(Pid::from(440)).unwrap();
         assert_eq!(Mac::usage(by_pid, Resource::As).unwrap(), 21 << 32);
 
         // A oneshot holding the newcomer's figures (read by pid) serves no handle.
@@ -881,21 +880,21 @@ mod tests {
         // The pid is reused just before the task read reaches the kernel: the figures
         // are the newcomer's, and the pin check after the read says so.
         boot([proc(450, 100, 30)]);
-        let pin = Mac::pin(Pid::from(450)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(450)).unwrap();
         let at = calls().total() + 1;
         STATE.with_borrow_mut(|s| s.hook = Some((at, |s| reuse_in(s, 450))));
         assert!(gone(Mac::usage(pinned(&pin, 450), Resource::As)));
 
         // The newcomer is another user's: its refusal is not the pinned process's.
         boot([proc(450, 100, 30)]);
-        let pin = Mac::pin(Pid::from(450)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(450)).unwrap();
         STATE.with_borrow_mut(|s| {
             reuse_in(s, 450);
             s.procs.get_mut(&450).unwrap().other_user = true;
         });
         assert!(gone(Mac::usage(pinned(&pin, 450), Resource::Cpu)));
         assert!(gone(Mac::open_files(pinned(&pin, 450))));
-        let by_pid = Mac::open_files(Target::unpinned(Pid::from(450)));
+        let by_pid = Mac::open_files(Target::new(Pid::from(450)).unwrap());
         assert!(matches!(by_pid, Err(Error::AccessDenied { .. })));
 
         // Reaped and reused between the ESRCH of a zombie and the kinfo_proc read
@@ -903,7 +902,7 @@ mod tests {
         let mut zombie = proc(450, 100, 30);
         zombie.kinfo.exiting = true;
         boot([zombie]);
-        let pin = Mac::pin(Pid::from(450)).unwrap();
+        let pin = Pinned::new::<Mac>(Pid::from(450)).unwrap();
         // The newcomer is exiting too: its record says zombie, but not for this pin.
         let at = calls().total() + 2;
         STATE.with_borrow_mut(|s| {

@@ -113,6 +113,40 @@
 //!
 //! The logic lives in [`backend`], over the [`Kernel`] trait, so that it is tested on
 //! every host against a fake kernel; on macOS, `MacOs` runs it over the real calls.
+//!
+//! # Using this crate alone
+//!
+//! Most programs want the `psx-process` facade, which picks the backend for the target.
+//! On macOS this crate works on its own too: call the
+//! [`Backend`](psx_core::Backend) methods of `MacOs` with a
+//! [`Target`](psx_core::Target), checked as the facade checks it: `Target::new`
+//! refuses a pid that names no process (0, negatives, numbers outside `pid_t`) with
+//! `NoSuchProcess` before any system call; a pinned target comes only from a
+//! [`Pinned`](psx_core::Pinned), which keeps the pin with the pid it was made for; and
+//! `set_rlimit` takes only a [`ValidRLimit`](psx_core::ValidRLimit), soft at most hard.
+//!
+//! ```no_run
+//! # #[cfg(target_os = "macos")]
+//! # fn main() -> psx_core::Result<()> {
+//! use psx_core::{Backend, Error, Pinned, Target};
+//! use psx_macos::MacOs;
+//!
+//! // The caller itself, by pid.
+//! let me = Target::new(std::process::id())?;
+//! println!("groups {:?}, process group {}", MacOs::groups(me)?, MacOs::pgid(me)?);
+//!
+//! // 0 is refused before any system call.
+//! let zero = Target::new(0).and_then(MacOs::pgid);
+//! assert!(matches!(zero, Err(Error::NoSuchProcess { .. })));
+//!
+//! // A handle: a reused pid reads as gone.
+//! let pinned = Pinned::new::<MacOs>(std::process::id())?;
+//! assert_eq!(MacOs::pgid(pinned.target())?, MacOs::pgid(me)?);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(target_os = "macos"))]
+//! # fn main() {}
+//! ```
 #![warn(missing_docs)]
 
 pub mod backend;

@@ -479,8 +479,8 @@ pub fn pin<K: Kernel>(kernel: &K, pid: Pid) -> Result<KinfoPin> {
 /// zombie included) or hides it. Through a handle: whether a fresh record is the
 /// pinned process's, or an exited one (see [`KinfoPin::check`]).
 pub fn is_running<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Result<bool> {
-    let pid = target.pid;
-    let read = match target.pin {
+    let pid = target.pid();
+    let read = match target.pin() {
         None => kernel.kinfo(pid).map(drop),
         Some(pin) => verified(kernel, pid, pin).map(drop),
     };
@@ -499,8 +499,8 @@ pub fn with_kinfo<K: Kernel, R>(
     target: Target<'_, KinfoPin>,
     pick: impl Fn(&Kinfo) -> Result<R>,
 ) -> Result<R> {
-    let pid = target.pid;
-    match target.pin {
+    let pid = target.pid();
+    match target.pin() {
         None => oneshot::cached_or_fresh(pid, || kernel.kinfo(pid), pick),
         Some(pin) => oneshot::cached_or_fresh(
             pid,
@@ -527,8 +527,8 @@ pub fn id<K: Kernel>(
     field: fn(&Kinfo) -> i32,
     call: impl FnOnce() -> Result<Pid>,
 ) -> Result<Pid> {
-    let pid = target.pid;
-    if target.pin.is_some() {
+    let pid = target.pid();
+    if target.pin().is_some() {
         return with_kinfo(kernel, target, |k| Ok(Pid::from(field(k))));
     }
     if let Some(kinfo_id) = oneshot::cached(pid, || kernel.kinfo(pid), |k| Ok(field(k))) {
@@ -579,8 +579,8 @@ pub fn confirmed<K: Kernel, R>(
     call: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
     let answer = call();
-    if let Some(pin) = target.pin {
-        verified(kernel, target.pid, pin)?;
+    if let Some(pin) = target.pin() {
+        verified(kernel, target.pid(), pin)?;
     }
     answer
 }
@@ -592,8 +592,8 @@ pub fn guarded<K: Kernel, R>(
     target: Target<'_, KinfoPin>,
     call: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
-    if let Some(pin) = target.pin {
-        verified(kernel, target.pid, pin)?;
+    if let Some(pin) = target.pin() {
+        verified(kernel, target.pid(), pin)?;
     }
     confirmed(kernel, target, call)
 }
@@ -620,10 +620,10 @@ pub fn usage<K: Kernel>(
             what: "usage of this resource",
         });
     }
-    let pid = target.pid;
+    let pid = target.pid();
     let page = kernel.page_size();
     match with_kinfo(kernel, target, |k| k.used(resource, page, pid)) {
-        Err(e) if is_busy(&e) && target.pin.is_none() => {
+        Err(e) if is_busy(&e) && target.pin().is_none() => {
             settled(kernel, pid)?.used(resource, page, pid)
         }
         other => other,
@@ -653,7 +653,7 @@ pub fn nproc_share<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Resul
 /// the files are read once more, and that answer stands: a process may have no
 /// descriptor open.
 pub fn open_files<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Result<OpenFiles> {
-    let pid = target.pid;
+    let pid = target.pid();
     let read = || match confirmed(kernel, target, || kernel.open_files(pid)) {
         Err(Error::NoSuchProcess { .. }) => Ok(None),
         other => other.map(Some),
@@ -661,7 +661,7 @@ pub fn open_files<K: Kernel>(kernel: &K, target: Target<'_, KinfoPin>) -> Result
     if let Some(files) = read()?.filter(|f| f.count > 0) {
         return Ok(files);
     }
-    let record = match target.pin {
+    let record = match target.pin() {
         Some(pin) => verified(kernel, pid, pin)?,
         None => settled(kernel, pid)?,
     };
@@ -689,6 +689,7 @@ pub fn scan<B: Backend, K: Kernel>(kernel: &K, attrs: &[Attr]) -> Result<Vec<Pro
 #[allow(clippy::missing_const_for_thread_local)]
 mod tests {
     use super::*;
+    use psx_core::Pinned;
     use psx_core::{OneshotGuard, SigSet};
     use std::cell::{Cell, RefCell};
 
@@ -885,11 +886,11 @@ mod tests {
         }
 
         fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
-            with_kinfo(&Fake::<T>, target, |k| k.signal_masks(target.pid))
+            with_kinfo(&Fake::<T>, target, |k| k.signal_masks(target.pid()))
         }
 
         fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
-            id(&Fake::<T>, target, |k| k.pgid, || getpgid(target.pid))
+            id(&Fake::<T>, target, |k| k.pgid, || getpgid(target.pid()))
         }
 
         fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
@@ -960,7 +961,7 @@ mod tests {
     fn usage_comes_from_the_record_in_bytes_and_seconds() {
         let pid = Pid::from(3);
         set_procs(listed([proc(3, at(30, 0))]));
-        let read = psx_core::info::<Exact>(Target::unpinned(pid), &[Attr::Usage]).unwrap();
+        let read = psx_core::info::<Exact>(Target::new(pid).unwrap(), &[Attr::Usage]).unwrap();
         // 3 descriptors (highest 2); data 6 pages, as 100 pages of 4096 bytes; cpu 7 s.
         assert_eq!(
             used(&read),
@@ -976,7 +977,7 @@ mod tests {
         assert_eq!((KINFO_READS.get(), FILE_READS.get()), (1, 1));
         // A resource not measured here is unsupported, with no read at all.
         KINFO_READS.set(0);
-        let err = Exact::usage(Target::unpinned(pid), Resource::Memlock);
+        let err = Exact::usage(Target::new(pid).unwrap(), Resource::Memlock);
         assert_eq!((kind(&err), KINFO_READS.get()), ("unsupported", 0));
     }
 
@@ -1023,11 +1024,8 @@ mod tests {
     fn usage_through_a_handle_is_the_pinned_processs_or_none() {
         let pid = Pid::from(5);
         set_procs(listed([proc(5, at(50, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pinned = psx_core::Pinned::new::<Exact>(pid).unwrap();
+        let handle = pinned.target();
         assert_eq!(Exact::usage(handle, Resource::Data).unwrap(), 10 * 4096);
         assert_eq!(Exact::open_files(handle).unwrap().count, 5);
         assert_eq!(Exact::nproc_share(handle).unwrap().ruid, 1000);
@@ -1048,7 +1046,7 @@ mod tests {
         assert_eq!(kind(&psx_core::usage::<Exact>(handle)), "no_such_process");
         // Not from a oneshot that read the newcomer by pid either.
         let _oneshot = OneshotGuard::enter(pid);
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(Exact::usage(bare, Resource::Data).unwrap(), 99 * 4096);
         assert_eq!(
             kind(&Exact::usage(handle, Resource::Data)),
@@ -1060,7 +1058,7 @@ mod tests {
     fn a_zombie_has_no_usage_and_a_busy_record_is_read_again() {
         let pid = Pid::from(6);
         set_procs(listed([proc(6, Life::Exited)]));
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(kind(&Exact::usage(bare, Resource::Cpu)), "zombie");
         // The kernel lists no files for it: the record says why.
         assert_eq!(kind(&Exact::open_files(bare)), "zombie");
@@ -1108,11 +1106,11 @@ mod tests {
                 Ok(OpenFiles::default())
             }
         }
-        let files = open_files(&NoFiles, Target::unpinned(Pid::from(8))).unwrap();
+        let files = open_files(&NoFiles, Target::new(Pid::from(8)).unwrap()).unwrap();
         assert_eq!((files.count, files.highest), (0, None));
         assert_eq!(FILE_READS.get(), 2);
         assert_eq!(
-            open_files(&kernel, Target::unpinned(Pid::from(8)))
+            open_files(&kernel, Target::new(Pid::from(8)).unwrap())
                 .unwrap()
                 .count,
             8
@@ -1175,11 +1173,8 @@ mod tests {
     fn a_reused_pid_reads_as_gone_through_a_handle() {
         let pid = Pid::from(7);
         set_procs(listed([proc(7, at(500, 10))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         assert_eq!(Exact::groups(handle).unwrap(), [7]);
         assert!(Exact::is_running(handle).unwrap());
         // Process 7 is reaped and another takes its pid, one microsecond later.
@@ -1200,7 +1195,7 @@ mod tests {
         // Through a handle no call by pid is made: the record answers the ids.
         assert_eq!(ID_CALLS.get(), 0);
         // By pid, the newcomer is read.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(Exact::groups(bare).unwrap(), [99]);
         assert_eq!(Exact::pgid(bare).unwrap(), Pid::from(990));
         assert!(Exact::is_running(bare).unwrap());
@@ -1215,11 +1210,8 @@ mod tests {
     fn a_handle_reads_its_process_and_caches_it() {
         let pid = Pid::from(8);
         set_procs(listed([proc(8, at(600, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         let _oneshot = OneshotGuard::enter(pid);
         KINFO_READS.set(0);
         let read = psx_core::info::<Exact>(handle, Attr::ALL).unwrap();
@@ -1235,11 +1227,8 @@ mod tests {
         type Stepped = FakeOs<1_000_000>;
         let pid = Pid::from(5);
         set_procs(listed([proc(5, at(100, 0))]));
-        let pin = Stepped::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Stepped>(pid).unwrap();
+        let handle = pin.target();
         // The clock was stepped back half a second: the same process.
         set_procs(listed([proc(5, at(99, 500_000))]));
         assert_eq!(Stepped::groups(handle).unwrap(), [5]);
@@ -1248,12 +1237,9 @@ mod tests {
         assert_eq!(kind(&Stepped::groups(handle)), "no_such_process");
         // The exact kernel tells them apart to the microsecond.
         set_procs(listed([proc(5, at(100, 0))]));
-        let pin = Exact::pin(pid).unwrap();
+        let pin = Pinned::new::<Exact>(pid).unwrap();
         set_procs(listed([proc(5, at(99, 999_999))]));
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let handle = pin.target();
         assert_eq!(kind(&Exact::groups(handle)), "no_such_process");
     }
 
@@ -1261,11 +1247,8 @@ mod tests {
     fn a_handle_to_an_exited_process_gives_out_nothing() {
         let pid = Pid::from(6);
         set_procs(listed([proc(6, at(10, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         // It exits: no start time to compare any more.
         set_procs(listed([proc(6, Life::Exited)]));
         assert_eq!(kind(&Exact::groups(handle)), "zombie");
@@ -1274,14 +1257,11 @@ mod tests {
         let read = psx_core::info::<Exact>(handle, Attr::ALL).unwrap();
         assert_eq!((read.groups, read.pgid, read.comm), (None, None, None));
         // By pid, the zombie's record still reads.
-        assert_eq!(Exact::groups(Target::unpinned(pid)).unwrap(), [6]);
+        assert_eq!(Exact::groups(Target::new(pid).unwrap()).unwrap(), [6]);
         // A handle made on a zombie: once a live process has the pid, it is gone.
-        let pin = Exact::pin(pid).unwrap();
-        assert_eq!(pin, KinfoPin::Exited);
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        assert_eq!(*pin.pin(), KinfoPin::Exited);
+        let handle = pin.target();
         assert_eq!(kind(&Exact::groups(handle)), "zombie");
         set_procs(listed([proc(6, at(20, 0))]));
         assert_eq!(kind(&Exact::groups(handle)), "no_such_process");
@@ -1296,13 +1276,13 @@ mod tests {
         let pid = Pid::from(4);
         set_procs(listed([proc(4, at(40, 0))]));
         BUSY_READS.set(3);
-        let pin = Exact::pin(pid).unwrap();
-        assert_eq!(pin, KinfoPin::Started(StartTime { sec: 40, usec: 0 }));
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        assert_eq!(
+            *pin.pin(),
+            KinfoPin::Started(StartTime { sec: 40, usec: 0 })
+        );
         assert_eq!((KINFO_READS.get(), WAITS.get()), (4, 3));
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let handle = pin.target();
         BUSY_READS.set(2);
         assert_eq!(Exact::groups(handle).unwrap(), [4]);
         // A record that stays busy is given up on, after a bounded number of reads.
@@ -1315,24 +1295,21 @@ mod tests {
         assert_eq!(KINFO_READS.get(), BUSY_ATTEMPTS);
         assert!(Exact::pin(pid).is_err());
         // By pid, a busy record serves what it holds.
-        assert_eq!(Exact::groups(Target::unpinned(pid)).unwrap(), [4]);
+        assert_eq!(Exact::groups(Target::new(pid).unwrap()).unwrap(), [4]);
     }
 
     #[test]
     fn a_hidden_process_cannot_be_told_from_a_newcomer() {
         let pid = Pid::from(3);
         set_procs(listed([proc(3, at(30, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         set_procs(vec![Shown::Hidden(3)]);
         assert_eq!(kind(&Exact::groups(handle)), "no_such_process");
         assert_eq!(kind(&Exact::pgid(handle)), "no_such_process");
         assert!(!Exact::is_running(handle).unwrap());
         // By pid: access denied, and getpgid, which the curtain does not hide, answers.
-        let bare = Target::unpinned(pid);
+        let bare = Target::new(pid).unwrap();
         assert_eq!(kind(&Exact::groups(bare)), "access_denied");
         assert!(Exact::is_running(bare).unwrap());
         assert_eq!(Exact::pgid(bare).unwrap(), Pid::from(30));
@@ -1346,11 +1323,8 @@ mod tests {
     fn a_call_by_pid_is_believed_only_for_the_pinned_process() {
         let pid = Pid::from(2);
         set_procs(listed([proc(2, at(20, 0))]));
-        let pin = Exact::pin(pid).unwrap();
-        let handle = Target {
-            pid,
-            pin: Some(&pin),
-        };
+        let pin = Pinned::new::<Exact>(pid).unwrap();
+        let handle = pin.target();
         let kernel = Fake::<0>;
         assert_eq!(confirmed(&kernel, handle, || Ok(5)).unwrap(), 5);
         // The call reached a newcomer of another user, which refused.
@@ -1366,7 +1340,7 @@ mod tests {
         );
         // By pid, the answer stands.
         assert_eq!(
-            kind(&confirmed(&kernel, Target::unpinned(pid), refused)),
+            kind(&confirmed(&kernel, Target::new(pid).unwrap(), refused)),
             "access_denied"
         );
         // A change is not made once the pid names another process.
@@ -1395,15 +1369,15 @@ mod tests {
         // getpgid skips zombies (ESRCH): the record answers.
         let gone = || Err(Error::NoSuchProcess { pid });
         assert_eq!(
-            id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, gone).unwrap(),
+            id(&Fake::<0>, Target::new(pid).unwrap(), |k| k.pgid, gone).unwrap(),
             Pid::from(42)
         );
         // Other refusals stand.
         let denied = || Err(Error::access_denied(pid));
-        let read = id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, denied);
+        let read = id(&Fake::<0>, Target::new(pid).unwrap(), |k| k.pgid, denied);
         assert_eq!(kind(&read), "access_denied");
         set_procs(vec![]);
-        let read = id(&Fake::<0>, Target::unpinned(pid), |k| k.pgid, gone);
+        let read = id(&Fake::<0>, Target::new(pid).unwrap(), |k| k.pgid, gone);
         assert_eq!(kind(&read), "no_such_process");
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use psx_core::unix::{self, Id};
 use psx_core::{
     Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit, Resource, Result,
-    SignalMasks, Target,
+    SignalMasks, Target, ValidRLimit,
 };
 
 use crate::decode::{self, layout, Kinfo, LimitSysctl, Side};
@@ -60,10 +60,10 @@ pub enum NetBsd {}
 /// process can have, `PROC_CURPROC` included (see [`decode::names_a_process`]). Every
 /// backend method starts here, before any system call.
 fn checked(target: Target<'_, KinfoPin>) -> Result<Target<'_, KinfoPin>> {
-    if decode::names_a_process(target.pid) {
+    if decode::names_a_process(target.pid()) {
         Ok(target)
     } else {
-        Err(Error::NoSuchProcess { pid: target.pid })
+        Err(Error::NoSuchProcess { pid: target.pid() })
     }
 }
 
@@ -210,8 +210,8 @@ impl Backend for NetBsd {
     }
 
     fn pin(pid: Pid) -> Result<KinfoPin> {
-        let target = checked(Target::unpinned(pid))?;
-        netbsdlike::pin(&Syscalls, target.pid)
+        let target = checked(Target::new(pid)?)?;
+        netbsdlike::pin(&Syscalls, target.pid())
     }
 
     fn is_running(target: Target<'_, KinfoPin>) -> Result<bool> {
@@ -231,18 +231,18 @@ impl Backend for NetBsd {
 
     fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
         let target = checked(target)?;
-        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid))
+        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid()))
     }
 
     fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
         let target = checked(target)?;
-        let call = || unix::process_id(target.pid, Id::Pgid);
+        let call = || unix::process_id(target.pid(), Id::Pgid);
         netbsdlike::id(&Syscalls, target, |k| k.pgid, call)
     }
 
     fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
         let target = checked(target)?;
-        let call = || unix::process_id(target.pid, Id::Sid);
+        let call = || unix::process_id(target.pid(), Id::Sid);
         netbsdlike::id(&Syscalls, target, |k| k.sid, call)
     }
 
@@ -260,19 +260,23 @@ impl Backend for NetBsd {
 
     fn get_rlimit(target: Target<'_, KinfoPin>, resource: Resource) -> Result<RLimit> {
         let target = checked(target)?;
-        let pid = target.pid;
+        let pid = target.pid();
         let mut ctl = proc_limit(pid, resource)?;
         netbsdlike::confirmed(&Syscalls, target, || {
             decode::get_rlimit(&mut ctl).map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
         })
     }
 
-    fn set_rlimit(target: Target<'_, KinfoPin>, resource: Resource, new: RLimit) -> Result<RLimit> {
+    fn set_rlimit(
+        target: Target<'_, KinfoPin>,
+        resource: Resource,
+        new: ValidRLimit,
+    ) -> Result<RLimit> {
         let target = checked(target)?;
-        let pid = target.pid;
+        let pid = target.pid();
         let mut ctl = proc_limit(pid, resource)?;
         netbsdlike::guarded(&Syscalls, target, || {
-            decode::set_rlimit(&mut ctl, new)
+            decode::set_rlimit(&mut ctl, new.get())
                 .map_err(|e| decode::limit_error(e, || read_kinfo(pid)))
         })
     }

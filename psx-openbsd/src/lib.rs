@@ -75,6 +75,40 @@
 //! above the system calls, are in [`psx_netbsd::netbsdlike`]. The system calls build on
 //! OpenBSD only. The `sysctl` crate is not used: it does not support OpenBSD, and
 //! `libc::sysctl` with the integer MIB is one call.
+//!
+//! # Using this crate alone
+//!
+//! Most programs want the `psx-process` facade, which picks the backend for the target.
+//! On OpenBSD this crate works on its own too: call the
+//! [`Backend`](psx_core::Backend) methods of `OpenBsd` with a
+//! [`Target`](psx_core::Target), checked as the facade checks it: `Target::new`
+//! refuses a pid that names no process (0, negatives, numbers outside `pid_t`) with
+//! `NoSuchProcess` before any system call; a pinned target comes only from a
+//! [`Pinned`](psx_core::Pinned), which keeps the pin with the pid it was made for; and
+//! `set_rlimit` takes only a [`ValidRLimit`](psx_core::ValidRLimit), soft at most hard.
+//!
+//! ```no_run
+//! # #[cfg(target_os = "openbsd")]
+//! # fn main() -> psx_core::Result<()> {
+//! use psx_core::{Backend, Error, Pinned, Target};
+//! use psx_openbsd::OpenBsd;
+//!
+//! // The caller itself, by pid.
+//! let me = Target::new(std::process::id())?;
+//! println!("groups {:?}, process group {}", OpenBsd::groups(me)?, OpenBsd::pgid(me)?);
+//!
+//! // 0 is refused before any system call.
+//! let zero = Target::new(0).and_then(OpenBsd::pgid);
+//! assert!(matches!(zero, Err(Error::NoSuchProcess { .. })));
+//!
+//! // A handle: a reused pid reads as gone.
+//! let pinned = Pinned::new::<OpenBsd>(std::process::id())?;
+//! assert_eq!(OpenBsd::pgid(pinned.target())?, OpenBsd::pgid(me)?);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(target_os = "openbsd"))]
+//! # fn main() {}
+//! ```
 #![warn(missing_docs)]
 
 pub mod decode;

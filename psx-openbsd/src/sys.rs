@@ -125,7 +125,7 @@ impl Backend for OpenBsd {
     }
 
     fn sigmasks(target: Target<'_, KinfoPin>) -> Result<SignalMasks> {
-        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid))
+        netbsdlike::with_kinfo(&Syscalls, target, |k| k.signal_masks(target.pid()))
     }
 
     fn usage(target: Target<'_, KinfoPin>, resource: Resource) -> Result<u64> {
@@ -141,12 +141,12 @@ impl Backend for OpenBsd {
     }
 
     fn pgid(target: Target<'_, KinfoPin>) -> Result<Pid> {
-        let call = || unix::process_id(target.pid, Id::Pgid);
+        let call = || unix::process_id(target.pid(), Id::Pgid);
         netbsdlike::id(&Syscalls, target, |k| k.pgid, call)
     }
 
     fn sid(target: Target<'_, KinfoPin>) -> Result<Pid> {
-        let call = || unix::process_id(target.pid, Id::Sid);
+        let call = || unix::process_id(target.pid(), Id::Sid);
         netbsdlike::id(&Syscalls, target, |k| k.sid, call)
     }
 }

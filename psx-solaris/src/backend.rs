@@ -132,9 +132,9 @@ fn exists<K: Kernel>(pid: Pid) -> Result<bool> {
 /// After a call by number through a handle: the call reached the pinned process only
 /// if that process is still there now.
 fn still_pinned<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<()> {
-    match target.pin {
-        Some(pin) if !is_alive::<K>(target.pid, pin)? => {
-            Err(Error::NoSuchProcess { pid: target.pid })
+    match target.pin() {
+        Some(pin) if !is_alive::<K>(target.pid(), pin)? => {
+            Err(Error::NoSuchProcess { pid: target.pid() })
         }
         _ => Ok(()),
     }
@@ -151,9 +151,9 @@ enum Kept {
 
 /// The file `name` of the target's process.
 fn read_proc<K: Kernel>(target: PinnedTarget<'_, K>, name: &CStr, kept: Kept) -> Result<Vec<u8>> {
-    let dir = target.pin.and_then(|pin| pin.dir.as_ref());
+    let dir = target.pin().and_then(|pin| pin.dir.as_ref());
     // An empty file is gone with the process, or with its life, as ENOENT is.
-    let read = K::read(target.pid, dir, name).map(|bytes| Some(bytes).filter(|b| !b.is_empty()));
+    let read = K::read(target.pid(), dir, name).map(|bytes| Some(bytes).filter(|b| !b.is_empty()));
     settle::<K, _>(target, dir.is_some(), read, kept)
 }
 
@@ -165,7 +165,7 @@ fn settle<K: Kernel, T>(
     read: io::Result<Option<T>>,
     kept: Kept,
 ) -> Result<T> {
-    let pid = target.pid;
+    let pid = target.pid();
     // What was read under the pinned directory is the pinned process's; anything else
     // is believed, answer or error, only if the pin holds after the read.
     if !via_dir || !matches!(&read, Ok(Some(_))) {
@@ -181,7 +181,7 @@ fn settle<K: Kernel, T>(
         return Err(Error::NoSuchProcess { pid });
     }
     // A handle's pin was checked above; a bare pid asks `/proc` whether it is there.
-    let there = target.pin.is_some() || exists::<K>(pid)?;
+    let there = target.pin().is_some() || exists::<K>(pid)?;
     Err(if there {
         Error::Zombie { pid }
     } else {
@@ -191,7 +191,7 @@ fn settle<K: Kernel, T>(
 
 fn read_psinfo<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<Psinfo> {
     let bytes = read_proc::<K>(target, c"psinfo", Kept::ForZombies)?;
-    decode::psinfo(&bytes).map_err(|e| Error::invalid_data(target.pid, e))
+    decode::psinfo(&bytes).map_err(|e| Error::invalid_data(target.pid(), e))
 }
 
 /// `pick` from the target's psinfo: the oneshot's if one is active, else a fresh read.
@@ -199,8 +199,8 @@ fn with_psinfo<K: Kernel, R>(
     target: PinnedTarget<'_, K>,
     pick: impl Fn(&Psinfo) -> Result<R>,
 ) -> Result<R> {
-    let pid = target.pid;
-    let Some(pin) = target.pin else {
+    let pid = target.pid();
+    let Some(pin) = target.pin() else {
         return oneshot::cached_or_fresh(pid, || read_psinfo::<K>(target), pick);
     };
     // The oneshot is keyed by pid: its psinfo may have been read by number, or through
@@ -232,11 +232,11 @@ fn with_psinfo<K: Kernel, R>(
 fn status_sizes<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<StatusSizes> {
     let read = || {
         let status = read_proc::<K>(target, c"status", Kept::WhileLive)?;
-        decode::status_sizes(&status).map_err(|e| Error::invalid_data(target.pid, e))
+        decode::status_sizes(&status).map_err(|e| Error::invalid_data(target.pid(), e))
     };
-    match target.pin {
+    match target.pin() {
         Some(_) => read(),
-        None => oneshot::cached_or_fresh(target.pid, read, |sizes| Ok(*sizes)),
+        None => oneshot::cached_or_fresh(target.pid(), read, |sizes| Ok(*sizes)),
     }
 }
 
@@ -244,9 +244,9 @@ fn status_sizes<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<StatusSizes> {
 /// names. Opening it needs what `status` needs (`praccess`: `priv_proc_cred_perm`,
 /// else `EACCES`), and `prlock(ZNO)` refuses it for a zombie with `ENOENT`.
 fn open_files<K: Kernel>(target: PinnedTarget<'_, K>) -> Result<OpenFiles> {
-    let dir = target.pin.and_then(|pin| pin.dir.as_ref());
+    let dir = target.pin().and_then(|pin| pin.dir.as_ref());
     let mut tally = FdTally::default();
-    let walked = K::fd_names(target.pid, dir, &mut |name| tally.add(name));
+    let walked = K::fd_names(target.pid(), dir, &mut |name| tally.add(name));
     settle::<K, _>(target, dir.is_some(), walked.map(Some), Kept::WhileLive)?;
     Ok(tally.open_files())
 }
@@ -258,7 +258,7 @@ fn process_id<K: Kernel>(
     call: fn(Pid) -> Result<Pid>,
     field: fn(&Psinfo) -> i32,
 ) -> Result<Pid> {
-    let pid = target.pid;
+    let pid = target.pid();
     if oneshot::is_active(pid) {
         return with_psinfo::<K, _>(target, |p| Ok(Pid::from(field(p))));
     }
@@ -307,14 +307,14 @@ impl<K: Kernel> Backend for ProcBackend<K> {
     }
 
     fn is_running(target: Target<'_, Self::Pin>) -> Result<bool> {
-        match target.pin {
-            Some(pin) => is_alive::<K>(target.pid, pin),
-            None => exists::<K>(target.pid),
+        match target.pin() {
+            Some(pin) => is_alive::<K>(target.pid(), pin),
+            None => exists::<K>(target.pid()),
         }
     }
 
     fn comm(target: Target<'_, Self::Pin>) -> Result<String> {
-        let pid = target.pid;
+        let pid = target.pid();
         with_psinfo::<K, _>(target, |p| match &p.alive {
             Some(alive) => Ok(alive.name.clone()),
             None => Err(Error::Zombie { pid }),
@@ -323,13 +323,13 @@ impl<K: Kernel> Backend for ProcBackend<K> {
 
     fn groups(target: Target<'_, Self::Pin>) -> Result<Vec<u32>> {
         let cred = read_proc::<K>(target, c"cred", Kept::WhileLive)?;
-        decode::cred_groups(&cred).map_err(|e| Error::invalid_data(target.pid, e))
+        decode::cred_groups(&cred).map_err(|e| Error::invalid_data(target.pid(), e))
     }
 
     fn sigmasks(target: Target<'_, Self::Pin>) -> Result<SignalMasks> {
         let status = read_proc::<K>(target, c"status", Kept::WhileLive)?;
         let sigact = read_proc::<K>(target, c"sigact", Kept::WhileLive)?;
-        decode::sigmasks(&status, &sigact).map_err(|e| Error::invalid_data(target.pid, e))
+        decode::sigmasks(&status, &sigact).map_err(|e| Error::invalid_data(target.pid(), e))
     }
 
     fn pgid(target: Target<'_, Self::Pin>) -> Result<Pid> {
@@ -341,7 +341,7 @@ impl<K: Kernel> Backend for ProcBackend<K> {
     }
 
     fn usage(target: Target<'_, Self::Pin>, resource: Resource) -> Result<u64> {
-        let pid = target.pid;
+        let pid = target.pid();
         let unsupported = Error::Unsupported {
             what: "resource usage",
         };
@@ -384,6 +384,7 @@ mod tests {
         cred, psinfo_file, pstatus, put_psinfo_usage, put_status_sizes, sigact_file,
     };
     use psx_core::OneshotGuard;
+    use psx_core::Pinned;
     use std::cell::RefCell;
 
     /// A process of the fake kernel.
@@ -601,15 +602,13 @@ mod tests {
 
     type Os = ProcBackend<Fake>;
 
-    fn handle(pin: &ProcPin<FakeDir>, pid: i32) -> Target<'_, ProcPin<FakeDir>> {
-        Target {
-            pid: Pid::from(pid),
-            pin: Some(pin),
-        }
+    fn handle(pin: &Pinned<ProcPin<FakeDir>>, pid: i32) -> Target<'_, ProcPin<FakeDir>> {
+        assert_eq!(pin.pid(), Pid::from(pid));
+        pin.target()
     }
 
     fn bare(pid: i32) -> Target<'static, ProcPin<FakeDir>> {
-        Target::unpinned(Pid::from(pid))
+        Target::new(pid).unwrap()
     }
 
     fn is_gone<T: fmt::Debug>(result: Result<T>) -> bool {
@@ -624,8 +623,8 @@ mod tests {
                 ours,
                 ..process(100, 1_000, "old", 40)
             }]);
-            let pin = Os::pin(Pid::from(100)).unwrap();
-            assert_eq!(pin.holds_directory(), ours);
+            let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
+            assert_eq!(pin.pin().holds_directory(), ours);
             let h = handle(&pin, 100);
             assert_eq!(Os::comm(h).unwrap(), "old");
             assert_eq!(Os::pgid(h).unwrap(), Pid::from(40));
@@ -668,7 +667,7 @@ mod tests {
                 ours,
                 ..process(100, 1_000, "old", 40)
             }]);
-            let old_pin = Os::pin(Pid::from(100)).unwrap();
+            let old_pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
             let old = handle(&old_pin, 100);
             {
                 let _oneshot = OneshotGuard::enter(Pid::from(100));
@@ -681,7 +680,7 @@ mod tests {
                         ..process(100, 2_000, "new", 7)
                     }),
                 );
-                let new_pin = Os::pin(Pid::from(100)).unwrap();
+                let new_pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
                 let new = handle(&new_pin, 100);
                 assert_eq!(Os::comm(new).unwrap(), "new", "ours: {ours}");
                 assert_eq!(Os::pgid(new).unwrap(), Pid::from(7), "ours: {ours}");
@@ -697,7 +696,7 @@ mod tests {
     #[test]
     fn a_handle_to_a_zombie_stays_valid_until_it_is_reaped() {
         set_world(vec![process(100, 1_000, "sleep", 40)]);
-        let pin = Os::pin(Pid::from(100)).unwrap();
+        let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
         let h = handle(&pin, 100);
         turn_zombie(100);
         assert!(Os::is_running(h).unwrap());
@@ -716,8 +715,8 @@ mod tests {
         assert!(matches!(Os::groups(bare(100)), Err(Error::Zombie { .. })));
         assert!(matches!(Os::comm(bare(100)), Err(Error::Zombie { .. })));
         // A zombie is pinned like any process.
-        let zombie_pin = Os::pin(Pid::from(100)).unwrap();
-        assert_eq!(zombie_pin.start(), pin.start());
+        let zombie_pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
+        assert_eq!(zombie_pin.pin().start(), pin.pin().start());
         replace(100, None);
         assert!(!Os::is_running(h).unwrap());
         assert!(is_gone(Os::pgid(h)));
@@ -811,7 +810,7 @@ mod tests {
                 fds: vec![0, 1, 2, 7, 300],
                 ..process(100, 1_000, "old", 40)
             }]);
-            let pin = Os::pin(Pid::from(100)).unwrap();
+            let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
             let h = handle(&pin, 100);
             assert!(Os::available(Attr::Usage));
             // pr_size 160 KiB, pr_rssize 80 KiB; 40 s; brk 160 KiB; an 8 KiB stack.
@@ -882,7 +881,7 @@ mod tests {
             ours: false,
             ..process(100, 1_000, "old", 40)
         }]);
-        let pin = Os::pin(Pid::from(100)).unwrap();
+        let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
         let h = handle(&pin, 100);
         replace(100, Some(process(100, 2_000, "new", 7)));
         assert!(is_gone(Os::open_files(h)));
@@ -893,7 +892,7 @@ mod tests {
     #[test]
     fn a_zombie_has_only_its_cpu_time() {
         set_world(vec![process(100, 1_000, "sleep", 40)]);
-        let pin = Os::pin(Pid::from(100)).unwrap();
+        let pin = Pinned::new::<Os>(Pid::from(100)).unwrap();
         let h = handle(&pin, 100);
         turn_zombie(100);
         for target in [h, bare(100)] {

@@ -81,6 +81,40 @@
 //! 64-bit target's bytes whatever the host); [`backend`] makes every decision, on any
 //! host, against any [`backend::Kernel`]; the system calls build on Solaris and illumos
 //! only.
+//!
+//! # Using this crate alone
+//!
+//! Most programs want the `psx-process` facade, which picks the backend for the target.
+//! On Solaris and illumos this crate works on its own too: call the
+//! [`Backend`](psx_core::Backend) methods of `Solaris` with a
+//! [`Target`](psx_core::Target), checked as the facade checks it: `Target::new`
+//! refuses a pid that names no process (0, negatives, numbers outside `pid_t`) with
+//! `NoSuchProcess` before any system call; a pinned target comes only from a
+//! [`Pinned`](psx_core::Pinned), which keeps the pin with the pid it was made for; and
+//! `set_rlimit` takes only a [`ValidRLimit`](psx_core::ValidRLimit), soft at most hard.
+//!
+//! ```no_run
+//! # #[cfg(any(target_os = "solaris", target_os = "illumos"))]
+//! # fn main() -> psx_core::Result<()> {
+//! use psx_core::{Backend, Error, Pinned, Target};
+//! use psx_solaris::Solaris;
+//!
+//! // The caller itself, by pid.
+//! let me = Target::new(std::process::id())?;
+//! println!("groups {:?}, process group {}", Solaris::groups(me)?, Solaris::pgid(me)?);
+//!
+//! // 0 is refused before any system call.
+//! let zero = Target::new(0).and_then(Solaris::pgid);
+//! assert!(matches!(zero, Err(Error::NoSuchProcess { .. })));
+//!
+//! // A handle: a reused pid reads as gone.
+//! let pinned = Pinned::new::<Solaris>(std::process::id())?;
+//! assert_eq!(Solaris::pgid(pinned.target())?, Solaris::pgid(me)?);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(any(target_os = "solaris", target_os = "illumos")))]
+//! # fn main() {}
+//! ```
 #![warn(missing_docs)]
 
 pub mod backend;

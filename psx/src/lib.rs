@@ -104,6 +104,7 @@ pub use process::Process;
 pub use psx_core::{
     oneshot, signal_name, Attr, Error, Limit, Missing, NprocShare, OneshotGuard, Op, OpenFiles,
     Pid, ProcInfo, RLimit, Resource, Result, SigSet, SigSetIter, SignalMasks, Target, Usage,
+    ValidRLimit,
 };
 
 use os::Os;
@@ -122,10 +123,11 @@ pub trait AsPid: sealed::Sealed {
     /// The pid.
     fn pid(&self) -> Pid;
 
-    /// The pid and, for a [`Process`], its pin.
+    /// The pid and, for a [`Process`], its pin; [`Error::NoSuchProcess`] for a pid
+    /// that can name no process ([`Target::new`]).
     #[doc(hidden)]
-    fn target(&self) -> Target<'_, Pin> {
-        Target::unpinned(self.pid())
+    fn target(&self) -> Result<Target<'_, Pin>> {
+        Target::new(self.pid())
     }
 }
 
@@ -165,7 +167,7 @@ impl<T: AsPid + ?Sized> AsPid for &T {
     fn pid(&self) -> Pid {
         (**self).pid()
     }
-    fn target(&self) -> Target<'_, Pin> {
+    fn target(&self) -> Result<Target<'_, Pin>> {
         (**self).target()
     }
 }
@@ -177,12 +179,7 @@ fn during(op: Op) -> impl Fn(Error) -> Error {
 
 /// The target, or `NoSuchProcess` for a pid that can name no process.
 fn target<P: AsPid + ?Sized>(proc: &P) -> Result<Target<'_, Pin>> {
-    let target = proc.target();
-    if target.pid.is_valid() {
-        Ok(target)
-    } else {
-        Err(Error::NoSuchProcess { pid: target.pid })
-    }
+    proc.target()
 }
 
 /// Caches what one bulk read of `proc` returns, on this thread, until the guard drops
@@ -328,12 +325,8 @@ pub fn proc_rlimit(proc: impl AsPid, resource: Resource, new: Option<RLimit>) ->
     match new {
         None => Os::get_rlimit(target, resource).map_err(during(Op::GetRlimit(resource))),
         // Compared as the kernel compares them: `Value(u64::MAX)` is unlimited on Linux.
-        Some(new) => Os::set_rlimit(
-            target,
-            resource,
-            new.normalized(Os::RLIM_INFINITY).validate()?,
-        )
-        .map_err(during(Op::SetRlimit(resource))),
+        Some(new) => Os::set_rlimit(target, resource, ValidRLimit::for_backend::<Os>(new)?)
+            .map_err(during(Op::SetRlimit(resource))),
     }
 }
 
@@ -459,8 +452,8 @@ pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
 /// ```
 pub fn proc_usage(proc: impl AsPid) -> Result<Usage> {
     let target = target(&proc)?;
-    let _oneshot = OneshotGuard::enter(target.pid);
-    oneshot::want(target.pid, &[Attr::Usage]);
+    let _oneshot = OneshotGuard::enter(target.pid());
+    oneshot::want(target.pid(), &[Attr::Usage]);
     psx_core::usage::<Os>(target).map_err(during(Op::Usage))
 }
 

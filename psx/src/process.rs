@@ -1,11 +1,11 @@
 //! `Process`: a handle that pins one process.
 
-use psx_core::Backend;
+use psx_core::{Backend, Pinned};
 
 use crate::os::{Os, Pin};
 use crate::{
-    sealed, AsPid, Attr, Error, OneshotGuard, Op, Pid, ProcInfo, RLimit, Resource, Result,
-    SignalMasks, Target, Usage,
+    sealed, AsPid, Attr, OneshotGuard, Op, Pid, ProcInfo, RLimit, Resource, Result, SignalMasks,
+    Target, Usage,
 };
 
 /// A handle on one process, which keeps meaning that process.
@@ -13,7 +13,7 @@ use crate::{
 /// A bare pid can be reused: once a process exits and is reaped, the next process to
 /// start may get its number, and a call by pid then reads the newcomer. A `Process`
 /// pins the process it was made for (Linux: an open `/proc/<pid>` directory), and
-/// every call through it answers [`Error::NoSuchProcess`] once that process is gone,
+/// every call through it answers [`Error::NoSuchProcess`](crate::Error::NoSuchProcess) once that process is gone,
 /// never the newcomer's data. Setting a limit through a handle checks that the process
 /// is still the same one.
 ///
@@ -44,24 +44,18 @@ use crate::{
 /// against the pin; calls by pid are believed only if the pin still holds after them;
 /// sets check before and after. Zombies: Linux, macOS, FreeBSD, DragonFly and Solaris
 /// keep a zombie's handle working until it is reaped; NetBSD and OpenBSD keep no start
-/// time for an exited process, so through its handle it answers [`Error::Zombie`]. On
-/// an unsupported OS `new` returns [`Error::Unsupported`].
+/// time for an exited process, so through its handle it answers [`Error::Zombie`](crate::Error::Zombie). On
+/// an unsupported OS `new` returns [`Error::Unsupported`](crate::Error::Unsupported).
 #[derive(Debug)]
 pub struct Process {
-    pid: Pid,
-    pin: Pin,
+    pinned: Pinned<Pin>,
 }
 
 impl Process {
-    /// Pins the process `pid` names now; [`Error::NoSuchProcess`] if none does.
+    /// Pins the process `pid` names now; [`Error::NoSuchProcess`](crate::Error::NoSuchProcess) if none does.
     pub fn new(pid: impl Into<Pid>) -> Result<Self> {
-        let pid = pid.into();
-        if !pid.is_valid() {
-            return Err(Error::NoSuchProcess { pid });
-        }
         Ok(Process {
-            pid,
-            pin: Os::pin(pid).map_err(|e| e.during(Op::Pin))?,
+            pinned: Pinned::new::<Os>(pid).map_err(|e| e.during(Op::Pin))?,
         })
     }
 
@@ -72,13 +66,13 @@ impl Process {
 
     /// Its pid.
     pub fn pid(&self) -> Pid {
-        self.pid
+        self.pinned.pid()
     }
 
     /// Whether the pinned process still exists (a zombie, exited but not yet waited
     /// for, still does). False once it is gone, even if its pid names another process.
     pub fn is_running(&self) -> bool {
-        Os::is_running(self.target()).unwrap_or(false)
+        Os::is_running(self.pinned.target()).unwrap_or(false)
     }
 
     /// Starts a oneshot for this process ([`crate::oneshot_proc`]).
@@ -135,13 +129,10 @@ impl Process {
 impl sealed::Sealed for Process {}
 impl AsPid for Process {
     fn pid(&self) -> Pid {
-        self.pid
+        self.pinned.pid()
     }
 
-    fn target(&self) -> Target<'_, Pin> {
-        Target {
-            pid: self.pid,
-            pin: Some(&self.pin),
-        }
+    fn target(&self) -> Result<Target<'_, Pin>> {
+        Ok(self.pinned.target())
     }
 }
