@@ -144,7 +144,7 @@ impl<'a> Lines<'a> {
             Some(b'U') => {
                 if let Some(v) = text.strip_prefix(b"Umask:") {
                     (UMASK, &mut self.umask, v)
-                } else if let Some(v) = text.strip_prefix(b"Uid:") {
+                } else if let Some(v) = text.strip_prefix(b"Uid:").filter(|_| wanted & UID != 0) {
                     (UID, &mut self.uid, v)
                 } else {
                     return false;
@@ -190,7 +190,11 @@ impl<'a> Lines<'a> {
             }
             Some(b'S') => match text.strip_prefix(b"State:") {
                 Some(v) => (STATE, &mut self.state, v),
-                None if text.starts_with(b"SigQ:") => (SIGQ, &mut self.sigq, &text[5..]),
+                None if wanted & SIGQ != 0 && text.starts_with(b"SigQ:") => {
+                    (SIGQ, &mut self.sigq, &text[5..])
+                }
+                // Not wanted: not a signal mask either.
+                None if text.starts_with(b"SigQ:") => return false,
                 None => {
                     let mask = MASK_KEYS.iter().zip(self.masks.iter_mut()).zip(0u32..);
                     let mut hit = None;

@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::ffi::CStr;
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
@@ -341,6 +342,14 @@ fn procfs_matches_namespace(pid: Pid) -> Result<()> {
 }
 /// Reads all of `fd` into `buf`; returns the length, or `None` if `buf` filled up.
 fn read_into(fd: RawFd, pid: Pid, buf: &mut [u8]) -> Result<Option<usize>> {
+    // SAFETY: `u8` and `MaybeUninit<u8>` have one layout, and only bytes are written.
+    let uninit = unsafe { &mut *(std::ptr::from_mut(buf) as *mut [MaybeUninit<u8>]) };
+    read_into_uninit(fd, pid, uninit)
+}
+
+/// [`read_into`] into memory not yet initialised: the stack buffer of a status read is
+/// 8 KiB, and zeroing it cost more than decoding the status.
+fn read_into_uninit(fd: RawFd, pid: Pid, buf: &mut [MaybeUninit<u8>]) -> Result<Option<usize>> {
     let mut len = 0;
     while len < buf.len() {
         // SAFETY: the range `buf[len..]` is valid for writes of its length.
@@ -364,12 +373,15 @@ fn read_into(fd: RawFd, pid: Pid, buf: &mut [u8]) -> Result<Option<usize>> {
 fn read_status_file(base: &ProcBase<'_>, pid: Pid, name: &CStr, field: Field) -> Result<Status> {
     let fd = base.open(pid, name, 0)?;
     STATUS_READS.set(STATUS_READS.get() + 1);
-    let mut stack = [0u8; STACK_BUF];
-    let len = match read_into(fd.as_raw_fd(), pid, &mut stack)? {
+    let mut stack = [MaybeUninit::<u8>::uninit(); STACK_BUF];
+    let filled = read_into_uninit(fd.as_raw_fd(), pid, &mut stack)?;
+    // SAFETY: the read initialised the first `len` bytes (all of them when it filled up).
+    let read = |len: usize| unsafe { std::slice::from_raw_parts(stack.as_ptr().cast::<u8>(), len) };
+    let len = match filled {
         Some(len) => len,
         None => {
             // Thousands of groups: finish on the heap.
-            let mut heap = stack.to_vec();
+            let mut heap = read(STACK_BUF).to_vec();
             loop {
                 let start = heap.len();
                 heap.resize(start * 2, 0);
@@ -380,7 +392,7 @@ fn read_status_file(base: &ProcBase<'_>, pid: Pid, name: &CStr, field: Field) ->
             }
         }
     };
-    decoded(pid, &stack[..len], field)
+    decoded(pid, read(len), field)
 }
 
 fn decoded(pid: Pid, bytes: &[u8], field: Field) -> Result<Status> {
