@@ -1,5 +1,6 @@
 //! Heap allocations per call, counted by a global allocator: none for umask, pgid, sid,
-//! rlimit and signal masks; one (the returned Vec) for a non-empty group list.
+//! rlimit and signal masks; one (the returned Vec) for a non-empty group list; none per
+//! descriptor when counting them.
 #![cfg(target_os = "linux")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -106,4 +107,21 @@ fn a_group_list_is_one_allocation() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(n, u64::from(!groups.is_empty()), "groups {groups:?}");
+}
+
+#[test]
+fn counting_descriptors_does_not_allocate_per_descriptor() {
+    let me = std::process::id();
+    psx::proc_usage(me).unwrap();
+    let few = allocations(|| psx::proc_usage(me).unwrap());
+    // 500 more descriptors: the count changes, the allocations do not (the
+    // directory is read into a stack buffer; the usage map is the same size).
+    let files: Vec<std::fs::File> = (0..500)
+        .map(|_| std::fs::File::open("/dev/null").unwrap())
+        .collect();
+    let usage = psx::proc_usage(me).unwrap();
+    assert!(usage.used[&psx::Resource::Nofile] >= 500);
+    let many = allocations(|| psx::proc_usage(me).unwrap());
+    drop(files);
+    assert_eq!(many, few, "allocations with 500 more descriptors");
 }
