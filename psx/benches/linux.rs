@@ -251,12 +251,17 @@ mod linux {
     /// makes for the same attributes (one status read, which holds pgid and sid too),
     /// on `threads` threads as `psx::scan` spreads them.
     fn floor_scan(threads: usize) -> usize {
+        scan(&floor_pids(), threads, |&p| floor_status(&status_path(p)))
+    }
+
+    /// The numeric entries of `/proc`, ascending: how a scan's floor lists processes.
+    fn floor_pids() -> Vec<i32> {
         let mut pids: Vec<i32> = std::fs::read_dir("/proc")
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .collect();
         pids.sort_unstable();
-        scan(&pids, threads, |&p| floor_status(&status_path(p)))
+        pids
     }
 
     /// What a scan reads besides the limits: name, umask, groups, masks, pgid, sid.
@@ -399,12 +404,7 @@ mod linux {
     /// The floor of a headroom scan: list `/proc`, then [`floor_headroom`] of every
     /// process, on `threads` threads.
     fn floor_headroom_scan(threads: usize) -> usize {
-        let mut pids: Vec<i32> = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect();
-        pids.sort_unstable();
-        scan(&pids, threads, |&p| {
+        scan(&floor_pids(), threads, |&p| {
             let paths = ["status", "stat", "fd"]
                 .map(|f| CString::new(format!("/proc/{p}/{f}")).expect("no NUL"));
             floor_headroom(p, &paths)

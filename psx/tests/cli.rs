@@ -3,6 +3,8 @@
 
 use std::process::{Child, Command, Output, Stdio};
 
+mod common;
+
 fn psx(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_psx"))
         .args(args)
@@ -876,41 +878,9 @@ fn completions_manpage_and_exit_codes_in_help() {
     assert!(help.contains("Exit status: 0"), "{help}");
 }
 
-/// A `sleep` child holding exactly `extra` descriptors besides 0, 1 and 2, killed and
-/// reaped when dropped; returned once it sleeps (its loader has closed what it opened).
+/// [`common::child_with_files`], killed and reaped when dropped.
 fn sleeper_with_files(extra: u32) -> Sleeper {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new("sleep");
-    cmd.arg("30")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // SAFETY: between fork and exec only async-signal-safe calls: close_range, close, open.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
-                for fd in 3..4096 {
-                    libc::close(fd);
-                }
-            }
-            for _ in 0..extra {
-                if libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        })
-    };
-    let child = Sleeper(cmd.spawn().expect("spawn sleep"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !std::fs::read_to_string(format!("/proc/{}/stat", child.pid()))
-        .unwrap()
-        .starts_with(&format!("{} (sleep) S ", child.pid()))
-    {
-        assert!(std::time::Instant::now() < deadline, "child never slept");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    child
+    Sleeper(common::child_with_files(extra))
 }
 
 #[test]

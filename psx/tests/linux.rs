@@ -13,6 +13,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use psx::{Error, Limit, Pid, Process, RLimit, Resource};
 
+mod common;
+use common::child_with_files;
+
 /// A `sh -c SCRIPT` child whose stdout we read line by line and whose stdin we write.
 struct Script {
     child: Child,
@@ -964,44 +967,6 @@ fn pids_and_scan_list_processes_as_proc_info_reads_them() {
     thread.join().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-}
-
-/// A `sleep` child holding exactly `extra` descriptors besides 0, 1 and 2 (each
-/// `/dev/null`), whatever this test process inherited; returned once it runs `sleep`.
-fn child_with_files(extra: u32) -> Child {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("30")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // SAFETY: between fork and exec only async-signal-safe calls: close_range, close, open.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
-                for fd in 3..4096 {
-                    libc::close(fd);
-                }
-            }
-            for _ in 0..extra {
-                if libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        })
-    };
-    let child = cmd.spawn().expect("spawn sleep");
-    // Settled once `sleep` sleeps: its loader and locale set-up open and close files.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let sleeping = || {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
-        stat.starts_with(&format!("{} (sleep) S ", child.id()))
-    };
-    while !sleeping() {
-        assert!(std::time::Instant::now() < deadline, "child never slept");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    child
 }
 
 #[test]
