@@ -487,23 +487,13 @@ fn from_status<R>(
     pick: impl Fn(&Status) -> Result<R>,
     take: impl FnOnce(Status) -> Result<R>,
 ) -> Result<R> {
-    let filled = Cell::new(false);
     let fill = || {
-        filled.set(true);
         // Told what the oneshot will be asked for (`info`, a scan), decode only that.
         let fields = oneshot::wanted(target.pid()).map_or(Field::All, Field::Attrs);
         read_status(target, fields)
     };
     let served = |s: &Status| Ok(s.covers(field).then(|| pick(s)));
-    let served = &served;
-    match oneshot::cached(target.pid(), fill, served) {
-        // The oneshot is keyed by pid: what it holds may have been read by bare pid, or
-        // through another handle, after this handle's process was reaped and its pid
-        // reused. Serve it through a handle only while the pinned process is still there.
-        Some(Ok(Some(result))) if !filled.get() => {
-            still_pinned(target)?;
-            result
-        }
+    match cached_for(target, fill, served) {
         Some(Ok(Some(result))) => result,
         Some(Err(e)) => Err(e),
         // A oneshot whose read skipped this field: read everything once more, for the
@@ -517,6 +507,29 @@ fn from_status<R>(
         // No oneshot: a read of the field alone.
         None => take(read_status(target, field)?),
     }
+}
+
+/// [`oneshot::cached`] for `target`: the oneshot is keyed by pid, so what it holds may
+/// have been read by bare pid, or through another handle, after this handle's process
+/// was reaped and its pid reused. A kept value is served through a handle only while
+/// the pinned process is still there (a fresh read checks the pin itself).
+fn cached_for<T: std::any::Any, R>(
+    target: Target<'_, ProcPin>,
+    fill: impl FnOnce() -> Result<T>,
+    pick: impl FnOnce(&T) -> Result<R>,
+) -> Option<Result<R>> {
+    let filled = Cell::new(false);
+    let fill = || {
+        filled.set(true);
+        fill()
+    };
+    let result = oneshot::cached(target.pid(), fill, pick)?;
+    if !filled.get() {
+        if let Err(e) = still_pinned(target) {
+            return Some(Err(e));
+        }
+    }
+    Some(result)
 }
 
 /// Why a status has no `Umask:` line: the kernel predates it (4.7), or the process has
@@ -830,19 +843,7 @@ fn read_stat(target: Target<'_, ProcPin>) -> Result<Stat> {
             None => Err(decode_error(pid, DecodeError::Malformed("stat"))),
         }
     };
-    let filled = Cell::new(false);
-    let fill = || {
-        filled.set(true);
-        read()
-    };
-    match oneshot::cached(pid, fill, |stat: &Stat| Ok(*stat)) {
-        Some(result) if !filled.get() => {
-            still_pinned(target)?;
-            result
-        }
-        Some(result) => result,
-        None => read(),
-    }
+    cached_for(target, read, |stat: &Stat| Ok(*stat)).unwrap_or_else(read)
 }
 
 /// The kernel's `USER_HZ`, the unit of `stat`'s CPU times.

@@ -300,7 +300,18 @@ fn help_is_there_for_every_subcommand_and_usage_errors_exit_2() {
 }
 
 /// Runs psx as an ordinary user: uid and gid 65534 when this test runs as root (with
-/// the capabilities to switch), as this user otherwise.
+/// the capabilities to switch), as this user otherwise. `None`, saying why, when that
+/// user cannot run the binary here (a build tree it may not enter).
+fn psx_unprivileged_or_skip(args: &[&str]) -> Option<Output> {
+    let out = psx_unprivileged(args);
+    if code(&out) == 126 || stderr(&out).contains("Permission denied (os error 13)") {
+        println!("skipped: uid 65534 cannot run the psx binary here");
+        return None;
+    }
+    Some(out)
+}
+
+/// [`psx_unprivileged_or_skip`] once the binary is known to run.
 fn psx_unprivileged(args: &[&str]) -> Output {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_psx"));
@@ -354,11 +365,9 @@ fn errors_say_what_was_being_done_and_their_kind() {
         return;
     };
     let target = target.to_string();
-    let out = psx_unprivileged(&["rlimit", &target, "as"]);
-    if code(&out) == 126 || stderr(&out).contains("Permission denied (os error 13)") {
-        println!("skipped: uid 65534 cannot run the psx binary here");
+    let Some(out) = psx_unprivileged_or_skip(&["rlimit", &target, "as"]) else {
         return;
-    }
+    };
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     assert_eq!(
         stderr(&out).trim(),
@@ -420,11 +429,9 @@ fn a_refused_set_says_which_limit_and_why() {
     }
     let child = Sleeper(cmd.spawn().expect("spawn sleep"));
     let pid = child.pid();
-    let out = psx_unprivileged(&["rlimit", &pid, "core=:1"]);
-    if code(&out) == 126 || stderr(&out).contains("Permission denied (os error 13)") {
-        println!("skipped: uid 65534 cannot run the psx binary here");
+    let Some(out) = psx_unprivileged_or_skip(&["rlimit", &pid, "core=:1"]) else {
         return;
-    }
+    };
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     assert_eq!(
         stderr(&out).trim(),
