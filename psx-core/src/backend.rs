@@ -63,6 +63,17 @@ pub trait Backend {
         scan_each::<Self>(Self::pids()?, attrs)
     }
 
+    /// `attrs` of one process: [`info`] by default. A backend whose bulk read answers
+    /// several attributes may override it to fill the info from that one read with
+    /// [`ProcInfo::put`] (no per-attribute oneshot lookups, no copies), giving exactly
+    /// what [`info`] would.
+    fn info(target: Target<'_, Self::Pin>, attrs: &[Attr]) -> Result<ProcInfo>
+    where
+        Self: Sized,
+    {
+        info::<Self>(target, attrs)
+    }
+
     /// Pins the process `pid` now is. Called by [`crate::Pinned::new`], which checks
     /// the pid first and keeps it beside the pin; a pin on its own reads nothing.
     fn pin(pid: Pid) -> Result<Self::Pin>;
@@ -414,59 +425,108 @@ impl fmt::Display for ProcInfo {
 pub fn info<B: Backend>(target: Target<'_, B::Pin>, attrs: &[Attr]) -> Result<ProcInfo> {
     let _oneshot = oneshot::OneshotGuard::enter(target.pid());
     oneshot::want(target.pid(), attrs);
-    let mut info = ProcInfo {
-        pid: target.pid(),
-        comm: None,
-        umask: None,
-        groups: None,
-        pgid: None,
-        sid: None,
-        sigmasks: None,
-        rlimits: None,
-        usage: None,
-        missing: BTreeMap::new(),
-    };
+    let mut info = ProcInfo::new(target.pid());
     for &attr in attrs {
-        let missing = &mut info.missing;
-        let during = |op| move |e: Error| e.during(op);
-        match attr {
-            Attr::Comm => {
-                let read = B::comm(target).map_err(during(Op::Comm));
-                info.comm = optional(attr, read, missing)?;
-            }
-            Attr::Umask => {
-                let read = B::umask(target).map_err(during(Op::Umask));
-                info.umask = optional(attr, read, missing)?;
-            }
-            Attr::Groups => {
-                let read = B::groups(target).map_err(during(Op::Groups));
-                info.groups = optional(attr, read, missing)?;
-            }
-            Attr::Pgid => {
-                let read = B::pgid(target).map_err(during(Op::Pgid));
-                info.pgid = optional(attr, read, missing)?;
-            }
-            Attr::Sid => {
-                let read = B::sid(target).map_err(during(Op::Sid));
-                info.sid = optional(attr, read, missing)?;
-            }
-            Attr::Sigmasks => {
-                let read = B::sigmasks(target).map_err(during(Op::Sigmasks));
-                info.sigmasks = optional(attr, read, missing)?;
-            }
-            Attr::Rlimits => {
-                info.rlimits = optional(attr, all_rlimits::<B>(target), missing)?;
-            }
-            Attr::Usage => info.usage = optional(attr, usage::<B>(target), missing)?,
-        }
+        info.put(read_attr::<B>(target, attr))?;
     }
     Ok(info)
+}
+
+/// One attribute of one process as a backend read it: what [`ProcInfo::put`] keeps.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AttrRead {
+    /// [`Attr::Comm`].
+    Comm(Result<String>),
+    /// [`Attr::Umask`].
+    Umask(Result<u32>),
+    /// [`Attr::Groups`].
+    Groups(Result<Vec<u32>>),
+    /// [`Attr::Pgid`].
+    Pgid(Result<Pid>),
+    /// [`Attr::Sid`].
+    Sid(Result<Pid>),
+    /// [`Attr::Sigmasks`].
+    Sigmasks(Result<SignalMasks>),
+    /// [`Attr::Rlimits`].
+    Rlimits(Result<BTreeMap<Resource, RLimit>>),
+    /// [`Attr::Usage`].
+    Usage(Result<Usage>),
+}
+
+/// `attr` of `target`, read through `B`'s own call for it (inside the caller's
+/// oneshot, if any).
+pub fn read_attr<B: Backend>(target: Target<'_, B::Pin>, attr: Attr) -> AttrRead {
+    match attr {
+        Attr::Comm => AttrRead::Comm(B::comm(target)),
+        Attr::Umask => AttrRead::Umask(B::umask(target)),
+        Attr::Groups => AttrRead::Groups(B::groups(target)),
+        Attr::Pgid => AttrRead::Pgid(B::pgid(target)),
+        Attr::Sid => AttrRead::Sid(B::sid(target)),
+        Attr::Sigmasks => AttrRead::Sigmasks(B::sigmasks(target)),
+        Attr::Rlimits => AttrRead::Rlimits(all_rlimits::<B>(target)),
+        Attr::Usage => AttrRead::Usage(usage::<B>(target)),
+    }
+}
+
+impl ProcInfo {
+    /// The info of `pid` before any attribute is read: every field `None`.
+    pub fn new(pid: Pid) -> Self {
+        ProcInfo {
+            pid,
+            comm: None,
+            umask: None,
+            groups: None,
+            pgid: None,
+            sid: None,
+            sigmasks: None,
+            rlimits: None,
+            usage: None,
+            missing: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps one attribute's read, as [`info`] does: a value goes in its field;
+    /// [`Error::AccessDenied`], [`Error::Zombie`] and [`Error::Unsupported`] leave the
+    /// field `None` and say why in [`ProcInfo::missing`]; any other error is returned,
+    /// naming the attribute ([`Error::op`]), and fails the whole info.
+    pub fn put(&mut self, read: AttrRead) -> Result<()> {
+        let missing = &mut self.missing;
+        let during = |op| move |e: Error| e.during(op);
+        match read {
+            AttrRead::Comm(r) => {
+                self.comm = optional(Attr::Comm, r.map_err(during(Op::Comm)), missing)?;
+            }
+            AttrRead::Umask(r) => {
+                self.umask = optional(Attr::Umask, r.map_err(during(Op::Umask)), missing)?;
+            }
+            AttrRead::Groups(r) => {
+                self.groups = optional(Attr::Groups, r.map_err(during(Op::Groups)), missing)?;
+            }
+            AttrRead::Pgid(r) => {
+                self.pgid = optional(Attr::Pgid, r.map_err(during(Op::Pgid)), missing)?;
+            }
+            AttrRead::Sid(r) => {
+                self.sid = optional(Attr::Sid, r.map_err(during(Op::Sid)), missing)?;
+            }
+            AttrRead::Sigmasks(r) => {
+                let r = r.map_err(during(Op::Sigmasks));
+                self.sigmasks = optional(Attr::Sigmasks, r, missing)?;
+            }
+            // Each limit's error already names its resource.
+            AttrRead::Rlimits(r) => self.rlimits = optional(Attr::Rlimits, r, missing)?,
+            AttrRead::Usage(r) => {
+                self.usage = optional(Attr::Usage, r.map_err(during(Op::Usage)), missing)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `attrs` of each of `pids` (by pid, each in its own oneshot), ascending; a process
 /// that is gone by the time it is read is left out, as `ps` leaves it out.
 pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
-    scan_with::<B, Pid>(pids, attrs, |&pid| pid, |_| {})
+    scan_with::<B, Pid>(pids, attrs, false, |&pid| pid, |_| {})
 }
 
 /// A scan from one whole-table read: each process's oneshot is seeded with its own
@@ -480,6 +540,7 @@ pub fn scan_seeded<B: Backend, T: Any>(
     scan_with::<B, (Pid, T)>(
         records,
         attrs,
+        true,
         |&(pid, _)| pid,
         |(pid, record)| oneshot::seed(pid, record),
     )
@@ -490,10 +551,12 @@ pub fn scan_seeded<B: Backend, T: Any>(
 fn scan_with<B: Backend, I>(
     items: impl IntoIterator<Item = I>,
     attrs: &[Attr],
+    seeded: bool,
     pid_of: impl Fn(&I) -> Pid,
     mut prepare: impl FnMut(I),
 ) -> Result<Vec<ProcInfo>> {
-    let mut infos = Vec::new();
+    let items = items.into_iter();
+    let mut infos = Vec::with_capacity(items.size_hint().0);
     // With usage asked for, each process's share of its real user's NPROC count.
     let count_nproc = attrs.contains(&Attr::Usage);
     let mut shares = Vec::new();
@@ -502,9 +565,11 @@ fn scan_with<B: Backend, I>(
         let Ok(target) = Target::new(pid_of(&item)) else {
             continue;
         };
-        let _oneshot = OneshotGuard::enter(target.pid());
+        // A oneshot around the whole read when a record seeds it or the NPROC share is
+        // to come from the same read; otherwise `B::info` makes its own if it needs one.
+        let _oneshot = (seeded || count_nproc).then(|| OneshotGuard::enter(target.pid()));
         prepare(item);
-        match info::<B>(target, attrs) {
+        match B::info(target, attrs) {
             Ok(read) => {
                 if count_nproc {
                     shares.push(B::nproc_share(target).ok());

@@ -93,15 +93,15 @@ impl<'a> Lines<'a> {
     /// a umask read stops at line 3 of about 60.
     ///
     /// This is most of psx's own time on a status read, so it is kept cheap: newlines
-    /// are found eight bytes at a time ([`newline_bits`]), and a line is looked at only if
-    /// its first byte can start a wanted key (`U`, `S`, `G`, `T`, `N`, `V`), which passes over most
-    /// of ~60 lines with one comparison each.
+    /// are found eight bytes at a time ([`newline_bits`]), each line is looked at once
+    /// its newline is found (so its end is known, never searched for again), and only
+    /// if its first byte can start a wanted key (`U`, `S`, `G`, `T`, `N`, `V`), which
+    /// passes over most of ~60 lines with one comparison each.
     fn scan(status: &'a [u8], wanted: u32) -> Self {
         let mut lines = Lines::default();
         let mut found = 0u32;
-        if lines.take(status, &mut found, wanted) {
-            return lines;
-        }
+        // Where the line being read starts.
+        let mut start = 0;
         let mut chunks = status.chunks_exact(8);
         let mut base = 0;
         for chunk in &mut chunks {
@@ -110,41 +110,52 @@ impl<'a> Lines<'a> {
             word.copy_from_slice(chunk);
             let mut hits = newline_bits(word);
             while hits != 0 {
-                let start = base + (hits.trailing_zeros() / 8) as usize + 1;
+                let end = base + (hits.trailing_zeros() / 8) as usize;
                 hits &= hits - 1;
-                if let Some(next @ [first @ (b'U' | b'S' | b'G' | b'T' | b'N' | b'V'), ..]) =
-                    status.get(start..)
-                {
-                    // A dozen `Vm` lines, looked at only when the memory is wanted.
-                    if (*first != b'V' || wanted & MEMORY != 0)
-                        && lines.take(next, &mut found, wanted)
-                    {
-                        return lines;
-                    }
+                if lines.look_at(status.get(start..end), &mut found, wanted) {
+                    return lines;
                 }
+                start = end + 1;
             }
             base += 8;
         }
-        let tail = chunks.remainder();
-        for (i, _) in tail.iter().enumerate().filter(|(_, &b)| b == b'\n') {
-            if let Some(next) = tail.get(i + 1..) {
-                if lines.take(next, &mut found, wanted) {
-                    break;
-                }
+        for (i, _) in chunks
+            .remainder()
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+        {
+            let end = base + i;
+            if lines.look_at(status.get(start..end), &mut found, wanted) {
+                return lines;
             }
+            start = end + 1;
         }
+        // A last line without its newline.
+        lines.look_at(status.get(start..), &mut found, wanted);
         lines
     }
 
-    /// Records the line at the start of `text` if it is a wanted one not seen yet;
-    /// returns whether everything wanted has been found.
-    fn take(&mut self, text: &'a [u8], found: &mut u32, wanted: u32) -> bool {
+    /// [`Lines::take`] of `line` (without its newline) if its first byte can start a
+    /// wanted key; returns whether everything wanted has been found.
+    fn look_at(&mut self, line: Option<&'a [u8]>, found: &mut u32, wanted: u32) -> bool {
+        match line {
+            // A dozen `Vm` lines, looked at only when the memory is wanted.
+            Some(line @ [b'U' | b'S' | b'G' | b'T' | b'N', ..]) => self.take(line, found, wanted),
+            Some(line @ [b'V', ..]) if wanted & MEMORY != 0 => self.take(line, found, wanted),
+            _ => false,
+        }
+    }
+
+    /// Records `line` (one whole line, without its newline) if it is a wanted one not
+    /// seen yet; returns whether everything wanted has been found.
+    fn take(&mut self, line: &'a [u8], found: &mut u32, wanted: u32) -> bool {
         // `Key:` as a prefix is exactly "the text before the line's first colon is Key".
-        let (bit, slot, value) = match text.first() {
+        let (bit, slot, value) = match line.first() {
             Some(b'U') => {
-                if let Some(v) = text.strip_prefix(b"Umask:") {
+                if let Some(v) = line.strip_prefix(b"Umask:") {
                     (UMASK, &mut self.umask, v)
-                } else if let Some(v) = text.strip_prefix(b"Uid:").filter(|_| wanted & UID != 0) {
+                } else if let Some(v) = line.strip_prefix(b"Uid:").filter(|_| wanted & UID != 0) {
                     (UID, &mut self.uid, v)
                 } else {
                     return false;
@@ -154,7 +165,7 @@ impl<'a> Lines<'a> {
                 let memory = MEMORY_KEYS.iter().zip(self.memory.iter_mut()).zip(0u32..);
                 let mut hit = None;
                 for ((key, slot), i) in memory {
-                    if let Some(v) = text.strip_prefix(*key).and_then(|t| t.strip_prefix(b":")) {
+                    if let Some(v) = line.strip_prefix(*key).and_then(|t| t.strip_prefix(b":")) {
                         hit = Some((1 << (13 + i), slot, v));
                         break;
                     }
@@ -165,41 +176,41 @@ impl<'a> Lines<'a> {
                 }
             }
             Some(b'N') => {
-                if let Some(v) = text.strip_prefix(b"Name:") {
+                if let Some(v) = line.strip_prefix(b"Name:") {
                     (NAME, &mut self.name, v)
-                } else if let Some(v) = text.strip_prefix(b"NSpgid:") {
+                } else if let Some(v) = line.strip_prefix(b"NSpgid:") {
                     (NSPGID, &mut self.nspgid, v)
-                } else if let Some(v) = text.strip_prefix(b"NSsid:") {
+                } else if let Some(v) = line.strip_prefix(b"NSsid:") {
                     (NSSID, &mut self.nssid, v)
                 } else {
                     return false;
                 }
             }
-            Some(b'G') => match text.strip_prefix(b"Groups:") {
+            Some(b'G') => match line.strip_prefix(b"Groups:") {
                 Some(v) => (GROUPS, &mut self.groups, v),
                 None => return false,
             },
             Some(b'T') => {
-                if let Some(v) = text.strip_prefix(b"Tgid:") {
+                if let Some(v) = line.strip_prefix(b"Tgid:") {
                     (TGID, &mut self.tgid, v)
-                } else if let Some(v) = text.strip_prefix(b"Threads:") {
+                } else if let Some(v) = line.strip_prefix(b"Threads:") {
                     (THREADS, &mut self.threads, v)
                 } else {
                     return false;
                 }
             }
-            Some(b'S') => match text.strip_prefix(b"State:") {
+            Some(b'S') => match line.strip_prefix(b"State:") {
                 Some(v) => (STATE, &mut self.state, v),
-                None if wanted & SIGQ != 0 && text.starts_with(b"SigQ:") => {
-                    (SIGQ, &mut self.sigq, &text[5..])
+                None if wanted & SIGQ != 0 && line.starts_with(b"SigQ:") => {
+                    (SIGQ, &mut self.sigq, &line[5..])
                 }
                 // Not wanted: not a signal mask either.
-                None if text.starts_with(b"SigQ:") => return false,
+                None if line.starts_with(b"SigQ:") => return false,
                 None => {
                     let mask = MASK_KEYS.iter().zip(self.masks.iter_mut()).zip(0u32..);
                     let mut hit = None;
                     for ((key, slot), i) in mask {
-                        if let Some(v) = text.strip_prefix(*key).and_then(|t| t.strip_prefix(b":"))
+                        if let Some(v) = line.strip_prefix(*key).and_then(|t| t.strip_prefix(b":"))
                         {
                             hit = Some((1 << (3 + i), slot, v));
                             break;
@@ -217,15 +228,10 @@ impl<'a> Lines<'a> {
         if *found & bit != 0 {
             return false;
         }
-        let value = match value.iter().position(|&b| b == b'\n') {
-            Some(end) => value.get(..end).unwrap_or(value),
-            None => value,
-        };
         *slot = Some(value.trim_ascii());
         *found |= bit;
         *found & wanted == wanted
     }
-
     fn umask(&self) -> Result<Option<u32>, DecodeError> {
         let Some(v) = self.umask else {
             return Ok(None);

@@ -9,8 +9,8 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use psx_core::{
-    oneshot, scan_each, Attr, Backend, Error, NprocShare, OpenFiles, Pid, ProcInfo, RLimit,
-    Resource, Result, SignalMasks, Target, ValidRLimit,
+    oneshot, oneshot::Wanted, scan_each, Attr, AttrRead, Backend, Error, NprocShare, OpenFiles,
+    Pid, ProcInfo, RLimit, Resource, Result, SignalMasks, Target, ValidRLimit,
 };
 
 use crate::decode::{self, DecodeError, Field, Stat, Status, Verdict};
@@ -724,16 +724,12 @@ enum Id {
 }
 
 /// `getpgid(2)` or `getsid(2)`, checked against the pin before its answer is believed;
-/// inside a oneshot whose status read already has them (`NSpgid:`/`NSsid:`), no call.
-fn process_id(target: Target<'_, ProcPin>, which: Id) -> Result<Pid> {
+/// no call when a status read already has it (`NSpgid:`/`NSsid:`, as `from_status`).
+fn process_id(target: Target<'_, ProcPin>, which: Id, from_status: Option<u32>) -> Result<Pid> {
     let pid = target.pid();
-    let from_status = oneshot::peek(pid, |s: &Status| match which {
-        Id::Pgid => s.pgid,
-        Id::Sid => s.sid,
-    });
     // The status's first value is in the namespace of the /proc it came from: only
     // this process's own namespace's /proc is believed for it.
-    if let Some(Some(id)) = from_status {
+    if let Some(id) = from_status {
         if procfs_matches_namespace(pid).is_ok() {
             // What the oneshot holds may be a newcomer's, read by pid.
             still_pinned(target)?;
@@ -1053,6 +1049,54 @@ impl Backend for Linux {
         Ok(infos)
     }
 
+    /// Outside a oneshot, and without usage (which reads more than the status), the
+    /// attributes the status holds come from one read of it, moved into the info: no
+    /// per-attribute oneshot lookups and no copied name or groups (a scan does this for
+    /// every process). Each is taken as its own call takes it, so the info is the one
+    /// [`psx_core::info`] gives.
+    fn info(target: Target<'_, ProcPin>, attrs: &[Attr]) -> Result<ProcInfo> {
+        let pid = target.pid();
+        let in_status = |attr: &Attr| {
+            matches!(
+                attr,
+                Attr::Comm | Attr::Umask | Attr::Groups | Attr::Pgid | Attr::Sid | Attr::Sigmasks
+            )
+        };
+        if attrs.contains(&Attr::Usage) || !attrs.iter().any(in_status) || oneshot::is_active(pid) {
+            return psx_core::info::<Self>(target, attrs);
+        }
+        let Ok(mut status) = read_status(target, Field::Attrs(Wanted::of(attrs))) else {
+            // The general path gives each attribute its own error.
+            return psx_core::info::<Self>(target, attrs);
+        };
+        let decoded = |e| decode_error(pid, e);
+        let mut info = ProcInfo::new(pid);
+        for (i, &attr) in attrs.iter().enumerate() {
+            // An attribute named twice is answered once (its value was moved out).
+            if attrs[..i].contains(&attr) {
+                continue;
+            }
+            info.put(match attr {
+                Attr::Comm => {
+                    let name = std::mem::replace(&mut status.name, Err(DecodeError::Missing("")));
+                    AttrRead::Comm(name.map_err(decoded))
+                }
+                Attr::Umask => AttrRead::Umask(umask_of(pid, &status)),
+                Attr::Groups => {
+                    let groups =
+                        std::mem::replace(&mut status.groups, Err(DecodeError::Missing("")));
+                    AttrRead::Groups(groups.map_err(decoded))
+                }
+                Attr::Pgid => AttrRead::Pgid(process_id(target, Id::Pgid, status.pgid)),
+                Attr::Sid => AttrRead::Sid(process_id(target, Id::Sid, status.sid)),
+                Attr::Sigmasks => AttrRead::Sigmasks(status.sigmasks.clone().map_err(decoded)),
+                // The limits: read as their own call reads them.
+                _ => psx_core::read_attr::<Self>(target, attr),
+            })?;
+        }
+        Ok(info)
+    }
+
     fn comm(target: Target<'_, ProcPin>) -> Result<String> {
         let pid = target.pid();
         let name = |s: &Status| s.name.clone().map_err(|e| decode_error(pid, e));
@@ -1101,12 +1145,16 @@ impl Backend for Linux {
         prlimit(target, resource, Some(new.get()))
     }
 
+    /// Inside a oneshot whose status read has it, from that read.
     fn pgid(target: Target<'_, ProcPin>) -> Result<Pid> {
-        process_id(target, Id::Pgid)
+        let kept = oneshot::peek(target.pid(), |s: &Status| s.pgid).flatten();
+        process_id(target, Id::Pgid, kept)
     }
 
+    /// Inside a oneshot whose status read has it, from that read.
     fn sid(target: Target<'_, ProcPin>) -> Result<Pid> {
-        process_id(target, Id::Sid)
+        let kept = oneshot::peek(target.pid(), |s: &Status| s.sid).flatten();
+        process_id(target, Id::Sid, kept)
     }
 
     fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {

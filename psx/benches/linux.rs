@@ -561,7 +561,12 @@ mod linux {
         ];
         println!("| case (paired) | floor | psx | psx / floor |");
         println!("|---|---|---|---|");
+        // `PSX_BENCH_PAIRED=<text>` (other than 1): only the cases whose name holds it.
+        let only = std::env::var("PSX_BENCH_PAIRED").unwrap_or_default();
         for (name, calls, mut floor, mut ours) in cases {
+            if only != "1" && !name.contains(only.as_str()) {
+                continue;
+            }
             let (mut a, mut b) = (Vec::new(), Vec::new());
             for _ in 0..300 {
                 a.push(block(calls, &mut *floor));

@@ -431,7 +431,7 @@ pub fn proc_getsid(proc: impl AsPid) -> Result<Pid> {
 /// # }
 /// ```
 pub fn proc_info(proc: impl AsPid, attrs: &[Attr]) -> Result<ProcInfo> {
-    psx_core::info::<Os>(target(&proc)?, attrs)
+    Os::info(target(&proc)?, attrs)
 }
 
 /// What `proc` uses of the resources its limits cap, each in its limit's units (see

@@ -657,6 +657,76 @@ fn proc_info_reads_everything_and_rejects_unknown_names() {
     assert!(only.sid.is_some() && only.umask.is_none() && only.rlimits.is_none());
 }
 
+/// Outside a oneshot, `proc_info` fills what the status holds from one read of it; the
+/// info is the one the per-attribute calls give inside a oneshot, for a live process
+/// (umask, blocked signals), a zombie (no umask) and a thread id (no process).
+#[test]
+fn proc_info_from_one_status_read_equals_the_per_attribute_reads() {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30");
+    block_in_child(&mut cmd, &[libc::SIGUSR1]);
+    // SAFETY: umask is async-signal-safe and cannot fail.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o037);
+            Ok(())
+        });
+    }
+    let mut live = cmd.spawn().unwrap();
+    let mut zombie = Command::new("true").spawn().unwrap();
+    // SAFETY: waitid with WNOWAIT leaves the child a zombie; `info` is a valid out pointer.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let pid = zombie.id();
+        assert_eq!(
+            libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT),
+            0
+        );
+    }
+    use psx::Attr::*;
+    let lists: [&[psx::Attr]; 4] = [
+        &[Comm, Umask, Groups, Pgid, Sid, Sigmasks],
+        &[Sigmasks, Comm, Comm, Rlimits, Umask],
+        &[Sid],
+        &[Groups, Rlimits],
+    ];
+    for pid in [live.id(), zombie.id(), std::process::id()] {
+        for attrs in lists {
+            let before = psx_linux::status_reads();
+            let fast = psx::proc_info(pid, attrs).unwrap();
+            assert_eq!(psx_linux::status_reads() - before, 1, "{attrs:?}");
+            let each = psx::with_oneshot(pid, || psx::proc_info(pid, attrs)).unwrap();
+            assert_eq!(fast, each, "pid {pid}, {attrs:?}");
+        }
+    }
+    let read = psx::proc_info(live.id(), lists[0]).unwrap();
+    assert_eq!(read.comm.as_deref(), Some("sleep"));
+    assert_eq!(read.umask, Some(0o037));
+    let blocked = read.sigmasks.and_then(|m| m.blocked).unwrap();
+    assert!(blocked.contains(libc::SIGUSR1));
+    let read = psx::proc_info(zombie.id(), lists[0]).unwrap();
+    assert_eq!(read.umask, None);
+    assert_eq!(read.missing.get(&Umask), Some(&psx::Missing::Zombie));
+    assert!(read.groups.is_some() && read.pgid.is_some());
+
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // SAFETY: gettid cannot fail.
+        tid_tx.send(unsafe { libc::gettid() }).unwrap();
+        let _ = done_rx.recv();
+    });
+    let tid = tid_rx.recv().unwrap() as u32;
+    assert!(no_such_process(psx::proc_info(tid, lists[0])));
+    let inside = psx::with_oneshot(tid, || psx::proc_info(tid, lists[0]));
+    assert!(no_such_process(inside));
+    done_tx.send(()).unwrap();
+    thread.join().unwrap();
+    live.kill().unwrap();
+    live.wait().unwrap();
+    zombie.wait().unwrap();
+}
+
 #[test]
 fn a_zombie_has_no_umask_but_keeps_its_other_attributes() {
     let mut child = Command::new("true").spawn().unwrap();
