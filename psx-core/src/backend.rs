@@ -523,8 +523,9 @@ impl ProcInfo {
     }
 }
 
-/// `attrs` of each of `pids` (by pid, each in its own oneshot), ascending; a process
-/// that is gone by the time it is read is left out, as `ps` leaves it out.
+/// `attrs` of each of `pids` (by pid, each read as [`Backend::info`] reads one process),
+/// ascending; a process that is gone by the time it is read is left out, as `ps` leaves
+/// it out.
 pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
     scan_with::<B, Pid>(pids, attrs, false, |&pid| pid, |_| {})
 }
@@ -546,8 +547,8 @@ pub fn scan_seeded<B: Backend, T: Any>(
     )
 }
 
-/// `attrs` of each item's process in its own oneshot, which `prepare` may seed first;
-/// ascending by pid; a process gone by its read is left out.
+/// `attrs` of each item's process by [`Backend::info`], inside a oneshot that `prepare`
+/// seeds first when `seeded`; ascending by pid; a process gone by its read is left out.
 fn scan_with<B: Backend, I>(
     items: impl IntoIterator<Item = I>,
     attrs: &[Attr],
@@ -682,22 +683,29 @@ fn optional<T>(
 mod tests {
     use super::*;
 
+    /// A fake platform's pin (none) and liveness (every process is there).
+    macro_rules! always_running {
+        () => {
+            type Pin = ();
+
+            fn pin(_: Pid) -> Result<()> {
+                Ok(())
+            }
+
+            fn is_running(_: Target<'_, ()>) -> Result<bool> {
+                Ok(true)
+            }
+        };
+    }
+
     /// A platform that reads groups but has no way to read limits.
     enum NoLimits {}
 
     impl Backend for NoLimits {
-        type Pin = ();
+        always_running!();
 
         fn available(attr: Attr) -> bool {
             attr == Attr::Groups
-        }
-
-        fn pin(_: Pid) -> Result<()> {
-            Ok(())
-        }
-
-        fn is_running(_: Target<'_, ()>) -> Result<bool> {
-            Ok(true)
         }
 
         fn groups(_: Target<'_, ()>) -> Result<Vec<u32>> {
@@ -713,18 +721,10 @@ mod tests {
     static BULK_READS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
     impl Backend for Table {
-        type Pin = ();
+        always_running!();
 
         fn available(_: Attr) -> bool {
             true
-        }
-
-        fn pin(_: Pid) -> Result<()> {
-            Ok(())
-        }
-
-        fn is_running(_: Target<'_, ()>) -> Result<bool> {
-            Ok(true)
         }
 
         fn pids() -> Result<Vec<Pid>> {
@@ -835,11 +835,99 @@ mod tests {
         assert!(!read.used.contains_key(&Resource::Nproc));
     }
 
+    /// A platform with its own one-read `info`, which notes whether it ran inside a
+    /// oneshot; pid 2 has exited.
+    enum OwnInfo {}
+
+    thread_local! {
+        static INFO_CALLS: std::cell::RefCell<Vec<(u32, bool)>> = const {
+            std::cell::RefCell::new(Vec::new())
+        };
+    }
+
+    impl Backend for OwnInfo {
+        always_running!();
+
+        fn available(_: Attr) -> bool {
+            true
+        }
+
+        fn info(target: Target<'_, ()>, attrs: &[Attr]) -> Result<ProcInfo> {
+            let pid = target.pid();
+            INFO_CALLS.with_borrow_mut(|c| c.push((pid.get() as u32, oneshot::is_active(pid))));
+            if pid.get() == 2 {
+                return Err(Error::NoSuchProcess { pid });
+            }
+            let mut info = ProcInfo::new(pid);
+            for &attr in attrs {
+                info.put(match attr {
+                    Attr::Umask => AttrRead::Umask(Ok(0o22)),
+                    Attr::Groups => AttrRead::Groups(Err(Error::Zombie { pid })),
+                    _ => read_attr::<Self>(target, attr),
+                })?;
+            }
+            Ok(info)
+        }
+
+        fn nproc_share(_: Target<'_, ()>) -> Result<crate::NprocShare> {
+            Ok(crate::NprocShare { ruid: 0, count: 1 })
+        }
+    }
+
+    #[test]
+    fn a_scan_reads_each_process_through_the_backends_info() {
+        let pids = vec![Pid::from(1), Pid::from(2), Pid::from(3)];
+        let infos = scan_each::<OwnInfo>(pids.clone(), &[Attr::Umask, Attr::Groups]).unwrap();
+        let got: Vec<_> = infos.iter().map(|i| (i.pid.get(), i.umask)).collect();
+        assert_eq!(got, [(1, Some(0o22)), (3, Some(0o22))]);
+        assert_eq!(infos[0].missing.get(&Attr::Groups), Some(&Missing::Zombie));
+        // Nothing needed a oneshot around the read: the backend's info decides.
+        let calls = INFO_CALLS.with_borrow_mut(std::mem::take);
+        assert_eq!(calls, [(1, false), (2, false), (3, false)]);
+        // The NPROC share comes from the same oneshot as the usage.
+        scan_each::<OwnInfo>(pids.clone(), &[Attr::Usage]).unwrap();
+        let calls = INFO_CALLS.with_borrow_mut(std::mem::take);
+        assert_eq!(calls, [(1, true), (2, true), (3, true)]);
+        // A seeded scan reads inside the seeded oneshot.
+        let table = pids.into_iter().map(|p| (p, 7u8));
+        scan_seeded::<OwnInfo, _>(table, &[Attr::Umask]).unwrap();
+        let calls = INFO_CALLS.with_borrow_mut(std::mem::take);
+        assert!(calls.iter().all(|&(_, inside)| inside), "{calls:?}");
+    }
+
+    #[test]
+    fn put_keeps_values_notes_what_is_missing_and_fails_on_the_rest() {
+        let pid = Pid::from(4);
+        let mut info = ProcInfo::new(pid);
+        info.put(AttrRead::Comm(Ok("sh".into()))).unwrap();
+        info.put(AttrRead::Umask(Err(Error::access_denied(pid))))
+            .unwrap();
+        info.put(AttrRead::Sigmasks(Err(Error::Unsupported {
+            what: "masks",
+        })))
+        .unwrap();
+        assert_eq!(info.comm.as_deref(), Some("sh"));
+        let missing: Vec<_> = info.missing.iter().map(|(a, m)| (*a, *m)).collect();
+        assert_eq!(
+            missing,
+            [
+                (Attr::Umask, Missing::AccessDenied),
+                (Attr::Sigmasks, Missing::Unsupported)
+            ]
+        );
+        let err = info
+            .put(AttrRead::Sid(Err(Error::from_errno(pid, libc::EIO))))
+            .unwrap_err();
+        assert_eq!(err.op(), Some(Op::Sid));
+        let gone = info.put(AttrRead::Pgid(Err(Error::NoSuchProcess { pid })));
+        assert!(matches!(gone, Err(Error::NoSuchProcess { .. })));
+    }
+
     /// A platform whose kernel fails reading the core limit, and refuses the umask.
     enum Failing {}
 
     impl Backend for Failing {
-        type Pin = ();
+        always_running!();
 
         fn available(_: Attr) -> bool {
             true
@@ -847,14 +935,6 @@ mod tests {
 
         fn resource_number(resource: Resource) -> Option<i32> {
             matches!(resource, Resource::Nofile | Resource::Core).then_some(1)
-        }
-
-        fn pin(_: Pid) -> Result<()> {
-            Ok(())
-        }
-
-        fn is_running(_: Target<'_, ()>) -> Result<bool> {
-            Ok(true)
         }
 
         fn umask(target: Target<'_, ()>) -> Result<u32> {

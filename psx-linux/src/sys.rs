@@ -349,14 +349,28 @@ fn read_into(fd: RawFd, pid: Pid, buf: &mut [u8]) -> Result<Option<usize>> {
 
 /// [`read_into`] into memory not yet initialised: the stack buffer of a status read is
 /// 8 KiB, and zeroing it cost more than decoding the status.
+///
+/// The files read this way (`status`, `stat`) are single-record seq files
+/// (`single_open`): `seq_read_iter` (fs/seq_file.c) renders the whole text on the first
+/// read and copies what fits, so a read that returns less than asked, ending a line,
+/// has reached the end. The read that would return 0 is not made: a system call less
+/// per file.
 fn read_into_uninit(fd: RawFd, pid: Pid, buf: &mut [MaybeUninit<u8>]) -> Result<Option<usize>> {
     let mut len = 0;
     while len < buf.len() {
+        let asked = buf.len() - len;
         // SAFETY: the range `buf[len..]` is valid for writes of its length.
-        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len) };
+        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), asked) };
         match n {
             0 => return Ok(Some(len)),
-            n if n > 0 => len += n as usize,
+            n if n > 0 => {
+                len += n as usize;
+                // SAFETY: the read initialised `buf[..len]`, and `len` is at least 1.
+                let last = unsafe { buf[len - 1].assume_init() };
+                if (n as usize) < asked && last == b'\n' {
+                    return Ok(Some(len));
+                }
+            }
             _ => {
                 let err = io::Error::last_os_error();
                 if err.kind() != io::ErrorKind::Interrupted {
@@ -1028,18 +1042,19 @@ impl Backend for Linux {
             return scan_each::<Self>(pids, attrs);
         }
         let share = pids.len().div_ceil(threads);
+        let mut chunks = pids.chunks(share);
+        // The calling thread reads the first share itself: one thread fewer to start.
+        let first = chunks.next().unwrap_or_default();
         let parts: Vec<Result<Vec<ProcInfo>>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = pids
-                .chunks(share)
+            let workers: Vec<_> = chunks
                 .map(|chunk| scope.spawn(move || scan_each::<Self>(chunk.to_vec(), attrs)))
                 .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+            let mut parts = vec![scan_each::<Self>(first.to_vec(), attrs)];
+            parts.extend(workers.into_iter().map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+            parts
         });
         // Each share is ascending and the shares are in order.
         let mut infos = Vec::with_capacity(pids.len());

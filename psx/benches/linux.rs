@@ -7,16 +7,19 @@
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::ffi::CString;
+    use std::ffi::{CStr, CString};
     use std::hint::black_box;
 
     use criterion::{BenchmarkId, Criterion};
     use psx::Resource;
 
-    /// The bare read of a status file: open, read until EOF into a stack buffer, close.
-    pub fn floor_status(path: &CString) -> usize {
-        let mut buf = [0u8; 8192];
-        // SAFETY: a NUL-terminated path; `buf` is writable for its length.
+    /// The bare read of a status file: open, read into a stack buffer (left
+    /// uninitialised, as psx leaves it) until EOF or a short read ending a line (the end
+    /// of a single-record seq file, where psx stops too), close.
+    pub fn floor_status(path: &CStr) -> usize {
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
+        // SAFETY: a NUL-terminated path; `buf` is writable for its length, and a byte
+        // is read only after a read initialised it.
         unsafe {
             let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
             if fd < 0 {
@@ -24,15 +27,27 @@ mod linux {
             }
             let mut len = 0;
             loop {
-                let n = libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len);
+                let asked = buf.len() - len;
+                let n = libc::read(fd, buf[len..].as_mut_ptr().cast(), asked);
                 if n <= 0 {
                     break;
                 }
                 len += n as usize;
+                if (n as usize) < asked && buf[len - 1].assume_init() == b'\n' {
+                    break;
+                }
             }
             libc::close(fd);
             len
         }
+    }
+
+    /// `/proc/<pid>/<name>` in a stack buffer, as psx makes its paths (no allocation).
+    pub fn proc_file<'a>(buf: &'a mut [u8; 48], pid: i32, name: &str) -> &'a CStr {
+        use std::io::Write;
+        let mut out = &mut buf[..];
+        write!(out, "/proc/{pid}/{name}\0").expect("a pid and a short name fit");
+        CStr::from_bytes_until_nul(buf).expect("NUL-terminated")
     }
 
     pub fn floor_prlimit(pid: i32) -> u64 {
@@ -251,7 +266,9 @@ mod linux {
     /// makes for the same attributes (one status read, which holds pgid and sid too),
     /// on `threads` threads as `psx::scan` spreads them.
     fn floor_scan(threads: usize) -> usize {
-        scan(&floor_pids(), threads, |&p| floor_status(&status_path(p)))
+        scan(&floor_pids(), threads, |&p| {
+            floor_status(proc_file(&mut [0; 48], p, "status"))
+        })
     }
 
     /// The numeric entries of `/proc`, ascending: how a scan's floor lists processes.
@@ -292,6 +309,25 @@ mod linux {
             .sum()
     }
 
+    /// procfs reading the same fields from the status file alone, pgid and sid from its
+    /// `NSpgid:`/`NSsid:` lines as psx takes them (one file per process, not two).
+    fn procfs_scan_status_only() -> usize {
+        procfs::process::all_processes()
+            .unwrap()
+            .filter_map(|p| p.ok())
+            .map(|p| {
+                p.status().map_or(0, |s| {
+                    let first = |ids: Option<Vec<i32>>| ids.and_then(|v| v.first().copied());
+                    s.name.len()
+                        + s.umask.unwrap_or(0) as usize
+                        + s.groups.len()
+                        + s.sigcgt as usize
+                        + (first(s.nspgid).unwrap_or(0) + first(s.nssid).unwrap_or(0)) as usize
+                })
+            })
+            .sum()
+    }
+
     /// `psx::scan` of every process against the floor on the same number of threads,
     /// and against procfs.
     pub fn whole_scan(c: &mut Criterion) {
@@ -300,6 +336,7 @@ mod linux {
         g.bench_function("floor", |b| b.iter(|| floor_scan(cores)));
         g.bench_function("psx", |b| b.iter(|| psx::scan(SCAN_ATTRS).unwrap().len()));
         g.bench_function("procfs", |b| b.iter(procfs_scan));
+        g.bench_function("procfs_status_only", |b| b.iter(procfs_scan_status_only));
         g.finish();
     }
 
@@ -328,24 +365,28 @@ mod linux {
         g.finish();
     }
 
-    /// Runs `work` over `items` split across `threads` threads.
+    /// Runs `work` over `items` split across `threads` threads, the calling thread
+    /// taking the first share, as `psx::scan` splits them.
     fn scan<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync) -> usize {
         if threads == 1 {
             return items.iter().map(&work).sum();
         }
         let chunk = items.len().div_ceil(threads).max(1);
+        let mut parts = items.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
         std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
+            let handles: Vec<_> = parts
                 .map(|part| s.spawn(|| part.iter().map(&work).sum::<usize>()))
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).sum()
+            let own: usize = first.iter().map(&work).sum();
+            own + handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .sum::<usize>()
         })
     }
 
-    /// The bare count of a process's descriptors: `getdents64` of `/proc/<pid>/fd`
-    /// into a stack buffer, counting the entries but `.` and `..`.
-    fn floor_fd_count(path: &CString) -> usize {
+    fn floor_fd_count(path: &CStr) -> usize {
         let mut buf = [0u64; 512];
         let mut count = 0;
         // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes.
@@ -384,8 +425,11 @@ mod linux {
 
     /// What a headroom scan reads of one process, bare: status (name, memory, SigQ),
     /// stat (CPU, nice, rtprio), the descriptor count, and every limit.
-    fn floor_headroom(pid: i32, paths: &[CString; 3]) -> usize {
-        let mut sum = floor_status(&paths[0]) + floor_status(&paths[1]) + floor_fd_count(&paths[2]);
+    fn floor_headroom(pid: i32) -> usize {
+        let mut buf = [0; 48];
+        let mut sum = floor_status(proc_file(&mut buf, pid, "status"))
+            + floor_status(proc_file(&mut buf, pid, "stat"))
+            + floor_fd_count(proc_file(&mut buf, pid, "fd"));
         for resource in 0..16 {
             let mut old = libc::rlimit64 {
                 rlim_cur: 0,
@@ -404,11 +448,7 @@ mod linux {
     /// The floor of a headroom scan: list `/proc`, then [`floor_headroom`] of every
     /// process, on `threads` threads.
     fn floor_headroom_scan(threads: usize) -> usize {
-        scan(&floor_pids(), threads, |&p| {
-            let paths = ["status", "stat", "fd"]
-                .map(|f| CString::new(format!("/proc/{p}/{f}")).expect("no NUL"));
-            floor_headroom(p, &paths)
-        })
+        scan(&floor_pids(), threads, |&p| floor_headroom(p))
     }
 
     /// The procfs crate reading the same of every process.
@@ -480,17 +520,19 @@ mod linux {
         start.elapsed() / calls
     }
 
-    /// Paired measurement: floor and psx alternate in short blocks (a few ms), so a
-    /// burst of load from another process slows both alike; the ratio of the two
-    /// medians is then steady on a busy machine where separate criterion runs drift
-    /// apart. Prints one markdown row per case.
+    /// Paired measurement: floor, psx and (where a case has it) procfs alternate in
+    /// short blocks (a few ms), so a burst of load from another process slows them
+    /// alike; the ratios of the medians are then steady on a busy machine where
+    /// separate criterion runs drift apart by ±15%. Prints one markdown row per case,
+    /// which `ci/bench-report` checks against the targets.
     pub fn paired() {
         let pid = std::process::id() as i32;
         let path = status_path(pid);
         let pids = every_pid();
         let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        type Case<'a> = (&'a str, u32, Box<dyn FnMut() + 'a>, Box<dyn FnMut() + 'a>);
+        type Arm<'a> = Box<dyn FnMut() + 'a>;
+        type Case<'a> = (&'a str, u32, Arm<'a>, Arm<'a>, Option<Arm<'a>>);
         let status = |p: &CString| floor_status(black_box(p));
         let cases: Vec<Case> = vec![
             (
@@ -498,30 +540,35 @@ mod linux {
                 100,
                 Box::new(|| sink(black_box(status(&path)))),
                 Box::new(|| sink(black_box(psx::proc_get_umask(black_box(pid))))),
+                None,
             ),
             (
                 "groups",
                 100,
                 Box::new(|| sink(black_box(status(&path)))),
                 Box::new(|| sink(black_box(psx::proc_getgroups(black_box(pid))))),
+                None,
             ),
             (
                 "sigmasks",
                 100,
                 Box::new(|| sink(black_box(status(&path)))),
                 Box::new(|| sink(black_box(psx::proc_get_sigmask(black_box(pid))))),
+                None,
             ),
             (
                 "pgid",
                 4000,
                 Box::new(|| sink(black_box(floor_pgid(black_box(pid))))),
                 Box::new(|| sink(black_box(psx::proc_getpgid(black_box(pid))))),
+                None,
             ),
             (
                 "sid",
                 4000,
                 Box::new(|| sink(black_box(floor_sid(black_box(pid))))),
                 Box::new(|| sink(black_box(psx::proc_getsid(black_box(pid))))),
+                None,
             ),
             (
                 "rlimit_nofile",
@@ -533,50 +580,70 @@ mod linux {
                         Resource::Nofile,
                     )))
                 }),
+                None,
             ),
             (
                 "all_oneshot",
                 100,
                 Box::new(|| sink(black_box(floor_all(black_box(pid), &path)))),
                 Box::new(|| sink(black_box(psx_all(black_box(pid))))),
+                Some(Box::new(|| sink(black_box(procfs_all(black_box(pid)))))),
             ),
             (
                 "full_scan, 1 thread",
                 2,
                 Box::new(|| sink(black_box(scan(&paths, 1, |(p, path)| floor_all(*p, path))))),
                 Box::new(|| sink(black_box(scan(&pids, 1, |&p| psx_all(p))))),
+                Some(Box::new(|| {
+                    sink(black_box(scan(&pids, 1, |&p| procfs_all(p))))
+                })),
             ),
             (
                 "psx::scan, every core",
                 2,
                 Box::new(|| sink(black_box(floor_scan(cores)))),
                 Box::new(|| sink(black_box(psx::scan(SCAN_ATTRS)))),
+                Some(Box::new(|| sink(black_box(procfs_scan())))),
             ),
             (
                 "headroom scan, every core",
                 1,
                 Box::new(|| sink(black_box(floor_headroom_scan(cores)))),
                 Box::new(|| sink(black_box(psx::scan(HEADROOM_ATTRS)))),
+                Some(Box::new(|| sink(black_box(procfs_headroom())))),
             ),
         ];
-        println!("| case (paired) | floor | psx | psx / floor |");
-        println!("|---|---|---|---|");
+        println!("| case (paired) | floor | psx | psx / floor | procfs | procfs / psx |");
+        println!("|---|---|---|---|---|---|");
         // `PSX_BENCH_PAIRED=<text>` (other than 1): only the cases whose name holds it.
         let only = std::env::var("PSX_BENCH_PAIRED").unwrap_or_default();
-        for (name, calls, mut floor, mut ours) in cases {
+        for (name, calls, mut floor, mut ours, mut procfs) in cases {
             if only != "1" && !name.contains(only.as_str()) {
                 continue;
             }
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            for _ in 0..300 {
-                a.push(block(calls, &mut *floor));
-                b.push(block(calls, &mut *ours));
+            let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..300 {
+                // Each arm leads in turn: none always runs after another's heavy block.
+                for arm in (0..3).map(|i| (round + i) % 3) {
+                    match (arm, procfs.as_mut()) {
+                        (0, _) => a.push(block(calls, &mut *floor)),
+                        (1, _) => b.push(block(calls, &mut *ours)),
+                        (_, Some(procfs)) => c.push(block(calls, &mut **procfs)),
+                        (_, None) => {}
+                    }
+                }
             }
-            a.sort_unstable();
-            b.sort_unstable();
-            let (fa, fb) = (a[a.len() / 2], b[b.len() / 2]);
+            let median = |v: &mut Vec<std::time::Duration>| {
+                v.sort_unstable();
+                v.get(v.len() / 2).copied()
+            };
+            let (fa, fb) = (median(&mut a).unwrap(), median(&mut b).unwrap());
+            let procfs = match median(&mut c) {
+                Some(fc) => format!("{fc:.2?} | {:.3}x", fc.as_secs_f64() / fb.as_secs_f64()),
+                None => "- | -".to_owned(),
+            };
             println!(
-                "| {name} | {fa:.2?} | {fb:.2?} | {:.3}x |",
+                "| {name} | {fa:.2?} | {fb:.2?} | {:.3}x | {procfs} |",
                 fb.as_secs_f64() / fa.as_secs_f64()
             );
         }
