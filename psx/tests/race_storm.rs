@@ -37,6 +37,16 @@ const MAX_CHILDREN: usize = 2000;
 /// Any other value read through its handle is another process's, or the lowered tag of
 /// a stray set in the documented window.
 const CORE_TAG_BASE: u64 = 1 << 30;
+/// Every attribute but the usage: on Linux, read outside a oneshot from one status read.
+const WITHOUT_USAGE: &[psx::Attr] = &[
+    psx::Attr::Comm,
+    psx::Attr::Umask,
+    psx::Attr::Groups,
+    psx::Attr::Pgid,
+    psx::Attr::Sid,
+    psx::Attr::Sigmasks,
+    psx::Attr::Rlimits,
+];
 
 fn core_tag(i: usize) -> u64 {
     CORE_TAG_BASE + 2 * (MAX_CHILDREN - i) as u64 + 1
@@ -153,15 +163,19 @@ fn hammer(child: &Child, tally: &mut Tally) {
             tally.record("handle rlimit set", &r)
         }
     }
-    match h.info(psx::Attr::ALL) {
-        Ok(info) if info.umask.is_some_and(|m| m != child.umask) => {
-            wrong(tally, format!("info read umask {:?}", info.umask))
+    // Everything (a oneshot of per-attribute reads), and what the status holds with the
+    // limits (on Linux one status read, moved into the info).
+    for attrs in [psx::Attr::ALL, WITHOUT_USAGE] {
+        match h.info(attrs) {
+            Ok(info) if info.umask.is_some_and(|m| m != child.umask) => {
+                wrong(tally, format!("info read umask {:?}", info.umask))
+            }
+            Ok(info) => match info.rlimits.as_ref().and_then(|r| r.get(&Resource::Core)) {
+                Some(&l) if !own_core(l) => foreign(tally, l, "info read core limit"),
+                _ => tally.ok += 1,
+            },
+            r => tally.record("handle info", &r),
         }
-        Ok(info) => match info.rlimits.as_ref().and_then(|r| r.get(&Resource::Core)) {
-            Some(&l) if !own_core(l) => foreign(tally, l, "info read core limit"),
-            _ => tally.ok += 1,
-        },
-        r => tally.record("handle info", &r),
     }
 
     let pid = child.pid;
@@ -192,6 +206,7 @@ fn hammer(child: &Child, tally: &mut Tally) {
 fn sweep_machine(tally: &mut Tally) {
     for pid in psx::pids().expect("list processes") {
         tally.record("machine info", &psx::proc_info(pid, psx::Attr::ALL));
+        tally.record("machine info", &psx::proc_info(pid, WITHOUT_USAGE));
         tally.record("machine sigmasks", &psx::proc_get_sigmask(pid));
         let handle = Process::new(pid);
         tally.record("machine pin", &handle);
@@ -428,6 +443,12 @@ fn a_stale_handle_in_a_oneshot_never_reads_the_newcomer() {
             assert!(matches!(stale.umask(), Err(Error::NoSuchProcess { .. })));
             assert_eq!(fresh.umask().unwrap(), 0o022);
         }
+        // Outside any oneshot: the one-read path.
+        assert!(matches!(
+            stale.info(WITHOUT_USAGE),
+            Err(Error::NoSuchProcess { .. })
+        ));
+        assert_eq!(fresh.info(WITHOUT_USAGE).unwrap().umask, Some(0o022));
         let _ = new.kill();
         let _ = new.wait();
         return;
