@@ -520,11 +520,39 @@ mod linux {
         start.elapsed() / calls
     }
 
-    /// Paired measurement: floor, psx and (where a case has it) procfs alternate in
-    /// short blocks (a few ms), so a burst of load from another process slows them
-    /// alike; the ratios of the medians are then steady on a busy machine where
-    /// separate criterion runs drift apart by ±15%. Prints one markdown row per case,
-    /// which `ci/bench-report` checks against the targets.
+    /// The median time per call of `first` and of `second`, measured in 300 rounds of
+    /// one block each, in a random order every round (so neither always follows the
+    /// other).
+    fn pair(
+        calls: u32,
+        first: &mut dyn FnMut(),
+        second: &mut dyn FnMut(),
+    ) -> (std::time::Duration, std::time::Duration) {
+        let (mut a, mut b) = (Vec::with_capacity(300), Vec::with_capacity(300));
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..300 {
+            // xorshift64: a coin for the order.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            if seed & 1 == 0 {
+                a.push(block(calls, first));
+                b.push(block(calls, second));
+            } else {
+                b.push(block(calls, second));
+                a.push(block(calls, first));
+            }
+        }
+        a.sort_unstable();
+        b.sort_unstable();
+        (a[a.len() / 2], b[b.len() / 2])
+    }
+
+    /// Paired measurement: floor and psx alternate in short blocks (a few ms), then, in a
+    /// second pairing, psx and procfs, so a burst of load from another process slows
+    /// both of a pair alike; the ratios of the medians are then steady on a busy
+    /// machine where separate criterion runs drift apart by ±15%. Prints one markdown
+    /// row per case, which `ci/bench-report` checks against the targets.
     pub fn paired() {
         let pid = std::process::id() as i32;
         let path = status_path(pid);
@@ -621,25 +649,17 @@ mod linux {
             if only != "1" && !name.contains(only.as_str()) {
                 continue;
             }
-            let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
-            for round in 0..300 {
-                // Each arm leads in turn: none always runs after another's heavy block.
-                for arm in (0..3).map(|i| (round + i) % 3) {
-                    match (arm, procfs.as_mut()) {
-                        (0, _) => a.push(block(calls, &mut *floor)),
-                        (1, _) => b.push(block(calls, &mut *ours)),
-                        (_, Some(procfs)) => c.push(block(calls, &mut **procfs)),
-                        (_, None) => {}
-                    }
+            // psx against the floor, then (a second pairing, so that procfs's heavy
+            // blocks never sit between them) procfs against psx.
+            let (fa, fb) = pair(calls, &mut *floor, &mut *ours);
+            let procfs = match procfs.as_mut() {
+                Some(procfs) => {
+                    let (psx_again, procfs_time) = pair(calls, &mut *ours, &mut **procfs);
+                    format!(
+                        "{procfs_time:.2?} | {:.3}x",
+                        procfs_time.as_secs_f64() / psx_again.as_secs_f64()
+                    )
                 }
-            }
-            let median = |v: &mut Vec<std::time::Duration>| {
-                v.sort_unstable();
-                v.get(v.len() / 2).copied()
-            };
-            let (fa, fb) = (median(&mut a).unwrap(), median(&mut b).unwrap());
-            let procfs = match median(&mut c) {
-                Some(fc) => format!("{fc:.2?} | {:.3}x", fc.as_secs_f64() / fb.as_secs_f64()),
                 None => "- | -".to_owned(),
             };
             println!(
