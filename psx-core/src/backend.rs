@@ -645,21 +645,31 @@ pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
 }
 
 fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resource, RLimit>> {
+    rlimits::<B>(|resource| B::get_rlimit(target, resource))
+}
+
+/// Every limit `B`'s platform has, each read by `get` ([`Attr::Rlimits`]; by default
+/// `B::get_rlimit`, which a backend's own [`Backend::info`] may read more directly);
+/// an error names the resource it came from.
+pub fn rlimits<B: Backend>(
+    mut get: impl FnMut(Resource) -> Result<RLimit>,
+) -> Result<BTreeMap<Resource, RLimit>> {
     // A platform with no way to read limits has no map, not an empty one.
     if !B::available(Attr::Rlimits) {
         return Err(Error::Unsupported {
             what: "getting resource limits",
         });
     }
-    Resource::ALL
-        .iter()
-        .filter(|&&r| B::resource_number(r).is_some())
-        .map(|&r| {
-            B::get_rlimit(target, r)
-                .map(|l| (r, l))
-                .map_err(|e| e.during(Op::GetRlimit(r)))
-        })
-        .collect()
+    // Gathered in one allocation, which the map's bulk build then reuses (a collect
+    // straight into the map grew a vector three times per process).
+    let mut limits = Vec::with_capacity(Resource::ALL.len());
+    for &resource in Resource::ALL {
+        if B::resource_number(resource).is_some() {
+            let limit = get(resource).map_err(|e| e.during(Op::GetRlimit(resource)))?;
+            limits.push((resource, limit));
+        }
+    }
+    Ok(BTreeMap::from_iter(limits))
 }
 
 /// `Ok(None)` for the errors that leave an attribute out of a [`ProcInfo`], noting why.

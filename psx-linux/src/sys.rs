@@ -722,9 +722,21 @@ fn raw_prlimit(pid: Pid, number: i32, new: Option<&libc::rlimit64>) -> io::Resul
 
 /// `prlimit(2)`: sets `new` if given, returns the limits from before.
 fn prlimit(target: Target<'_, ProcPin>, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
+    // A resource this kernel lacks is refused before any call, whatever the pid.
+    Linux::resource_number(resource).ok_or_else(Error::invalid_resource)?;
+    refuse_thread_id(target)?;
+    prlimit_of_process(target, resource, new)
+}
+
+
+/// [`prlimit`] of a target already known to be a process, not a thread.
+fn prlimit_of_process(
+    target: Target<'_, ProcPin>,
+    resource: Resource,
+    new: Option<RLimit>,
+) -> Result<RLimit> {
     let pid = target.pid();
     let number = Linux::resource_number(resource).ok_or_else(Error::invalid_resource)?;
-    refuse_thread_id(target)?;
     let result = raw_prlimit(pid, number, new.map(to_rlimit64).as_ref());
     // The pin first: if the pinned process is gone, whatever answered was not it.
     still_pinned(target)?;
@@ -1105,7 +1117,11 @@ impl Backend for Linux {
                 Attr::Pgid => AttrRead::Pgid(process_id(target, Id::Pgid, status.pgid)),
                 Attr::Sid => AttrRead::Sid(process_id(target, Id::Sid, status.sid)),
                 Attr::Sigmasks => AttrRead::Sigmasks(status.sigmasks.clone().map_err(decoded)),
-                // The limits: read as their own call reads them.
+                // The status showed a process, not a thread (its `Tgid:` is the pid), so
+                // the limits need not each ask again, as inside a oneshot holding it.
+                Attr::Rlimits => AttrRead::Rlimits(psx_core::rlimits::<Self>(|resource| {
+                    prlimit_of_process(target, resource, None)
+                })),
                 _ => psx_core::read_attr::<Self>(target, attr),
             })?;
         }

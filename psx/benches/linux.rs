@@ -442,6 +442,57 @@ mod linux {
         sum
     }
 
+    /// Every attribute but the usage: what `psx info --all` read before usage existed.
+    const ALL_BUT_USAGE: &[psx::Attr] = &[
+        psx::Attr::Comm,
+        psx::Attr::Umask,
+        psx::Attr::Groups,
+        psx::Attr::Pgid,
+        psx::Attr::Sid,
+        psx::Attr::Sigmasks,
+        psx::Attr::Rlimits,
+    ];
+
+    /// The floor of [`ALL_BUT_USAGE`]: the status read and the sixteen `prlimit`s of
+    /// every process.
+    fn floor_scan_with_limits(threads: usize) -> usize {
+        scan(&floor_pids(), threads, |&p| {
+            let mut sum = floor_status(proc_file(&mut [0; 48], p, "status"));
+            for resource in 0..16 {
+                let mut old = libc::rlimit64 {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                // SAFETY: `old` is a valid out pointer; no new limit is passed.
+                unsafe { libc::prlimit64(p, resource, std::ptr::null(), &mut old) };
+                sum += old.rlim_cur as usize & 1;
+            }
+            sum
+        })
+    }
+
+    /// procfs reading the same: status, stat and limits of every process.
+    fn procfs_scan_with_limits() -> usize {
+        procfs::process::all_processes()
+            .unwrap()
+            .filter_map(|p| p.ok())
+            .map(|p| {
+                let status = p.status().map_or(0, |s| {
+                    s.name.len()
+                        + s.umask.unwrap_or(0) as usize
+                        + s.groups.len()
+                        + s.sigcgt as usize
+                });
+                let stat = p.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
+                let limits = p.limits().map_or(0, |l| match l.max_open_files.soft_limit {
+                    procfs::process::LimitValue::Value(v) => v as usize,
+                    procfs::process::LimitValue::Unlimited => 1,
+                });
+                status + stat + limits
+            })
+            .sum()
+    }
+
     /// What `psx limits` reads of every process.
     const HEADROOM_ATTRS: &[psx::Attr] = &[psx::Attr::Comm, psx::Attr::Rlimits, psx::Attr::Usage];
 
@@ -632,6 +683,13 @@ mod linux {
                 Box::new(|| sink(black_box(floor_scan(cores)))),
                 Box::new(|| sink(black_box(psx::scan(SCAN_ATTRS)))),
                 Some(Box::new(|| sink(black_box(procfs_scan())))),
+            ),
+            (
+                "psx::scan of all but usage, every core",
+                1,
+                Box::new(|| sink(black_box(floor_scan_with_limits(cores)))),
+                Box::new(|| sink(black_box(psx::scan(ALL_BUT_USAGE)))),
+                Some(Box::new(|| sink(black_box(procfs_scan_with_limits())))),
             ),
             (
                 "headroom scan, every core",
