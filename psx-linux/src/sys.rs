@@ -728,7 +728,6 @@ fn prlimit(target: Target<'_, ProcPin>, resource: Resource, new: Option<RLimit>)
     prlimit_of_process(target, resource, new)
 }
 
-
 /// [`prlimit`] of a target already known to be a process, not a thread.
 fn prlimit_of_process(
     target: Target<'_, ProcPin>,
@@ -821,8 +820,9 @@ fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
 
 fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
     let mut files = OpenFiles::default();
-    // u64s: the kernel aligns each record to 8 bytes within the buffer.
-    let mut buf = [0u64; 512];
+    // u64s: the kernel aligns each record to 8 bytes within the buffer. Not zeroed
+    // first: only the bytes the kernel wrote are read.
+    let mut buf = [MaybeUninit::<u64>::uninit(); 512];
     loop {
         // SAFETY: `buf` is valid for writes of its size in bytes; the fd is open.
         let n = unsafe {
@@ -836,7 +836,8 @@ fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
         match n {
             0 => return Ok(files),
             n if n > 0 => {
-                // SAFETY: the kernel wrote `n` bytes (at most the buffer's size) to `buf`.
+                // SAFETY: the kernel wrote (so initialised) the first `n` bytes of `buf`,
+                // at most its size.
                 let bytes =
                     unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
                 decode::count_fds(bytes, &mut files).map_err(|e| decode_error(pid, e))?;

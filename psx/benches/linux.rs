@@ -387,9 +387,11 @@ mod linux {
     }
 
     fn floor_fd_count(path: &CStr) -> usize {
-        let mut buf = [0u64; 512];
+        // Left uninitialised, as psx leaves it: only what the kernel wrote is read.
+        let mut buf = [std::mem::MaybeUninit::<u64>::uninit(); 512];
         let mut count = 0;
-        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes.
+        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes, and
+        // only the `n` bytes getdents64 wrote are read.
         unsafe {
             let fd = libc::open(
                 path.as_ptr(),
