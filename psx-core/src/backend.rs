@@ -849,11 +849,8 @@ mod tests {
     /// oneshot; pid 2 has exited.
     enum OwnInfo {}
 
-    thread_local! {
-        static INFO_CALLS: std::cell::RefCell<Vec<(u32, bool)>> = const {
-            std::cell::RefCell::new(Vec::new())
-        };
-    }
+    // Only one test reads through this platform.
+    static INFO_CALLS: std::sync::Mutex<Vec<(u32, bool)>> = std::sync::Mutex::new(Vec::new());
 
     impl Backend for OwnInfo {
         always_running!();
@@ -864,7 +861,8 @@ mod tests {
 
         fn info(target: Target<'_, ()>, attrs: &[Attr]) -> Result<ProcInfo> {
             let pid = target.pid();
-            INFO_CALLS.with_borrow_mut(|c| c.push((pid.get() as u32, oneshot::is_active(pid))));
+            let inside = oneshot::is_active(pid);
+            INFO_CALLS.lock().unwrap().push((pid.get() as u32, inside));
             if pid.get() == 2 {
                 return Err(Error::NoSuchProcess { pid });
             }
@@ -892,16 +890,16 @@ mod tests {
         assert_eq!(got, [(1, Some(0o22)), (3, Some(0o22))]);
         assert_eq!(infos[0].missing.get(&Attr::Groups), Some(&Missing::Zombie));
         // Nothing needed a oneshot around the read: the backend's info decides.
-        let calls = INFO_CALLS.with_borrow_mut(std::mem::take);
+        let calls = std::mem::take(&mut *INFO_CALLS.lock().unwrap());
         assert_eq!(calls, [(1, false), (2, false), (3, false)]);
         // The NPROC share comes from the same oneshot as the usage.
         scan_each::<OwnInfo>(pids.clone(), &[Attr::Usage]).unwrap();
-        let calls = INFO_CALLS.with_borrow_mut(std::mem::take);
+        let calls = std::mem::take(&mut *INFO_CALLS.lock().unwrap());
         assert_eq!(calls, [(1, true), (2, true), (3, true)]);
         // A seeded scan reads inside the seeded oneshot.
         let table = pids.into_iter().map(|p| (p, 7u8));
         scan_seeded::<OwnInfo, _>(table, &[Attr::Umask]).unwrap();
-        let calls = INFO_CALLS.with_borrow_mut(std::mem::take);
+        let calls = std::mem::take(&mut *INFO_CALLS.lock().unwrap());
         assert!(calls.iter().all(|&(_, inside)| inside), "{calls:?}");
     }
 

@@ -91,20 +91,24 @@ mod linux {
     }
 
     pub fn procfs_all(pid: i32) -> usize {
-        let Ok(proc) = procfs::process::Process::new(pid) else {
-            return 0;
-        };
+        procfs::process::Process::new(pid).map_or(0, |p| procfs_read(&p, true))
+    }
+
+    /// What procfs reads for name, umask, groups, masks, pgid and sid (status and stat),
+    /// and with `limits` the limits file too.
+    fn procfs_read(proc: &procfs::process::Process, limits: bool) -> usize {
         let status = proc.status().map_or(0, |s| {
-            s.umask.unwrap_or(0) as usize + s.groups.len() + s.sigcgt as usize
+            s.name.len() + s.umask.unwrap_or(0) as usize + s.groups.len() + s.sigcgt as usize
         });
         let stat = proc.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
-        let limits = proc
-            .limits()
-            .map_or(0, |l| match l.max_open_files.soft_limit {
-                procfs::process::LimitValue::Value(v) => v as usize,
-                procfs::process::LimitValue::Unlimited => 1,
-            });
-        status + stat + limits
+        let nofile = || {
+            proc.limits()
+                .map_or(0, |l| match l.max_open_files.soft_limit {
+                    procfs::process::LimitValue::Value(v) => v as usize,
+                    procfs::process::LimitValue::Unlimited => 1,
+                })
+        };
+        status + stat + if limits { nofile() } else { 0 }
     }
 
     fn naive_status(pid: i32) -> String {
@@ -293,19 +297,15 @@ mod linux {
 
     /// The procfs crate reading the same fields of every process.
     fn procfs_scan() -> usize {
+        procfs_each(false)
+    }
+
+    /// [`procfs_read`] of every process.
+    fn procfs_each(limits: bool) -> usize {
         procfs::process::all_processes()
             .unwrap()
             .filter_map(|p| p.ok())
-            .map(|p| {
-                let status = p.status().map_or(0, |s| {
-                    s.name.len()
-                        + s.umask.unwrap_or(0) as usize
-                        + s.groups.len()
-                        + s.sigcgt as usize
-                });
-                let stat = p.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
-                status + stat
-            })
+            .map(|p| procfs_read(&p, limits))
             .sum()
     }
 
@@ -429,70 +429,38 @@ mod linux {
     /// stat (CPU, nice, rtprio), the descriptor count, and every limit.
     fn floor_headroom(pid: i32) -> usize {
         let mut buf = [0; 48];
-        let mut sum = floor_status(proc_file(&mut buf, pid, "status"))
+        floor_status(proc_file(&mut buf, pid, "status"))
             + floor_status(proc_file(&mut buf, pid, "stat"))
-            + floor_fd_count(proc_file(&mut buf, pid, "fd"));
-        for resource in 0..16 {
-            let mut old = libc::rlimit64 {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            // SAFETY: `old` is a valid out pointer; no new limit is passed.
-            unsafe { libc::prlimit64(pid, resource, std::ptr::null(), &mut old) };
-            sum += old.rlim_cur as usize & 1;
-        }
-        sum
+            + floor_fd_count(proc_file(&mut buf, pid, "fd"))
+            + floor_every_limit(pid)
     }
 
-    /// Every attribute but the usage: what `psx info --all` read before usage existed.
-    const ALL_BUT_USAGE: &[psx::Attr] = &[
-        psx::Attr::Comm,
-        psx::Attr::Umask,
-        psx::Attr::Groups,
-        psx::Attr::Pgid,
-        psx::Attr::Sid,
-        psx::Attr::Sigmasks,
-        psx::Attr::Rlimits,
-    ];
-
-    /// The floor of [`ALL_BUT_USAGE`]: the status read and the sixteen `prlimit`s of
-    /// every process.
-    fn floor_scan_with_limits(threads: usize) -> usize {
-        scan(&floor_pids(), threads, |&p| {
-            let mut sum = floor_status(proc_file(&mut [0; 48], p, "status"));
-            for resource in 0..16 {
+    /// The sixteen `prlimit`s of every Linux resource, bare.
+    fn floor_every_limit(pid: i32) -> usize {
+        (0..16)
+            .map(|resource| {
                 let mut old = libc::rlimit64 {
                     rlim_cur: 0,
                     rlim_max: 0,
                 };
                 // SAFETY: `old` is a valid out pointer; no new limit is passed.
-                unsafe { libc::prlimit64(p, resource, std::ptr::null(), &mut old) };
-                sum += old.rlim_cur as usize & 1;
-            }
-            sum
+                unsafe { libc::prlimit64(pid, resource, std::ptr::null(), &mut old) };
+                old.rlim_cur as usize & 1
+            })
+            .sum()
+    }
+
+    /// The floor of a scan of every attribute but the usage: the status read and the
+    /// sixteen `prlimit`s of every process.
+    fn floor_scan_with_limits(threads: usize) -> usize {
+        scan(&floor_pids(), threads, |&p| {
+            floor_status(proc_file(&mut [0; 48], p, "status")) + floor_every_limit(p)
         })
     }
 
     /// procfs reading the same: status, stat and limits of every process.
     fn procfs_scan_with_limits() -> usize {
-        procfs::process::all_processes()
-            .unwrap()
-            .filter_map(|p| p.ok())
-            .map(|p| {
-                let status = p.status().map_or(0, |s| {
-                    s.name.len()
-                        + s.umask.unwrap_or(0) as usize
-                        + s.groups.len()
-                        + s.sigcgt as usize
-                });
-                let stat = p.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
-                let limits = p.limits().map_or(0, |l| match l.max_open_files.soft_limit {
-                    procfs::process::LimitValue::Value(v) => v as usize,
-                    procfs::process::LimitValue::Unlimited => 1,
-                });
-                status + stat + limits
-            })
-            .sum()
+        procfs_each(true)
     }
 
     /// What `psx limits` reads of every process.
@@ -612,6 +580,12 @@ mod linux {
         let pids = every_pid();
         let paths: Vec<(i32, CString)> = pids.iter().map(|&p| (p, status_path(p))).collect();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // What `psx info --all` read before usage existed.
+        let all_but_usage: Vec<psx::Attr> = psx::Attr::ALL
+            .iter()
+            .copied()
+            .filter(|&a| a != psx::Attr::Usage)
+            .collect();
         type Arm<'a> = Box<dyn FnMut() + 'a>;
         type Case<'a> = (&'a str, u32, Arm<'a>, Arm<'a>, Option<Arm<'a>>);
         let status = |p: &CString| floor_status(black_box(p));
@@ -690,7 +664,7 @@ mod linux {
                 "psx::scan of all but usage, every core",
                 1,
                 Box::new(|| sink(black_box(floor_scan_with_limits(cores)))),
-                Box::new(|| sink(black_box(psx::scan(ALL_BUT_USAGE)))),
+                Box::new(|| sink(black_box(psx::scan(&all_but_usage)))),
                 Some(Box::new(|| sink(black_box(procfs_scan_with_limits())))),
             ),
             (

@@ -38,15 +38,13 @@ const MAX_CHILDREN: usize = 2000;
 /// a stray set in the documented window.
 const CORE_TAG_BASE: u64 = 1 << 30;
 /// Every attribute but the usage: on Linux, read outside a oneshot from one status read.
-const WITHOUT_USAGE: &[psx::Attr] = &[
-    psx::Attr::Comm,
-    psx::Attr::Umask,
-    psx::Attr::Groups,
-    psx::Attr::Pgid,
-    psx::Attr::Sid,
-    psx::Attr::Sigmasks,
-    psx::Attr::Rlimits,
-];
+fn without_usage() -> Vec<psx::Attr> {
+    psx::Attr::ALL
+        .iter()
+        .copied()
+        .filter(|&a| a != psx::Attr::Usage)
+        .collect()
+}
 
 fn core_tag(i: usize) -> u64 {
     CORE_TAG_BASE + 2 * (MAX_CHILDREN - i) as u64 + 1
@@ -165,7 +163,7 @@ fn hammer(child: &Child, tally: &mut Tally) {
     }
     // Everything (a oneshot of per-attribute reads), and what the status holds with the
     // limits (on Linux one status read, moved into the info).
-    for attrs in [psx::Attr::ALL, WITHOUT_USAGE] {
+    for attrs in [psx::Attr::ALL, &without_usage()] {
         match h.info(attrs) {
             Ok(info) if info.umask.is_some_and(|m| m != child.umask) => {
                 wrong(tally, format!("info read umask {:?}", info.umask))
@@ -206,7 +204,7 @@ fn hammer(child: &Child, tally: &mut Tally) {
 fn sweep_machine(tally: &mut Tally) {
     for pid in psx::pids().expect("list processes") {
         tally.record("machine info", &psx::proc_info(pid, psx::Attr::ALL));
-        tally.record("machine info", &psx::proc_info(pid, WITHOUT_USAGE));
+        tally.record("machine info", &psx::proc_info(pid, &without_usage()));
         tally.record("machine sigmasks", &psx::proc_get_sigmask(pid));
         let handle = Process::new(pid);
         tally.record("machine pin", &handle);
@@ -445,10 +443,10 @@ fn a_stale_handle_in_a_oneshot_never_reads_the_newcomer() {
         }
         // Outside any oneshot: the one-read path.
         assert!(matches!(
-            stale.info(WITHOUT_USAGE),
+            stale.info(&without_usage()),
             Err(Error::NoSuchProcess { .. })
         ));
-        assert_eq!(fresh.info(WITHOUT_USAGE).unwrap().umask, Some(0o022));
+        assert_eq!(fresh.info(&without_usage()).unwrap().umask, Some(0o022));
         let _ = new.kill();
         let _ = new.wait();
         return;
