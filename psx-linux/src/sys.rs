@@ -423,13 +423,15 @@ fn decoded(pid: Pid, bytes: &[u8], field: Field) -> Result<Status> {
 fn read_status(target: Target<'_, ProcPin>, field: Field) -> Result<Status> {
     let pid = target.pid();
     let base = ProcBase::of(target)?;
-    let status = read_status_file(&base, pid, c"status", field);
-    // Read by number for a pidfd pin: believed only if the pinned process outlived it.
-    // (Through the pinned directory the read cannot reach another process.)
+    let status = read_status_file(&base, pid, c"status", field)
+        .and_then(|status| own_status(&base, pid, status, field));
+    // Read by number for a pidfd pin (the process's status, and a live thread's where
+    // its main thread has exited): believed only if the pinned process outlived both.
+    // (Through the pinned directory the reads cannot reach another process.)
     if matches!(base, ProcBase::Number(_)) {
         still_pinned(target)?;
     }
-    own_status(&base, pid, status?, field)
+    status
 }
 
 /// `status`, read from `base`, if it is the process's own (see [`read_status`]).
@@ -820,9 +822,9 @@ fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
 
 fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
     let mut files = OpenFiles::default();
-    // u64s: the kernel aligns each record to 8 bytes within the buffer. Not zeroed
-    // first: only the bytes the kernel wrote are read.
-    let mut buf = [MaybeUninit::<u64>::uninit(); 512];
+    // u64s: the kernel aligns each record to 8 bytes within the buffer. Zeroed: the
+    // kernel does not write the padding after each name, which the slice below covers.
+    let mut buf = [0u64; 512];
     loop {
         // SAFETY: `buf` is valid for writes of its size in bytes; the fd is open.
         let n = unsafe {
@@ -836,8 +838,7 @@ fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
         match n {
             0 => return Ok(files),
             n if n > 0 => {
-                // SAFETY: the kernel wrote (so initialised) the first `n` bytes of `buf`,
-                // at most its size.
+                // SAFETY: `n` is at most the buffer's size in bytes, all initialised.
                 let bytes =
                     unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
                 decode::count_fds(bytes, &mut files).map_err(|e| decode_error(pid, e))?;
@@ -1084,19 +1085,27 @@ impl Backend for Linux {
     /// [`psx_core::info`] gives.
     fn info(target: Target<'_, ProcPin>, attrs: &[Attr]) -> Result<ProcInfo> {
         let pid = target.pid();
-        let in_status = |attr: &Attr| {
+        // Only the status has these; pgid and sid come with it, but alone they are one
+        // `getpgid`/`getsid` each, far cheaper than the file.
+        let needs_status = |attr: &Attr| {
             matches!(
                 attr,
-                Attr::Comm | Attr::Umask | Attr::Groups | Attr::Pgid | Attr::Sid | Attr::Sigmasks
+                Attr::Comm | Attr::Umask | Attr::Groups | Attr::Sigmasks
             )
         };
-        if attrs.contains(&Attr::Usage) || !attrs.iter().any(in_status) || oneshot::is_active(pid) {
+        if attrs.contains(&Attr::Usage)
+            || !attrs.iter().any(needs_status)
+            || oneshot::is_active(pid)
+        {
             return psx_core::info::<Self>(target, attrs);
         }
         let Ok(mut status) = read_status(target, Field::Attrs(Wanted::of(attrs))) else {
             // The general path gives each attribute its own error.
             return psx_core::info::<Self>(target, attrs);
         };
+        // Through a handle, a process gone by now is gone, as a oneshot serving its kept
+        // status would find.
+        still_pinned(target)?;
         let decoded = |e| decode_error(pid, e);
         let mut info = ProcInfo::new(pid);
         for (i, &attr) in attrs.iter().enumerate() {

@@ -387,11 +387,9 @@ mod linux {
     }
 
     fn floor_fd_count(path: &CStr) -> usize {
-        // Left uninitialised, as psx leaves it: only what the kernel wrote is read.
-        let mut buf = [std::mem::MaybeUninit::<u64>::uninit(); 512];
+        let mut buf = [0u64; 512];
         let mut count = 0;
-        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes, and
-        // only the `n` bytes getdents64 wrote are read.
+        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes.
         unsafe {
             let fd = libc::open(
                 path.as_ptr(),
