@@ -74,6 +74,20 @@ pub trait Backend {
         info::<Self>(target, attrs)
     }
 
+    /// What a scan reads of one process: `attrs` as [`Backend::info`] reads them and,
+    /// when they include [`Attr::Usage`], the process's [`NprocShare`] from the same
+    /// reads ([`scan_info`] by default: both inside one oneshot). A backend whose one
+    /// read holds both may override it.
+    fn scan_info(
+        target: Target<'_, Self::Pin>,
+        attrs: &[Attr],
+    ) -> Result<(ProcInfo, Option<NprocShare>)>
+    where
+        Self: Sized,
+    {
+        scan_info::<Self>(target, attrs)
+    }
+
     /// Pins the process `pid` now is. Called by [`crate::Pinned::new`], which checks
     /// the pid first and keeps it beside the pin; a pin on its own reads nothing.
     fn pin(pid: Pid) -> Result<Self::Pin>;
@@ -547,7 +561,7 @@ pub fn scan_seeded<B: Backend, T: Any>(
     )
 }
 
-/// `attrs` of each item's process by [`Backend::info`], inside a oneshot that `prepare`
+/// `attrs` of each item's process by [`Backend::scan_info`], inside a oneshot that `prepare`
 /// seeds first when `seeded`; ascending by pid; a process gone by its read is left out.
 fn scan_with<B: Backend, I>(
     items: impl IntoIterator<Item = I>,
@@ -566,14 +580,13 @@ fn scan_with<B: Backend, I>(
         let Ok(target) = Target::new(pid_of(&item)) else {
             continue;
         };
-        // A oneshot around the whole read when a record seeds it or the NPROC share is
-        // to come from the same read; otherwise `B::info` makes its own if it needs one.
-        let _oneshot = (seeded || count_nproc).then(|| OneshotGuard::enter(target.pid()));
+        // The record seeds a oneshot around the whole read.
+        let _oneshot = seeded.then(|| OneshotGuard::enter(target.pid()));
         prepare(item);
-        match B::info(target, attrs) {
-            Ok(read) => {
+        match B::scan_info(target, attrs) {
+            Ok((read, share)) => {
                 if count_nproc {
-                    shares.push(B::nproc_share(target).ok());
+                    shares.push(share);
                 }
                 infos.push(read);
             }
@@ -586,6 +599,25 @@ fn scan_with<B: Backend, I>(
     }
     infos.sort_unstable_by_key(|i| i.pid);
     Ok(infos)
+}
+
+/// What a scan reads of one process ([`Backend::scan_info`]): [`Backend::info`], and
+/// when `attrs` include [`Attr::Usage`], [`Backend::nproc_share`] inside the same
+/// oneshot (so it costs no read of its own where the backend keeps one); a share that
+/// cannot be read is `None`.
+pub fn scan_info<B: Backend>(
+    target: Target<'_, B::Pin>,
+    attrs: &[Attr],
+) -> Result<(ProcInfo, Option<NprocShare>)> {
+    let count_nproc = attrs.contains(&Attr::Usage);
+    let _oneshot = count_nproc.then(|| OneshotGuard::enter(target.pid()));
+    let info = B::info(target, attrs)?;
+    let share = if count_nproc {
+        B::nproc_share(target).ok()
+    } else {
+        None
+    };
+    Ok((info, share))
 }
 
 /// Gives each process whose usage was read the NPROC count of its real user: the sum
@@ -607,6 +639,20 @@ fn add_nproc_usage(infos: &mut [ProcInfo], shares: &[Option<crate::NprocShare>])
 /// inside the caller's oneshot if any: a resource denied or unsupported is left out;
 /// if every one is, the error of the first is returned.
 pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
+    usage_from::<B>(
+        || B::open_files(target),
+        |resource| B::usage(target, resource),
+    )
+}
+
+/// The [`Usage`] from `open_files` (by default [`Backend::open_files`]) and `used` for
+/// each of [`Usage::MEASURED`] (by default [`Backend::usage`]), which a backend's own
+/// [`Backend::info`] may read more directly: a resource denied or unsupported is left
+/// out; if every one is, the error of the first is returned.
+pub fn usage_from<B: Backend>(
+    open_files: impl FnOnce() -> Result<OpenFiles>,
+    mut used: impl FnMut(Resource) -> Result<u64>,
+) -> Result<Usage> {
     if !B::available(Attr::Usage) {
         return Err(Error::Unsupported {
             what: "resource usage",
@@ -623,7 +669,7 @@ pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
             Err(err)
         }
     };
-    match B::open_files(target) {
+    match open_files() {
         Ok(files) => {
             usage.used.insert(Resource::Nofile, files.count);
             usage.highest_fd = files.highest;
@@ -631,7 +677,7 @@ pub fn usage<B: Backend>(target: Target<'_, B::Pin>) -> Result<Usage> {
         Err(e) => note(e)?,
     }
     for &resource in Usage::MEASURED {
-        match B::usage(target, resource) {
+        match used(resource) {
             Ok(used) => {
                 usage.used.insert(resource, used);
             }
@@ -829,17 +875,7 @@ mod tests {
         assert_eq!(read.highest_fd, None);
         // A scan adds NPROC: 4 + 2 threads of user 1000 (pid 2 vanished uncounted).
         let infos = Table::scan(&[Attr::Usage, Attr::Umask]).unwrap();
-        let nproc: Vec<_> = infos
-            .iter()
-            .map(|i| {
-                i.usage
-                    .as_ref()
-                    .unwrap()
-                    .used
-                    .get(&Resource::Nproc)
-                    .copied()
-            })
-            .collect();
+        let nproc = nproc_of(&infos);
         assert_eq!(nproc, [Some(6), Some(6)]);
         // A single read has no NPROC count.
         assert!(!read.used.contains_key(&Resource::Nproc));
@@ -901,6 +937,47 @@ mod tests {
         scan_seeded::<OwnInfo, _>(table, &[Attr::Umask]).unwrap();
         let calls = std::mem::take(&mut *INFO_CALLS.lock().unwrap());
         assert!(calls.iter().all(|&(_, inside)| inside), "{calls:?}");
+    }
+
+    /// Each info's NPROC usage.
+    fn nproc_of(infos: &[ProcInfo]) -> Vec<Option<u64>> {
+        let nproc = |i: &ProcInfo| i.usage.as_ref()?.used.get(&Resource::Nproc).copied();
+        infos.iter().map(nproc).collect()
+    }
+
+    /// A platform whose one read gives both the info and the NPROC share: two threads
+    /// of real user 7 per process, read outside any oneshot.
+    enum OwnScanInfo {}
+
+    impl Backend for OwnScanInfo {
+        always_running!();
+
+        fn available(_: Attr) -> bool {
+            true
+        }
+
+        fn scan_info(
+            target: Target<'_, ()>,
+            attrs: &[Attr],
+        ) -> Result<(ProcInfo, Option<NprocShare>)> {
+            assert!(!oneshot::is_active(target.pid()));
+            let mut info = ProcInfo::new(target.pid());
+            for &attr in attrs {
+                info.put(match attr {
+                    Attr::Usage => AttrRead::Usage(Ok(Usage::default())),
+                    _ => read_attr::<Self>(target, attr),
+                })?;
+            }
+            Ok((info, Some(NprocShare { ruid: 7, count: 2 })))
+        }
+    }
+
+    #[test]
+    fn a_scan_sums_the_shares_a_backends_scan_info_returns() {
+        let pids = vec![Pid::from(1), Pid::from(2), Pid::from(3)];
+        let infos = scan_each::<OwnScanInfo>(pids, &[Attr::Usage]).unwrap();
+        let nproc = nproc_of(&infos);
+        assert_eq!(nproc, [Some(6), Some(6), Some(6)]);
     }
 
     #[test]

@@ -25,8 +25,8 @@ pub mod unix;
 mod usage;
 
 pub use backend::{
-    info, read_attr, rlimits, scan_each, scan_seeded, usage, Attr, AttrRead, Backend, Missing,
-    NoBackend, ProcInfo,
+    info, read_attr, rlimits, scan_each, scan_info, scan_seeded, usage, usage_from, Attr, AttrRead,
+    Backend, Missing, NoBackend, ProcInfo,
 };
 pub use error::{Error, Op, Result};
 pub use oneshot::OneshotGuard;

@@ -555,48 +555,12 @@ pub fn status_for(status: &[u8], field: Field) -> Status {
     }
 }
 
-/// What `/proc/<pid>/stat` gives the resource usage (`do_task_stat`, fs/proc/array.c).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
-    /// Field 14 + 15, `utime` + `stime`, in clock ticks (`USER_HZ`).
-    pub cpu_ticks: u64,
-    /// Field 19, the nice value (-20..19).
-    pub nice: i32,
-    /// Field 40, `rt_priority` (0 for a normal process, 1..99 for SCHED_FIFO/RR).
-    pub rt_priority: u32,
-}
-
-/// Decodes `stat`: `pid (comm) state ...`, where `comm` may hold spaces and `)`, so the
-/// fields are counted from the last `)`.
-pub fn stat(stat: &[u8]) -> Result<Stat, DecodeError> {
-    let close = stat
-        .iter()
-        .rposition(|&b| b == b')')
-        .ok_or(DecodeError::Malformed("stat"))?;
-    // Fields 3 (state) to 40 follow the name; keep those, without allocating.
-    let mut fields: [&[u8]; 41] = [&[]; 41];
-    let after = stat[close + 1..]
-        .split(|&b| b == b' ' || b == b'\n')
-        .filter(|f| !f.is_empty());
-    for (slot, value) in fields[3..].iter_mut().zip(after) {
-        *slot = value;
-    }
-    let number = |n: usize| parse_decimal_u64(fields[n]).ok_or(DecodeError::Malformed("stat"));
-    let utime = number(14)?;
-    let stime = number(15)?;
-    let nice = match fields[19].strip_prefix(b"-") {
-        Some(magnitude) => parse_decimal(magnitude)
-            .and_then(|m| i32::try_from(m).ok())
-            .map(|m| -m),
-        None => parse_decimal(fields[19]).and_then(|m| i32::try_from(m).ok()),
-    }
-    .ok_or(DecodeError::Malformed("stat"))?;
-    let rt_priority = parse_decimal(fields[40]).ok_or(DecodeError::Malformed("stat"))?;
-    Ok(Stat {
-        cpu_ticks: utime.saturating_add(stime),
-        nice,
-        rt_priority,
-    })
+/// The clock id of process `pid`'s CPU clock `clock` (0 CPUCLOCK_PROF, 1 CPUCLOCK_VIRT,
+/// 2 CPUCLOCK_SCHED): `MAKE_PROCESS_CPUCLOCK(pid, clock)`, `(~pid << 3) | clock`
+/// (include/linux/posix-timers_types.h; what glibc's `clock_getcpuclockid` builds with
+/// CPUCLOCK_SCHED).
+pub fn process_cpu_clock(pid: i32, clock: i32) -> libc::clockid_t {
+    (!pid << 3) | clock
 }
 
 /// Counts the descriptors in a `getdents64` buffer of `/proc/<pid>/fd` into `files`,
@@ -885,32 +849,23 @@ SigCgt:\t0000000000000000\n";
     }
 
     #[test]
-    fn stat_fields_count_from_the_last_parenthesis() {
-        // Linux 6.1 `/proc/<pid>/stat` of a process named "a) (b 1 2", nice -5,
-        // SCHED_FIFO priority 7 (field 40), utime 250, stime 31.
-        let line = b"27316 (a) (b 1 2) S 27314 27314 19115 0 -1 4194304 99 0 0 0 250 31 0 0 \
-14 -5 1 0 1144223 3133440 360 18446744073709551615 1 1 1 0 0 0 0 0 0 0 0 0 17 1 7 1 0 0 0\n";
-        assert_eq!(
-            stat(line),
-            Ok(Stat {
-                cpu_ticks: 281,
-                nice: -5,
-                rt_priority: 7,
-            })
-        );
-        let real = b"27316 (cat) R 27314 27314 19115 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 \
-1144223 3133440 360 18446744073709551615 93917606854656 93917606874537 140735710714288 0 0 \
-0 0 0 0 0 0 0 17 1 0 0 0 0 0 93917606890544 93917606892160 93918662590464\n";
-        assert_eq!(
-            stat(real),
-            Ok(Stat {
-                cpu_ticks: 0,
-                nice: 0,
-                rt_priority: 0,
-            })
-        );
-        assert!(stat(b"27316 (cat) R 1 2").is_err(), "cut short");
-        assert!(stat(b"no parenthesis").is_err());
+    fn process_cpu_clock_ids_are_the_kernels_encoding() {
+        // `(~pid << 3) | clock` worked by hand: ~1 = -2, -2 << 3 = -16; ~1234 = -1235,
+        // -1235 << 3 = -9880, | 2 = -9878.
+        assert_eq!(process_cpu_clock(1, 0), -16);
+        assert_eq!(process_cpu_clock(1234, 2), -9878);
+        // The largest pid Linux gives (PID_MAX_LIMIT, 2^22): ~4194304 = -4194305, times 8.
+        assert_eq!(process_cpu_clock(4_194_304, 0), -33_554_440);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn process_cpu_clock_ids_match_glibcs() {
+        let pid = std::process::id() as i32;
+        let mut clock = 0;
+        // SAFETY: `clock` is writable.
+        assert_eq!(unsafe { libc::clock_getcpuclockid(pid, &mut clock) }, 0);
+        assert_eq!(clock, process_cpu_clock(pid, 2));
     }
 
     /// One `struct linux_dirent64` (include/linux/dirent.h): d_ino u64 at 0, d_off i64

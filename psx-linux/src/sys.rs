@@ -13,7 +13,7 @@ use psx_core::{
     Pid, ProcInfo, RLimit, Resource, Result, SignalMasks, Target, ValidRLimit,
 };
 
-use crate::decode::{self, DecodeError, Field, Stat, Status, Verdict};
+use crate::decode::{self, DecodeError, Field, Status, Verdict};
 
 /// The Linux backend: the [`Backend`] methods, called with a [`Target`] (see the
 /// crate's docs for using it without the facade).
@@ -785,8 +785,24 @@ fn process_id(target: Target<'_, ProcPin>, which: Id, from_status: Option<u32>) 
 /// AccessDenied. A zombie has released its table (`exit_files`), so its empty
 /// directory is [`Error::Zombie`].
 fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
-    let pid = target.pid();
     refuse_thread_id(target)?;
+    open_files_of_process(target, || {
+        from_status(
+            target,
+            Field::Usage,
+            |s| Ok(s.identity.zombie),
+            |s| Ok(s.identity.zombie),
+        )
+    })
+}
+
+/// [`open_files`] of a target already known to be a process, not a thread; an empty
+/// table is a zombie's if `is_zombie` says so.
+fn open_files_of_process(
+    target: Target<'_, ProcPin>,
+    is_zombie: impl FnOnce() -> Result<bool>,
+) -> Result<OpenFiles> {
+    let pid = target.pid();
     let base = ProcBase::of(target)?;
     let counted = base
         .open(pid, c"fd", libc::O_DIRECTORY)
@@ -806,16 +822,8 @@ fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
         }
         counted => counted?,
     };
-    if files.count == 0 {
-        let zombie = from_status(
-            target,
-            Field::Usage,
-            |s| Ok(s.identity.zombie),
-            |s| Ok(s.identity.zombie),
-        )?;
-        if zombie {
-            return Err(Error::Zombie { pid });
-        }
+    if files.count == 0 && is_zombie()? {
+        return Err(Error::Zombie { pid });
     }
     Ok(files)
 }
@@ -848,49 +856,35 @@ fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
     }
 }
 
-/// `/proc/<pid>/stat`, kept by a oneshot: CPU time, nice and real-time priority.
-fn read_stat(target: Target<'_, ProcPin>) -> Result<Stat> {
-    let pid = target.pid();
-    let read = || {
-        refuse_thread_id(target)?;
-        let base = ProcBase::of(target)?;
-        let mut buf = [0u8; 1024];
-        let read = base
-            .open(pid, c"stat", 0)
-            .and_then(|fd| read_into(fd.as_raw_fd(), pid, &mut buf));
-        if matches!(base, ProcBase::Number(_)) {
-            still_pinned(target)?;
-        }
-        match read? {
-            Some(0) => Err(Error::NoSuchProcess { pid }),
-            Some(len) => decode::stat(&buf[..len]).map_err(|e| decode_error(pid, e)),
-            None => Err(decode_error(pid, DecodeError::Malformed("stat"))),
-        }
-    };
-    cached_for(target, read, |stat: &Stat| Ok(*stat)).unwrap_or_else(read)
-}
-
-/// The kernel's `USER_HZ`, the unit of `stat`'s CPU times.
-fn clock_ticks_per_second() -> u64 {
-    static TICKS: OnceLock<u64> = OnceLock::new();
-    // SAFETY: sysconf takes an integer and touches no memory of ours.
-    *TICKS.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_CLK_TCK) } {
-        n if n > 0 => n as u64,
-        _ => 100,
-    })
-}
-
 /// What `target` uses of `resource`, in its limit's units (see [`psx_core::Usage`]).
 fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
     let pid = target.pid();
+    if is_called_for(resource) {
+        // `getpriority` and `sched_getparam` answer for a thread id too.
+        refuse_thread_id(target)?;
+        let used = used_by_call(pid, resource);
+        still_pinned(target)?;
+        return used;
+    }
+    let read = |s: &Status| used_from_status(pid, s, resource);
+    from_status(target, Field::Usage, read, |s| read(&s))
+}
+
+/// Whether `resource`'s use is asked of the kernel by pid ([`used_by_call`]) rather
+/// than read from the status ([`used_from_status`]).
+fn is_called_for(resource: Resource) -> bool {
+    matches!(resource, Resource::Cpu | Resource::Nice | Resource::Rtprio)
+}
+
+/// `resource`'s use as the status shows it: the memory figures and `SigQ:`.
+fn used_from_status(pid: Pid, status: &Status, resource: Resource) -> Result<u64> {
     let memory = |pick: fn(&decode::Memory) -> u64| {
-        let read = |s: &Status| match s.memory.clone().map_err(|e| decode_error(pid, e))? {
+        match status.memory.clone().map_err(|e| decode_error(pid, e))? {
             Some(memory) => Ok(pick(&memory)),
-            None if s.identity.zombie => Err(Error::Zombie { pid }),
+            None if status.identity.zombie => Err(Error::Zombie { pid }),
             // A kernel thread has no address space.
             None => Ok(0),
-        };
-        from_status(target, Field::Usage, read, |s| read(&s))
+        }
     };
     match resource {
         Resource::As => memory(|m| m.size),
@@ -898,21 +892,74 @@ fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
         Resource::Stack => memory(|m| m.stack),
         Resource::Rss => memory(|m| m.rss),
         Resource::Memlock => memory(|m| m.locked),
-        Resource::Sigpending => {
-            let read = |s: &Status| s.sigq.clone().map_err(|e| decode_error(pid, e));
-            from_status(target, Field::Usage, read, |s| read(&s))
-        }
-        // `RLIMIT_CPU` is checked against the precise runtime (`check_process_timers`);
-        // `stat`'s ticks are the same time, rounded down to whole seconds here.
-        Resource::Cpu => Ok(read_stat(target)?.cpu_ticks / clock_ticks_per_second()),
-        // `can_nice` (kernel/sched/core.c) allows a nice value n while `20 - n` is at
-        // most the limit (`nice_to_rlimit`).
-        Resource::Nice => Ok((20 - i64::from(read_stat(target)?.nice)).max(0) as u64),
-        Resource::Rtprio => Ok(u64::from(read_stat(target)?.rt_priority)),
+        Resource::Sigpending => status.sigq.clone().map_err(|e| decode_error(pid, e)),
         _ => Err(Error::Unsupported {
             what: "usage of this resource",
         }),
     }
+}
+
+/// `resource`'s use asked of the kernel by pid, one system call each (a third of the
+/// cost of formatting `/proc/<pid>/stat`, which holds the same three figures). The
+/// caller refuses a thread id first and checks a pin after.
+fn used_by_call(pid: Pid, resource: Resource) -> Result<u64> {
+    let answer = |ret: libc::c_long| match ret {
+        -1 => Err(Error::last_os_error(pid)),
+        ret => Ok(ret as u64),
+    };
+    match resource {
+        // `RLIMIT_CPU` arms the process's CPUCLOCK_PROF timer (`update_rlimit_cpu`,
+        // kernel/time/posix-cpu-timers.c): user + system time of every thread, live
+        // and exited. That clock, read by pid, in whole seconds. `pid_for_clock`
+        // answers EINVAL, not ESRCH, for a pid with no process (the caller has ruled
+        // out a thread id), and checks no permission.
+        Resource::Cpu => {
+            let mut now = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `now` is writable; a process CPU clock id is a plain integer.
+            let ret = unsafe { libc::clock_gettime(process_prof_clock(pid), &mut now) };
+            if ret != 0 {
+                return match io::Error::last_os_error().raw_os_error() {
+                    Some(libc::EINVAL) => Err(Error::NoSuchProcess { pid }),
+                    _ => Err(Error::last_os_error(pid)),
+                };
+            }
+            Ok(now.tv_sec.max(0) as u64)
+        }
+        // The raw `getpriority(2)` returns `20 - nice` (`nice_to_rlimit`, kernel/sys.c),
+        // the scale `RLIMIT_NICE` is on (`can_nice`): 1 at nice 19, 40 at nice -20.
+        // No permission check; ESRCH for a missing pid.
+        Resource::Nice => {
+            // SAFETY: getpriority takes two integers and touches no memory of ours.
+            answer(unsafe {
+                libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid.as_raw())
+            })
+        }
+        // `sched_getparam` (kernel/sched/syscalls.c) gives `rt_priority` for a SCHED_FIFO
+        // or SCHED_RR task and 0 otherwise, as `rt_priority` is 0 for every other policy.
+        // ESRCH for a missing pid; a security module may refuse it (AccessDenied).
+        Resource::Rtprio => {
+            let mut param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: `param` is writable.
+            let ret = unsafe { libc::sched_getparam(pid.as_raw(), &mut param) };
+            answer(if ret == 0 {
+                libc::c_long::from(param.sched_priority)
+            } else {
+                -1
+            })
+        }
+        _ => Err(Error::Unsupported {
+            what: "usage of this resource",
+        }),
+    }
+}
+
+/// The clock id of `pid`'s CPUCLOCK_PROF process clock (`MAKE_PROCESS_CPUCLOCK`,
+/// include/linux/posix-timers_types.h: `(~pid << 3) | clock`, CPUCLOCK_PROF = 0).
+fn process_prof_clock(pid: Pid) -> libc::clockid_t {
+    decode::process_cpu_clock(pid.as_raw(), 0)
 }
 
 /// Pins `pid` by its `/proc` directory, and checks it is a process, not a thread.
@@ -973,6 +1020,97 @@ pub fn overflow_gid() -> Option<u32> {
         .trim()
         .parse()
         .ok()
+}
+
+/// `attrs` of `target` from one status read, with the process's NPROC share when they
+/// include usage; `None` where the general path is the one to take: inside a oneshot
+/// (which keeps its own read), when no attribute needs the file (pgid or sid alone are
+/// one `getpgid`/`getsid` each, far cheaper), or when the read fails (the general path
+/// gives each attribute its own error).
+fn info_from_one_read(
+    target: Target<'_, ProcPin>,
+    attrs: &[Attr],
+) -> Option<Result<(ProcInfo, Option<NprocShare>)>> {
+    let pid = target.pid();
+    let needs_status = |attr: &Attr| {
+        matches!(
+            attr,
+            Attr::Comm | Attr::Umask | Attr::Groups | Attr::Sigmasks | Attr::Usage
+        )
+    };
+    if !attrs.iter().any(needs_status) || oneshot::is_active(pid) {
+        return None;
+    }
+    let mut status = read_status(target, Field::Attrs(Wanted::of(attrs))).ok()?;
+    Some(info_from_status(target, attrs, &mut status))
+}
+
+/// [`info_from_one_read`] once the status is read: what the status holds is moved out
+/// of it, the rest read by pid as each attribute's own call reads it, except that the
+/// status already showed a process, not a thread (its `Tgid:` is the pid), so no call
+/// asks again, as inside a oneshot holding it.
+fn info_from_status(
+    target: Target<'_, ProcPin>,
+    attrs: &[Attr],
+    status: &mut Status,
+) -> Result<(ProcInfo, Option<NprocShare>)> {
+    let pid = target.pid();
+    // Through a handle, a process gone by now is gone, as a oneshot serving its kept
+    // status would find.
+    still_pinned(target)?;
+    let decoded = |e| decode_error(pid, e);
+    let mut info = ProcInfo::new(pid);
+    for (i, &attr) in attrs.iter().enumerate() {
+        // An attribute named twice is answered once (its value was moved out).
+        if attrs[..i].contains(&attr) {
+            continue;
+        }
+        info.put(match attr {
+            Attr::Comm => {
+                let name = std::mem::replace(&mut status.name, Err(DecodeError::Missing("")));
+                AttrRead::Comm(name.map_err(decoded))
+            }
+            Attr::Umask => AttrRead::Umask(umask_of(pid, status)),
+            Attr::Groups => {
+                let groups = std::mem::replace(&mut status.groups, Err(DecodeError::Missing("")));
+                AttrRead::Groups(groups.map_err(decoded))
+            }
+            Attr::Pgid => AttrRead::Pgid(process_id(target, Id::Pgid, status.pgid)),
+            Attr::Sid => AttrRead::Sid(process_id(target, Id::Sid, status.sid)),
+            Attr::Sigmasks => AttrRead::Sigmasks(status.sigmasks.clone().map_err(decoded)),
+            Attr::Rlimits => AttrRead::Rlimits(psx_core::rlimits::<Linux>(|resource| {
+                prlimit_of_process(target, resource, None)
+            })),
+            Attr::Usage => {
+                let zombie = status.identity.zombie;
+                let usage = psx_core::usage_from::<Linux>(
+                    || open_files_of_process(target, || Ok(zombie)),
+                    |resource| {
+                        if is_called_for(resource) {
+                            used_by_call(pid, resource)
+                        } else {
+                            used_from_status(pid, status, resource)
+                        }
+                    },
+                );
+                // The calls by pid reached the pinned process only if it is still there.
+                AttrRead::Usage(still_pinned(target).and(usage))
+            }
+            _ => psx_core::read_attr::<Linux>(target, attr),
+        })?;
+    }
+    let share = match (
+        attrs.contains(&Attr::Usage),
+        status.ruid,
+        status.identity.threads,
+    ) {
+        (true, Some(ruid), Some(threads)) => Some(NprocShare {
+            ruid,
+            count: u64::from(threads),
+        }),
+        _ => None,
+    };
+    Ok((info, share))
 }
 
 impl Backend for Linux {
@@ -1078,64 +1216,26 @@ impl Backend for Linux {
         Ok(infos)
     }
 
-    /// Outside a oneshot, and without usage (which reads more than the status), the
-    /// attributes the status holds come from one read of it, moved into the info: no
-    /// per-attribute oneshot lookups and no copied name or groups (a scan does this for
-    /// every process). Each is taken as its own call takes it, so the info is the one
-    /// [`psx_core::info`] gives.
+    /// Outside a oneshot, the attributes the status holds come from one read of it,
+    /// moved into the info: no per-attribute oneshot lookups and no copied name or
+    /// groups (a scan does this for every process). Each is taken as its own call takes
+    /// it, so the info is the one [`psx_core::info`] gives.
     fn info(target: Target<'_, ProcPin>, attrs: &[Attr]) -> Result<ProcInfo> {
-        let pid = target.pid();
-        // Only the status has these; pgid and sid come with it, but alone they are one
-        // `getpgid`/`getsid` each, far cheaper than the file.
-        let needs_status = |attr: &Attr| {
-            matches!(
-                attr,
-                Attr::Comm | Attr::Umask | Attr::Groups | Attr::Sigmasks
-            )
-        };
-        if attrs.contains(&Attr::Usage)
-            || !attrs.iter().any(needs_status)
-            || oneshot::is_active(pid)
-        {
-            return psx_core::info::<Self>(target, attrs);
+        match info_from_one_read(target, attrs) {
+            Some(read) => read.map(|(info, _)| info),
+            None => psx_core::info::<Self>(target, attrs),
         }
-        let Ok(mut status) = read_status(target, Field::Attrs(Wanted::of(attrs))) else {
-            // The general path gives each attribute its own error.
-            return psx_core::info::<Self>(target, attrs);
-        };
-        // Through a handle, a process gone by now is gone, as a oneshot serving its kept
-        // status would find.
-        still_pinned(target)?;
-        let decoded = |e| decode_error(pid, e);
-        let mut info = ProcInfo::new(pid);
-        for (i, &attr) in attrs.iter().enumerate() {
-            // An attribute named twice is answered once (its value was moved out).
-            if attrs[..i].contains(&attr) {
-                continue;
-            }
-            info.put(match attr {
-                Attr::Comm => {
-                    let name = std::mem::replace(&mut status.name, Err(DecodeError::Missing("")));
-                    AttrRead::Comm(name.map_err(decoded))
-                }
-                Attr::Umask => AttrRead::Umask(umask_of(pid, &status)),
-                Attr::Groups => {
-                    let groups =
-                        std::mem::replace(&mut status.groups, Err(DecodeError::Missing("")));
-                    AttrRead::Groups(groups.map_err(decoded))
-                }
-                Attr::Pgid => AttrRead::Pgid(process_id(target, Id::Pgid, status.pgid)),
-                Attr::Sid => AttrRead::Sid(process_id(target, Id::Sid, status.sid)),
-                Attr::Sigmasks => AttrRead::Sigmasks(status.sigmasks.clone().map_err(decoded)),
-                // The status showed a process, not a thread (its `Tgid:` is the pid), so
-                // the limits need not each ask again, as inside a oneshot holding it.
-                Attr::Rlimits => AttrRead::Rlimits(psx_core::rlimits::<Self>(|resource| {
-                    prlimit_of_process(target, resource, None)
-                })),
-                _ => psx_core::read_attr::<Self>(target, attr),
-            })?;
+    }
+
+    /// As [`Linux::info`], with the NPROC share from the same status read.
+    fn scan_info(
+        target: Target<'_, ProcPin>,
+        attrs: &[Attr],
+    ) -> Result<(ProcInfo, Option<NprocShare>)> {
+        match info_from_one_read(target, attrs) {
+            Some(read) => read,
+            None => psx_core::scan_info::<Self>(target, attrs),
         }
-        Ok(info)
     }
 
     fn comm(target: Target<'_, ProcPin>) -> Result<String> {

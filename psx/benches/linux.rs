@@ -424,13 +424,30 @@ mod linux {
     }
 
     /// What a headroom scan reads of one process, bare: status (name, memory, SigQ),
-    /// stat (CPU, nice, rtprio), the descriptor count, and every limit.
+    /// the descriptor count, every limit, and the CPU time, nice value and real-time
+    /// priority by pid.
     fn floor_headroom(pid: i32) -> usize {
-        let mut buf = [0; 48];
-        floor_status(proc_file(&mut buf, pid, "status"))
-            + floor_status(proc_file(&mut buf, pid, "stat"))
-            + floor_fd_count(proc_file(&mut buf, pid, "fd"))
+        floor_status(proc_file(&mut [0; 48], pid, "status"))
+            + floor_fd_count(proc_file(&mut [0; 48], pid, "fd"))
             + floor_every_limit(pid)
+            + floor_cpu_nice_rtprio(pid)
+    }
+
+    /// The process CPU clock (CPUCLOCK_PROF), `getpriority` and `sched_getparam`, bare.
+    fn floor_cpu_nice_rtprio(pid: i32) -> usize {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let mut param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `now` and `param` are writable; the rest are integers. The clock id
+        // is `MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_PROF)`.
+        unsafe {
+            libc::clock_gettime(!pid << 3, &mut now);
+            let nice = libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid);
+            libc::sched_getparam(pid, &mut param);
+            now.tv_sec as usize + nice as usize + param.sched_priority as usize
+        }
     }
 
     /// The sixteen `prlimit`s of every Linux resource, bare.
@@ -459,6 +476,34 @@ mod linux {
     /// procfs reading the same: status, stat and limits of every process.
     fn procfs_scan_with_limits() -> usize {
         procfs_each(true)
+    }
+
+    /// procfs reading every attribute of every process, each file once: status (name,
+    /// umask, groups, masks, memory, SigQ), stat (pgid, sid, CPU, nice, rtprio), limits
+    /// and the descriptor count.
+    fn procfs_scan_all() -> usize {
+        procfs::process::all_processes()
+            .unwrap()
+            .filter_map(|p| p.ok())
+            .map(|p| {
+                let status = p.status().map_or(0, |s| {
+                    s.name.len()
+                        + s.umask.unwrap_or(0) as usize
+                        + s.groups.len()
+                        + s.sigcgt as usize
+                        + s.vmrss.unwrap_or(0) as usize
+                        + s.sigq.0 as usize
+                });
+                let stat = p.stat().map_or(0, |s| {
+                    (s.pgrp + s.session) as usize + (s.utime + s.stime) as usize
+                });
+                let limits = p.limits().map_or(0, |l| match l.max_open_files.soft_limit {
+                    procfs::process::LimitValue::Value(v) => v as usize,
+                    procfs::process::LimitValue::Unlimited => 1,
+                });
+                status + stat + limits + p.fd_count().unwrap_or(0)
+            })
+            .sum()
     }
 
     /// What `psx limits` reads of every process.
@@ -664,6 +709,13 @@ mod linux {
                 Box::new(|| sink(black_box(floor_scan_with_limits(cores)))),
                 Box::new(|| sink(black_box(psx::scan(&all_but_usage)))),
                 Some(Box::new(|| sink(black_box(procfs_scan_with_limits())))),
+            ),
+            (
+                "psx::scan(Attr::ALL), every core",
+                1,
+                Box::new(|| sink(black_box(floor_headroom_scan(cores)))),
+                Box::new(|| sink(black_box(psx::scan(psx::Attr::ALL)))),
+                Some(Box::new(|| sink(black_box(procfs_scan_all())))),
             ),
             (
                 "headroom scan, every core",

@@ -690,12 +690,16 @@ fn proc_info_from_one_status_read_equals_the_per_attribute_reads() {
         &[Sid],
         &[Groups, Rlimits],
     ];
-    for pid in [live.id(), zombie.id(), std::process::id()] {
-        for attrs in lists {
+    // Usage only of the children: this process's memory and CPU time move as other
+    // tests run.
+    let with_usage: [&[psx::Attr]; 2] = [&[Usage], &[Comm, Usage, Rlimits, Pgid]];
+    let children = [live.id(), zombie.id()].map(|pid| (pid, &with_usage[..]));
+    for (pid, extra) in [(std::process::id(), &[][..])].into_iter().chain(children) {
+        for &attrs in lists.iter().chain(extra) {
             let before = psx_linux::status_reads();
             let fast = psx::proc_info(pid, attrs).unwrap();
             // Pgid or sid alone is a system call each, not a read of the status.
-            let needs_status = [Comm, Umask, Groups, Sigmasks]
+            let needs_status = [Comm, Umask, Groups, Sigmasks, Usage]
                 .iter()
                 .any(|a| attrs.contains(a));
             let reads = psx_linux::status_reads() - before;
@@ -713,6 +717,14 @@ fn proc_info_from_one_status_read_equals_the_per_attribute_reads() {
     assert_eq!(read.umask, None);
     assert_eq!(read.missing.get(&Umask), Some(&psx::Missing::Zombie));
     assert!(read.groups.is_some() && read.pgid.is_some());
+    // A zombie's memory and descriptors are gone; its CPU time and nice value are not.
+    let used = psx::proc_info(zombie.id(), &[Usage])
+        .unwrap()
+        .usage
+        .unwrap()
+        .used;
+    assert!(!used.contains_key(&Resource::Nofile) && !used.contains_key(&Resource::As));
+    assert!(used.contains_key(&Resource::Cpu) && used.contains_key(&Resource::Nice));
 
     let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -722,9 +734,11 @@ fn proc_info_from_one_status_read_equals_the_per_attribute_reads() {
         let _ = done_rx.recv();
     });
     let tid = tid_rx.recv().unwrap() as u32;
-    assert!(no_such_process(psx::proc_info(tid, lists[0])));
-    let inside = psx::with_oneshot(tid, || psx::proc_info(tid, lists[0]));
-    assert!(no_such_process(inside));
+    for attrs in [lists[0], with_usage[0]] {
+        assert!(no_such_process(psx::proc_info(tid, attrs)));
+        let inside = psx::with_oneshot(tid, || psx::proc_info(tid, attrs));
+        assert!(no_such_process(inside));
+    }
     done_tx.send(()).unwrap();
     thread.join().unwrap();
     live.kill().unwrap();
@@ -1162,6 +1176,68 @@ fn usage_shows_nice_on_the_limit_scale() {
     let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
     let mine = scanned.iter().find(|i| i.pid == me).unwrap();
     assert!(mine.usage.as_ref().unwrap().used[&Resource::Nproc] >= 1);
+}
+
+#[test]
+fn usage_counts_cpu_seconds_as_the_cpu_limit_does() {
+    // A child spinning until it has used a little over a second of CPU time.
+    let mut child = Command::new("sh")
+        .args(["-c", "while :; do :; done"])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let cpu = || psx::proc_usage(pid).unwrap().used[&Resource::Cpu];
+    while cpu() < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let used = cpu();
+    // The same time as `stat` shows it (utime + stime, in clock ticks), whole seconds.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf takes an integer.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(used >= 1, "{used} s after 20 s of spinning");
+    assert!(
+        used.abs_diff(ticks / hz) <= 1,
+        "{used} s, stat {ticks} ticks"
+    );
+}
+
+#[test]
+fn usage_shows_the_real_time_priority() {
+    let mut plain = Command::new("sleep").arg("30").spawn().unwrap();
+    let used = psx::proc_usage(plain.id()).unwrap().used;
+    plain.kill().unwrap();
+    plain.wait().unwrap();
+    assert_eq!(used[&Resource::Rtprio], 0);
+    // SCHED_FIFO 5 where this caller may give it (root with CAP_SYS_NICE).
+    let Ok(mut fifo) = Command::new("chrt")
+        .args(["-f", "5", "sleep", "30"])
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return;
+    };
+    let pid = fifo.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // SAFETY: sched_getscheduler takes an integer.
+    let policy = || unsafe { libc::sched_getscheduler(pid as i32) };
+    while policy() != libc::SCHED_FIFO
+        && fifo.try_wait().unwrap().is_none()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let used = (policy() == libc::SCHED_FIFO).then(|| psx::proc_usage(pid));
+    let _ = fifo.kill();
+    fifo.wait().unwrap();
+    if let Some(used) = used {
+        assert_eq!(used.unwrap().used[&Resource::Rtprio], 5);
+    }
 }
 
 #[test]
