@@ -658,7 +658,6 @@ pub fn usage_from<B: Backend>(
             what: "resource usage",
         });
     }
-    let mut usage = Usage::default();
     let mut first_error = None;
     let mut note = |err: Error| {
         let err = err.during(Op::Usage);
@@ -669,24 +668,29 @@ pub fn usage_from<B: Backend>(
             Err(err)
         }
     };
+    // Gathered in one allocation and built into the map at once, as `rlimits` does:
+    // no search and shift of an insert per figure.
+    let mut figures = Vec::with_capacity(Usage::MEASURED.len() + 1);
+    let mut highest_fd = None;
     match open_files() {
         Ok(files) => {
-            usage.used.insert(Resource::Nofile, files.count);
-            usage.highest_fd = files.highest;
+            figures.push((Resource::Nofile, files.count));
+            highest_fd = files.highest;
         }
         Err(e) => note(e)?,
     }
     for &resource in Usage::MEASURED {
         match used(resource) {
-            Ok(used) => {
-                usage.used.insert(resource, used);
-            }
+            Ok(used) => figures.push((resource, used)),
             Err(e) => note(e)?,
         }
     }
     match first_error {
-        Some(err) if usage.used.is_empty() => Err(err),
-        _ => Ok(usage),
+        Some(err) if figures.is_empty() => Err(err),
+        _ => Ok(Usage {
+            used: BTreeMap::from_iter(figures),
+            highest_fd,
+        }),
     }
 }
 

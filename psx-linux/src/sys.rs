@@ -828,11 +828,26 @@ fn open_files_of_process(
     Ok(files)
 }
 
+/// A `getdents64` buffer, in u64s: the kernel aligns each record to 8 bytes in it.
+type DirentBuf = [u64; 512];
+
+thread_local! {
+    /// Each thread's [`DirentBuf`], zeroed once when made. The kernel does not write the
+    /// padding after each name, which the decoder's slice covers; in a buffer zeroed
+    /// once, every byte it leaves alone is still what an earlier read or the zeroing
+    /// left, so nothing read is uninitialised, without 4 KiB of zeroing per process.
+    static DIRENT_BUF: Cell<Option<Box<DirentBuf>>> = const { Cell::new(None) };
+}
+
 fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
+    let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
+    let counted = count_entries_into(pid, dir, &mut buf);
+    DIRENT_BUF.set(Some(buf));
+    counted
+}
+
+fn count_entries_into(pid: Pid, dir: &OwnedFd, buf: &mut DirentBuf) -> Result<OpenFiles> {
     let mut files = OpenFiles::default();
-    // u64s: the kernel aligns each record to 8 bytes within the buffer. Zeroed: the
-    // kernel does not write the padding after each name, which the slice below covers.
-    let mut buf = [0u64; 512];
     loop {
         // SAFETY: `buf` is valid for writes of its size in bytes; the fd is open.
         let n = unsafe {
@@ -840,13 +855,14 @@ fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
                 libc::SYS_getdents64,
                 dir.as_raw_fd(),
                 buf.as_mut_ptr(),
-                std::mem::size_of_val(&buf),
+                std::mem::size_of_val(buf),
             )
         };
         match n {
             0 => return Ok(files),
             n if n > 0 => {
-                // SAFETY: `n` is at most the buffer's size in bytes, all initialised.
+                // SAFETY: `n` is at most the buffer's size in bytes, all initialised
+                // (see `DIRENT_BUF`).
                 let bytes =
                     unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
                 decode::count_fds(bytes, &mut files).map_err(|e| decode_error(pid, e))?;

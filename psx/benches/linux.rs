@@ -386,40 +386,47 @@ mod linux {
         })
     }
 
+    thread_local! {
+        /// A `getdents64` buffer per thread, zeroed once, as psx keeps one.
+        static DIRENT_BUF: std::cell::Cell<Option<Box<[u64; 512]>>> =
+            const { std::cell::Cell::new(None) };
+    }
+
     fn floor_fd_count(path: &CStr) -> usize {
-        let mut buf = [0u64; 512];
+        let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
         let mut count = 0;
-        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes.
+        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes, and
+        // every byte of it was initialised when it was made.
         unsafe {
             let fd = libc::open(
                 path.as_ptr(),
                 libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
             );
-            if fd < 0 {
-                return 0;
-            }
-            loop {
-                let n = libc::syscall(
-                    libc::SYS_getdents64,
-                    fd,
-                    buf.as_mut_ptr(),
-                    std::mem::size_of_val(&buf),
-                );
-                if n <= 0 {
-                    break;
-                }
-                let bytes = std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize);
-                let mut at = 0;
-                while at + 19 < bytes.len() {
-                    let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
-                    if bytes[at + 19] != b'.' {
-                        count += 1;
+            if fd >= 0 {
+                loop {
+                    let n = libc::syscall(
+                        libc::SYS_getdents64,
+                        fd,
+                        buf.as_mut_ptr(),
+                        std::mem::size_of_val(&*buf),
+                    );
+                    if n <= 0 {
+                        break;
                     }
-                    at += reclen.max(1);
+                    let bytes = std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize);
+                    let mut at = 0;
+                    while at + 19 < bytes.len() {
+                        let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+                        if bytes[at + 19] != b'.' {
+                            count += 1;
+                        }
+                        at += reclen.max(1);
+                    }
                 }
+                libc::close(fd);
             }
-            libc::close(fd);
         }
+        DIRENT_BUF.set(Some(buf));
         count
     }
 
