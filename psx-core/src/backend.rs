@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use crate::usage::{leaves_out, NprocShare, OpenFiles, Usage};
 use crate::{
-    oneshot, Error, OneshotGuard, Op, Pid, RLimit, Resource, Result, SignalMasks, Target,
-    ValidRLimit,
+    oneshot, Error, OneshotGuard, Op, Pid, RLimit, Resource, ResourceMap, Result, SignalMasks,
+    Target, ValidRLimit,
 };
 
 /// One OS's way of reading (and setting) process attributes.
@@ -371,7 +371,7 @@ pub struct ProcInfo {
     /// Its signal masks.
     pub sigmasks: Option<SignalMasks>,
     /// Its limits, for every resource the platform has.
-    pub rlimits: Option<BTreeMap<Resource, RLimit>>,
+    pub rlimits: Option<ResourceMap<RLimit>>,
     /// What it uses of the resources its limits cap.
     #[cfg_attr(feature = "serde", serde(default))]
     pub usage: Option<Usage>,
@@ -463,7 +463,7 @@ pub enum AttrRead {
     /// [`Attr::Sigmasks`].
     Sigmasks(Result<SignalMasks>),
     /// [`Attr::Rlimits`].
-    Rlimits(Result<BTreeMap<Resource, RLimit>>),
+    Rlimits(Result<ResourceMap<RLimit>>),
     /// [`Attr::Usage`].
     Usage(Result<Usage>),
 }
@@ -668,8 +668,8 @@ pub fn usage_from<B: Backend>(
             Err(err)
         }
     };
-    // Gathered in one allocation and built into the map at once, as `rlimits` does:
-    // no search and shift of an insert per figure.
+    // Gathered in one allocation and made the map at once, as `rlimits` does: no
+    // search and shift of an insert per figure.
     let mut figures = Vec::with_capacity(Usage::MEASURED.len() + 1);
     let mut highest_fd = None;
     match open_files() {
@@ -688,13 +688,13 @@ pub fn usage_from<B: Backend>(
     match first_error {
         Some(err) if figures.is_empty() => Err(err),
         _ => Ok(Usage {
-            used: BTreeMap::from_iter(figures),
+            used: ResourceMap::from_iter(figures),
             highest_fd,
         }),
     }
 }
 
-fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resource, RLimit>> {
+fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<ResourceMap<RLimit>> {
     rlimits::<B>(|resource| B::get_rlimit(target, resource))
 }
 
@@ -703,15 +703,14 @@ fn all_rlimits<B: Backend>(target: Target<'_, B::Pin>) -> Result<BTreeMap<Resour
 /// an error names the resource it came from.
 pub fn rlimits<B: Backend>(
     mut get: impl FnMut(Resource) -> Result<RLimit>,
-) -> Result<BTreeMap<Resource, RLimit>> {
+) -> Result<ResourceMap<RLimit>> {
     // A platform with no way to read limits has no map, not an empty one.
     if !B::available(Attr::Rlimits) {
         return Err(Error::Unsupported {
             what: "getting resource limits",
         });
     }
-    // Gathered in one allocation, which the map's bulk build then reuses (a collect
-    // straight into the map grew a vector three times per process).
+    // Gathered in one allocation, in resource order, which the map then keeps.
     let mut limits = Vec::with_capacity(Resource::ALL.len());
     for &resource in Resource::ALL {
         if B::resource_number(resource).is_some() {
@@ -719,7 +718,7 @@ pub fn rlimits<B: Backend>(
             limits.push((resource, limit));
         }
     }
-    Ok(BTreeMap::from_iter(limits))
+    Ok(ResourceMap::from_iter(limits))
 }
 
 /// `Ok(None)` for the errors that leave an attribute out of a [`ProcInfo`], noting why.

@@ -19,6 +19,7 @@ mod error;
 pub mod oneshot;
 mod pid;
 mod resource;
+mod resource_map;
 mod signal;
 #[cfg(unix)]
 pub mod unix;
@@ -32,5 +33,6 @@ pub use error::{Error, Op, Result};
 pub use oneshot::OneshotGuard;
 pub use pid::{Pid, Pinned, StartTime, Target};
 pub use resource::{Limit, RLimit, Resource, ValidRLimit};
+pub use resource_map::{Iter as ResourceMapIter, ResourceMap};
 pub use signal::{signal_name, SigSet, SigSetIter, SignalMasks};
 pub use usage::{NprocShare, OpenFiles, Usage};

@@ -1,9 +1,8 @@
 //! How much of each limited resource a process uses: the other half of its limits.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::{Error, RLimit, Resource};
+use crate::{Error, RLimit, Resource, ResourceMap};
 
 /// What a process uses of the resources its limits cap ([`Attr::Usage`](crate::Attr)).
 ///
@@ -25,7 +24,7 @@ use crate::{Error, RLimit, Resource};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Usage {
     /// Per resource, the amount in use.
-    pub used: BTreeMap<Resource, u64>,
+    pub used: ResourceMap<u64>,
     /// The highest open descriptor number, when known and any is open. `RLIMIT_NOFILE`
     /// caps descriptor numbers, not their count: `dup2` or `F_DUPFD` to a number at or
     /// above the soft limit fails even when few are open.

@@ -104,8 +104,8 @@ pub use os::Pin;
 pub use process::Process;
 pub use psx_core::{
     oneshot, signal_name, Attr, Error, Limit, Missing, NprocShare, OneshotGuard, Op, OpenFiles,
-    Pid, ProcInfo, RLimit, Resource, Result, SigSet, SigSetIter, SignalMasks, Target, Usage,
-    ValidRLimit,
+    Pid, ProcInfo, RLimit, Resource, ResourceMap, ResourceMapIter, Result, SigSet, SigSetIter,
+    SignalMasks, Target, Usage, ValidRLimit,
 };
 
 use os::Os;

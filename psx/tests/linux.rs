@@ -690,8 +690,22 @@ fn proc_info_from_one_status_read_equals_the_per_attribute_reads() {
         &[Sid],
         &[Groups, Rlimits],
     ];
-    // Usage only of the children: this process's memory and CPU time move as other
+    // Usage only of the children, once the live one has finished starting (its loader
+    // maps libraries after the exec): this process's memory and CPU time move as other
     // tests run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let usage = || psx::proc_usage(live.id()).unwrap();
+    let mut last = usage();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let now = usage();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", live.id())).unwrap();
+        let asleep = stat[stat.rfind(')').unwrap()..].starts_with(") S");
+        if (now == last && asleep) || std::time::Instant::now() > deadline {
+            break;
+        }
+        last = now;
+    }
     let with_usage: [&[psx::Attr]; 2] = [&[Usage], &[Comm, Usage, Rlimits, Pgid]];
     let children = [live.id(), zombie.id()].map(|pid| (pid, &with_usage[..]));
     for (pid, extra) in [(std::process::id(), &[][..])].into_iter().chain(children) {
