@@ -670,7 +670,8 @@ pub fn usage_from<B: Backend>(
     };
     // Gathered in one allocation and made the map at once, as `rlimits` does: no
     // search and shift of an insert per figure.
-    let mut figures = Vec::with_capacity(Usage::MEASURED.len() + 1);
+    // Room for NOFILE, and for the NPROC count a scan adds.
+    let mut figures = Vec::with_capacity(Usage::MEASURED.len() + 2);
     let mut highest_fd = None;
     match open_files() {
         Ok(files) => {
@@ -688,7 +689,7 @@ pub fn usage_from<B: Backend>(
     match first_error {
         Some(err) if figures.is_empty() => Err(err),
         _ => Ok(Usage {
-            used: ResourceMap::from_iter(figures),
+            used: ResourceMap::from_vec(figures),
             highest_fd,
         }),
     }
@@ -718,7 +719,7 @@ pub fn rlimits<B: Backend>(
             limits.push((resource, limit));
         }
     }
-    Ok(ResourceMap::from_iter(limits))
+    Ok(ResourceMap::from_vec(limits))
 }
 
 /// `Ok(None)` for the errors that leave an attribute out of a [`ProcInfo`], noting why.

@@ -103,6 +103,24 @@ impl<V> ResourceMap<V> {
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
         self.entries.iter().map(|(_, v)| v)
     }
+
+    /// The map of `entries`, as [`FromIterator`] makes it, keeping their allocation.
+    pub fn from_vec(mut entries: Vec<(Resource, V)>) -> Self {
+        // Backends give their limits in order: then this is one pass.
+        if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            // Stable, so of equal resources the last given stays last; then each run of
+            // equal resources is cut to its first entry holding the last one's value.
+            entries.sort_by_key(|&(r, _)| r);
+            entries.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(&mut later.1, &mut kept.1);
+                }
+                same
+            });
+        }
+        ResourceMap { entries }
+    }
 }
 
 impl<V> Default for ResourceMap<V> {
@@ -114,21 +132,7 @@ impl<V> Default for ResourceMap<V> {
 /// As a `BTreeMap` builds from pairs: a resource given twice keeps its last value.
 impl<V> FromIterator<(Resource, V)> for ResourceMap<V> {
     fn from_iter<I: IntoIterator<Item = (Resource, V)>>(pairs: I) -> Self {
-        let mut entries: Vec<(Resource, V)> = pairs.into_iter().collect();
-        // Backends give their limits in order: then this is one pass.
-        if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            // Stable, so of equal resources the last given stays last.
-            entries.sort_by_key(|&(r, _)| r);
-            let mut kept: Vec<(Resource, V)> = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match kept.last_mut() {
-                    Some(last) if last.0 == entry.0 => *last = entry,
-                    _ => kept.push(entry),
-                }
-            }
-            entries = kept;
-        }
-        ResourceMap { entries }
+        ResourceMap::from_vec(pairs.into_iter().collect())
     }
 }
 

@@ -124,20 +124,16 @@ const STACK_BUF: usize = 8192;
 /// own time on a single-attribute read.
 fn proc_path<'a>(buf: &'a mut [u8; 48], dir: &[u8], name: &[u8]) -> &'a CStr {
     let slash: &[u8] = if name.is_empty() { b"" } else { b"/" };
-    let parts: [&[u8]; 4] = [b"/proc/", dir, slash, name];
     // "/proc/" + 10 digits + "/task/<10 digits>/status" fits in 48 bytes with the NUL
-    // after it; a longer path would be cut, never overflow. `buf` starts all NUL.
-    buf.fill(0);
-    let room = buf.len() - 1;
-    for (slot, &byte) in buf
-        .get_mut(..room)
-        .unwrap_or_default()
-        .iter_mut()
-        .zip(parts.iter().flat_map(|p| p.iter()))
-    {
-        *slot = byte;
+    // after it; a longer path would be cut, never overflow.
+    let mut len = 0;
+    for part in [&b"/proc/"[..], dir, slash, name] {
+        let take = part.len().min(buf.len() - 1 - len);
+        buf[len..len + take].copy_from_slice(&part[..take]);
+        len += take;
     }
-    CStr::from_bytes_until_nul(&buf[..]).unwrap_or_default()
+    buf[len] = 0;
+    CStr::from_bytes_until_nul(&buf[..=len]).unwrap_or_default()
 }
 
 /// The decimal digits of a valid (positive) pid, written into `digits`.
