@@ -37,7 +37,8 @@ const MAX_CHILDREN: usize = 2000;
 /// Any other value read through its handle is another process's, or the lowered tag of
 /// a stray set in the documented window.
 const CORE_TAG_BASE: u64 = 1 << 30;
-/// Every attribute but the usage: on Linux, read outside a oneshot from one status read.
+/// Every attribute but the usage: on Linux one status read and the limits, without the
+/// usage's descriptor listing and calls by pid.
 fn without_usage() -> Vec<psx::Attr> {
     psx::Attr::ALL
         .iter()
