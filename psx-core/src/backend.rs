@@ -541,6 +541,13 @@ impl ProcInfo {
 /// ascending; a process that is gone by the time it is read is left out, as `ps` leaves
 /// it out.
 pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
+    Ok(scan_part::<B>(pids, attrs)?.finish())
+}
+
+/// [`scan_each`] of some of the processes (one thread's share of a scan): the parts of
+/// one scan are [`ScanPart::join`]ed, then [`ScanPart::finish`]ed, which counts each
+/// user's NPROC usage over all of them.
+pub fn scan_part<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<ScanPart> {
     scan_with::<B, Pid>(pids, attrs, false, |&pid| pid, |_| {})
 }
 
@@ -552,29 +559,60 @@ pub fn scan_seeded<B: Backend, T: Any>(
     records: impl IntoIterator<Item = (Pid, T)>,
     attrs: &[Attr],
 ) -> Result<Vec<ProcInfo>> {
-    scan_with::<B, (Pid, T)>(
+    let part = scan_with::<B, (Pid, T)>(
         records,
         attrs,
         true,
         |&(pid, _)| pid,
         |(pid, record)| oneshot::seed(pid, record),
-    )
+    )?;
+    Ok(part.finish())
 }
 
-/// `attrs` of each item's process by [`Backend::scan_info`], inside a oneshot that `prepare`
-/// seeds first when `seeded`; ascending by pid; a process gone by its read is left out.
+/// What a scan has read of some processes ([`scan_part`]), before each process's NPROC
+/// usage, which counts the processes of its real user among all those scanned, can be
+/// added.
+#[derive(Debug)]
+pub struct ScanPart {
+    infos: Vec<ProcInfo>,
+    /// With usage asked for, one per info: its process's share of its user's count.
+    shares: Option<Vec<Option<NprocShare>>>,
+}
+
+impl ScanPart {
+    /// Adds `later`'s processes to this part's.
+    pub fn join(&mut self, later: ScanPart) {
+        self.infos.extend(later.infos);
+        if let (Some(shares), Some(more)) = (self.shares.as_mut(), later.shares) {
+            shares.extend(more);
+        }
+    }
+
+    /// The infos, each usage with its user's NPROC count over every process of the
+    /// joined parts, ascending by pid.
+    pub fn finish(self) -> Vec<ProcInfo> {
+        let ScanPart { mut infos, shares } = self;
+        if let Some(shares) = shares {
+            add_nproc_usage(&mut infos, &shares);
+        }
+        infos.sort_unstable_by_key(|i| i.pid);
+        infos
+    }
+}
+
+/// `attrs` of each item's process by [`Backend::scan_info`], inside a oneshot that
+/// `prepare` seeds first when `seeded`; a process gone by its read is left out.
 fn scan_with<B: Backend, I>(
     items: impl IntoIterator<Item = I>,
     attrs: &[Attr],
     seeded: bool,
     pid_of: impl Fn(&I) -> Pid,
     mut prepare: impl FnMut(I),
-) -> Result<Vec<ProcInfo>> {
+) -> Result<ScanPart> {
     let items = items.into_iter();
     let mut infos = Vec::with_capacity(items.size_hint().0);
     // With usage asked for, each process's share of its real user's NPROC count.
-    let count_nproc = attrs.contains(&Attr::Usage);
-    let mut shares = Vec::new();
+    let mut shares = attrs.contains(&Attr::Usage).then(Vec::new);
     for item in items {
         // A number no process can have is as good as gone.
         let Ok(target) = Target::new(pid_of(&item)) else {
@@ -585,7 +623,7 @@ fn scan_with<B: Backend, I>(
         prepare(item);
         match B::scan_info(target, attrs) {
             Ok((read, share)) => {
-                if count_nproc {
+                if let Some(shares) = shares.as_mut() {
                     shares.push(share);
                 }
                 infos.push(read);
@@ -594,11 +632,7 @@ fn scan_with<B: Backend, I>(
             Err(e) => return Err(e),
         }
     }
-    if count_nproc {
-        add_nproc_usage(&mut infos, &shares);
-    }
-    infos.sort_unstable_by_key(|i| i.pid);
-    Ok(infos)
+    Ok(ScanPart { infos, shares })
 }
 
 /// What a scan reads of one process ([`Backend::scan_info`]): [`Backend::info`], and
@@ -982,6 +1016,21 @@ mod tests {
         let infos = scan_each::<OwnScanInfo>(pids, &[Attr::Usage]).unwrap();
         let nproc = nproc_of(&infos);
         assert_eq!(nproc, [Some(6), Some(6), Some(6)]);
+        // Read in two parts (as a scan split over threads reads), joined before the
+        // count: still one count over all three; each part alone counts its own.
+        let part = |pids: &[u32]| {
+            let pids = pids.iter().map(|&p| Pid::from(p)).collect();
+            scan_part::<OwnScanInfo>(pids, &[Attr::Usage]).unwrap()
+        };
+        let mut joined = part(&[3]);
+        joined.join(part(&[1, 2]));
+        let infos = joined.finish();
+        assert_eq!(
+            infos.iter().map(|i| i.pid.get()).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert_eq!(nproc_of(&infos), [Some(6), Some(6), Some(6)]);
+        assert_eq!(nproc_of(&part(&[1, 2]).finish()), [Some(4), Some(4)]);
     }
 
     #[test]

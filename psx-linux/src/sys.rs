@@ -9,8 +9,8 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use psx_core::{
-    oneshot, oneshot::Wanted, scan_each, Attr, AttrRead, Backend, Error, NprocShare, OpenFiles,
-    Pid, ProcInfo, RLimit, Resource, Result, SignalMasks, Target, ValidRLimit,
+    oneshot, oneshot::Wanted, scan_each, scan_part, Attr, AttrRead, Backend, Error, NprocShare,
+    OpenFiles, Pid, ProcInfo, RLimit, Resource, Result, ScanPart, SignalMasks, Target, ValidRLimit,
 };
 
 use crate::decode::{self, DecodeError, Field, Status, Verdict};
@@ -1230,23 +1230,26 @@ impl Backend for Linux {
         let mut chunks = pids.chunks(share);
         // The calling thread reads the first share itself: one thread fewer to start.
         let first = chunks.next().unwrap_or_default();
-        let parts: Vec<Result<Vec<ProcInfo>>> = std::thread::scope(|scope| {
+        let parts: Vec<Result<ScanPart>> = std::thread::scope(|scope| {
             let workers: Vec<_> = chunks
-                .map(|chunk| scope.spawn(move || scan_each::<Self>(chunk.to_vec(), attrs)))
+                .map(|chunk| scope.spawn(move || scan_part::<Self>(chunk.to_vec(), attrs)))
                 .collect();
-            let mut parts = vec![scan_each::<Self>(first.to_vec(), attrs)];
+            let mut parts = vec![scan_part::<Self>(first.to_vec(), attrs)];
             parts.extend(workers.into_iter().map(|w| {
                 w.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             }));
             parts
         });
-        // Each share is ascending and the shares are in order.
-        let mut infos = Vec::with_capacity(pids.len());
+        // Joined before finishing: a user's NPROC count is over every share.
+        let mut parts = parts.into_iter();
+        let mut scanned = parts
+            .next()
+            .unwrap_or_else(|| scan_part::<Self>(Vec::new(), attrs))?;
         for part in parts {
-            infos.extend(part?);
+            scanned.join(part?);
         }
-        Ok(infos)
+        Ok(scanned.finish())
     }
 
     /// Outside a oneshot, the attributes the status holds come from one read of it,

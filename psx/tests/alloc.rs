@@ -115,7 +115,8 @@ fn counting_descriptors_does_not_allocate_per_descriptor() {
     psx::proc_usage(me).unwrap();
     let few = allocations(|| psx::proc_usage(me).unwrap());
     // 500 more descriptors: the count changes, the allocations do not (the
-    // directory is read into a stack buffer; the usage map is the same size).
+    // directory is read into the thread's one buffer, made by the first count above;
+    // the usage map is the same size).
     let files: Vec<std::fs::File> = (0..500)
         .map(|_| std::fs::File::open("/dev/null").unwrap())
         .collect();

@@ -1255,6 +1255,38 @@ fn usage_shows_the_real_time_priority() {
 }
 
 #[test]
+fn a_scans_nproc_count_is_over_every_process_of_the_user() {
+    let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
+    // Each process's real user, from its status (gone ones are skipped).
+    let ruid = |pid: Pid| -> Option<u32> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let mut by_user: std::collections::BTreeMap<u32, Vec<u64>> = Default::default();
+    for info in &scanned {
+        let nproc = info
+            .usage
+            .as_ref()
+            .and_then(|u| u.used.get(&Resource::Nproc));
+        if let (Some(&nproc), Some(uid)) = (nproc, ruid(info.pid)) {
+            by_user.entry(uid).or_default().push(nproc);
+        }
+    }
+    // SAFETY: getuid cannot fail.
+    assert!(by_user.contains_key(&unsafe { libc::getuid() }));
+    // The scan reads its shares on several threads: the count is still one per user,
+    // at least that user's processes in the scan.
+    for (uid, counts) in by_user {
+        assert!(
+            counts.iter().all(|&n| n == counts[0]),
+            "uid {uid}: {counts:?}"
+        );
+        assert!(counts[0] >= counts.len() as u64, "uid {uid}: {counts:?}");
+    }
+}
+
+#[test]
 fn usage_shares_the_status_read_of_its_oneshot() {
     let me = std::process::id();
     let reads = |f: &dyn Fn()| {
