@@ -5,15 +5,16 @@
 //! | umask, groups, signal masks | `/proc/<pid>/status` (`Umask`, `Groups`, `SigPnd`, `ShdPnd`, `SigBlk`, `SigIgn`, `SigCgt`) |
 //! | resource limits, get and set | `prlimit(2)`: one atomic call |
 //! | process group, session | `getpgid(2)`, `getsid(2)` (inside a oneshot, `NSpgid`/`NSsid` of `status`) |
-//! | usage: descriptors (NOFILE) and the highest | the entries of `/proc/<pid>/fd` (`getdents64` into a stack buffer; needs ptrace read access, so another user's process is left out) |
+//! | usage: descriptors (NOFILE) and the highest | the entries of `/proc/<pid>/fd` (`getdents64` into a buffer each thread keeps; needs ptrace read access, so another user's process is left out) |
 //! | usage: AS, DATA, STACK, RSS, MEMLOCK | `VmSize`, `VmData`, `VmStk`, `VmRSS`, `VmLck` of `status`, in bytes |
 //! | usage: SIGPENDING | the queued count of `SigQ` (the real user's, as the limit counts) |
-//! | usage: CPU, NICE, RTPRIO | `/proc/<pid>/stat`: `utime + stime` in whole seconds, `20 - nice`, `rt_priority` |
+//! | usage: CPU, NICE, RTPRIO | the process's CPUCLOCK_PROF clock (`clock_gettime`: user + system time, the clock `RLIMIT_CPU` is checked on) in whole seconds; `getpriority(2)` (`20 - nice`); `sched_getparam(2)` (the real-time priority; a security module may refuse it) |
 //! | usage: NPROC (in a scan) | `Uid` (real) and `Threads` of `status`, summed per user |
 //!
 //! Inside a oneshot, umask, groups and all five masks come from one read of `status`;
 //! the usage figures too when the oneshot was told they will be asked for (`info` with
-//! `Attr::Usage`, `psx::proc_usage`), and otherwise from one more read.
+//! `Attr::Usage`, `psx::proc_usage`), and otherwise from one more read. Outside one,
+//! `info` and scans take every status-borne attribute from one read of it.
 //!
 //! # Using this crate alone
 //!

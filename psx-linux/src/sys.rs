@@ -397,6 +397,7 @@ fn read_into_uninit(fd: RawFd, pid: Pid, buf: &mut [MaybeUninit<u8>]) -> Result<
 
 /// Reads one status file (`status`, or a thread's `task/<tid>/status`) and decodes the
 /// identity and `field` from it.
+#[inline(always)]
 fn read_status_file(base: &ProcBase<'_>, pid: Pid, name: &CStr, field: Field) -> Result<Status> {
     let fd = base.open(pid, name, 0)?;
     STATUS_READS.set(STATUS_READS.get() + 1);
@@ -433,6 +434,7 @@ fn decoded(pid: Pid, bytes: &[u8], field: Field) -> Result<Status> {
 /// Reads the process's status and checks that it is the process's own: not a thread's
 /// (`/proc/<tid>` answers for every thread), not one reaped while the kernel wrote it.
 /// A process whose main thread has exited is read through one of its live threads.
+#[inline(always)]
 fn read_status(target: Target<'_, ProcPin>, field: Field) -> Result<Status> {
     let pid = target.pid();
     let base = ProcBase::of(target)?;
@@ -737,6 +739,7 @@ fn raw_prlimit(pid: Pid, number: i32, new: Option<&libc::rlimit64>) -> io::Resul
 }
 
 /// `prlimit(2)`: sets `new` if given, returns the limits from before.
+#[inline(always)]
 fn prlimit(target: Target<'_, ProcPin>, resource: Resource, new: Option<RLimit>) -> Result<RLimit> {
     // A resource this kernel lacks is refused before any call, whatever the pid.
     Linux::resource_number(resource).ok_or_else(Error::invalid_resource)?;
@@ -767,6 +770,7 @@ enum Id {
 
 /// `getpgid(2)` or `getsid(2)`, checked against the pin before its answer is believed;
 /// no call when a status read already has it (`NSpgid:`/`NSsid:`, as `from_status`).
+#[inline(always)]
 fn process_id(target: Target<'_, ProcPin>, which: Id, from_status: Option<u32>) -> Result<Pid> {
     let pid = target.pid();
     // The status's first value is in the namespace of the /proc it came from: only
@@ -813,6 +817,7 @@ fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
 
 /// [`open_files`] of a target already known to be a process, not a thread; an empty
 /// table is a zombie's if `is_zombie` says so.
+#[inline(always)]
 fn open_files_of_process(
     target: Target<'_, ProcPin>,
     is_zombie: impl FnOnce() -> Result<bool>,
@@ -854,6 +859,7 @@ thread_local! {
     static DIRENT_BUF: Cell<Option<Box<DirentBuf>>> = const { Cell::new(None) };
 }
 
+#[inline(always)]
 fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
     let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
     let counted = count_entries_into(pid, dir, &mut buf);
@@ -1308,6 +1314,7 @@ impl Backend for Linux {
         from_status(target, Field::Sigmasks, masks, |s| masks(&s))
     }
 
+    #[inline]
     fn get_rlimit(target: Target<'_, ProcPin>, resource: Resource) -> Result<RLimit> {
         prlimit(target, resource, None)
     }
@@ -1323,12 +1330,14 @@ impl Backend for Linux {
     }
 
     /// Inside a oneshot whose status read has it, from that read.
+    #[inline]
     fn pgid(target: Target<'_, ProcPin>) -> Result<Pid> {
         let kept = oneshot::peek(target.pid(), |s: &Status| s.pgid).flatten();
         process_id(target, Id::Pgid, kept)
     }
 
     /// Inside a oneshot whose status read has it, from that read.
+    #[inline]
     fn sid(target: Target<'_, ProcPin>) -> Result<Pid> {
         let kept = oneshot::peek(target.pid(), |s: &Status| s.sid).flatten();
         process_id(target, Id::Sid, kept)
