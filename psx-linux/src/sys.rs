@@ -1374,6 +1374,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn process_cpu_clock_ids_match_glibcs() {
+        let pid = std::process::id() as i32;
+        let mut clock = 0;
+        // SAFETY: `clock` is writable.
+        assert_eq!(unsafe { libc::clock_getcpuclockid(pid, &mut clock) }, 0);
+        assert_eq!(clock, decode::process_cpu_clock(pid, 2));
+    }
+
+    #[test]
     fn proc_paths() {
         let mut buf = [0xffu8; 48];
         let mut digits = [0u8; 10];

@@ -327,8 +327,7 @@ mod tests {
     use psx::Usage;
 
     fn info(pid: i32, nofile: (u64, Limit), as_used: u64) -> ProcInfo {
-        let mut info = psx::proc_info(Pid::current(), &[]).unwrap();
-        info.pid = Pid::from(pid);
+        let mut info = ProcInfo::new(Pid::from(pid));
         info.comm = Some(format!("p{pid}"));
         info.rlimits = Some(
             [
