@@ -702,34 +702,22 @@ pub fn usage_from<B: Backend>(
             Err(err)
         }
     };
-    // Gathered in one allocation, in resource order (NOFILE among the others), and
-    // made the map at once, as `rlimits` does: no search and shift of an insert per
-    // figure. Room for the NPROC count a scan adds.
+    // Gathered in one allocation and made the map at once, as `rlimits` does: no
+    // search and shift of an insert per figure. Room for the NPROC count a scan adds.
     let mut figures = Vec::with_capacity(Usage::MEASURED.len() + 2);
     let mut highest_fd = None;
-    let mut nofile = match open_files() {
+    match open_files() {
         Ok(files) => {
+            figures.push((Resource::Nofile, files.count));
             highest_fd = files.highest;
-            Some(files.count)
         }
-        Err(e) => {
-            note(e)?;
-            None
-        }
-    };
+        Err(e) => note(e)?,
+    }
     for &resource in Usage::MEASURED {
-        if resource > Resource::Nofile {
-            if let Some(count) = nofile.take() {
-                figures.push((Resource::Nofile, count));
-            }
-        }
         match used(resource) {
             Ok(used) => figures.push((resource, used)),
             Err(e) => note(e)?,
         }
-    }
-    if let Some(count) = nofile {
-        figures.push((Resource::Nofile, count));
     }
     match first_error {
         Some(err) if figures.is_empty() => Err(err),

@@ -1138,18 +1138,21 @@ fn info_from_status(
             _ => psx_core::read_attr::<Linux>(target, attr),
         })?;
     }
-    let share = match (
-        attrs.contains(&Attr::Usage),
-        status.ruid,
-        status.identity.threads,
-    ) {
-        (true, Some(ruid), Some(threads)) => Some(NprocShare {
-            ruid,
-            count: u64::from(threads),
-        }),
-        _ => None,
+    let share = if attrs.contains(&Attr::Usage) {
+        nproc_share_of(status)
+    } else {
+        None
     };
     Ok((info, share))
+}
+
+/// The real uid and the thread count a status shows: `RLIMIT_NPROC` counts the tasks of
+/// a real user (`copy_process` charges each new task to `UCOUNT_RLIMIT_NPROC`).
+fn nproc_share_of(status: &Status) -> Option<NprocShare> {
+    Some(NprocShare {
+        ruid: status.ruid?,
+        count: u64::from(status.identity.threads?),
+    })
 }
 
 impl Backend for Linux {
@@ -1351,16 +1354,11 @@ impl Backend for Linux {
         open_files(target)
     }
 
-    /// The real uid and the thread count: `RLIMIT_NPROC` counts the tasks of a real
-    /// user (`copy_process` charges each new task to `UCOUNT_RLIMIT_NPROC`).
+    /// From the status ([`nproc_share_of`]).
     fn nproc_share(target: Target<'_, ProcPin>) -> Result<NprocShare> {
         let pid = target.pid();
-        let share = |s: &Status| match (s.ruid, s.identity.threads) {
-            (Some(ruid), Some(threads)) => Ok(NprocShare {
-                ruid,
-                count: u64::from(threads),
-            }),
-            _ => Err(decode_error(pid, DecodeError::Missing("Uid"))),
+        let share = |s: &Status| {
+            nproc_share_of(s).ok_or_else(|| decode_error(pid, DecodeError::Missing("Uid")))
         };
         from_status(target, Field::Usage, share, |s| share(&s))
     }

@@ -101,14 +101,16 @@ mod linux {
             s.name.len() + s.umask.unwrap_or(0) as usize + s.groups.len() + s.sigcgt as usize
         });
         let stat = proc.stat().map_or(0, |s| (s.pgrp + s.session) as usize);
-        let nofile = || {
-            proc.limits()
-                .map_or(0, |l| match l.max_open_files.soft_limit {
-                    procfs::process::LimitValue::Value(v) => v as usize,
-                    procfs::process::LimitValue::Unlimited => 1,
-                })
-        };
-        status + stat + if limits { nofile() } else { 0 }
+        status + stat + if limits { procfs_nofile(proc) } else { 0 }
+    }
+
+    /// procfs reading the limits file for the NOFILE soft limit.
+    fn procfs_nofile(proc: &procfs::process::Process) -> usize {
+        proc.limits()
+            .map_or(0, |l| match l.max_open_files.soft_limit {
+                procfs::process::LimitValue::Value(v) => v as usize,
+                procfs::process::LimitValue::Unlimited => 1,
+            })
     }
 
     fn naive_status(pid: i32) -> String {
@@ -504,10 +506,7 @@ mod linux {
                 let stat = p.stat().map_or(0, |s| {
                     (s.pgrp + s.session) as usize + (s.utime + s.stime) as usize
                 });
-                let limits = p.limits().map_or(0, |l| match l.max_open_files.soft_limit {
-                    procfs::process::LimitValue::Value(v) => v as usize,
-                    procfs::process::LimitValue::Unlimited => 1,
-                });
+                let limits = procfs_nofile(&p);
                 status + stat + limits + p.fd_count().unwrap_or(0)
             })
             .sum()
@@ -533,10 +532,7 @@ mod linux {
                 });
                 let stat = p.stat().map_or(0, |s| (s.utime + s.stime) as usize);
                 let fds = p.fd_count().unwrap_or(0);
-                let limits = p.limits().map_or(0, |l| match l.max_open_files.soft_limit {
-                    procfs::process::LimitValue::Value(v) => v as usize,
-                    procfs::process::LimitValue::Unlimited => 1,
-                });
+                let limits = procfs_nofile(&p);
                 status + stat + fds + limits
             })
             .sum()
