@@ -1354,7 +1354,8 @@ impl Backend for Linux {
         open_files(target)
     }
 
-    /// From the status ([`nproc_share_of`]).
+    /// The real uid and the thread count, from the status: `RLIMIT_NPROC` counts the
+    /// tasks of a real user.
     fn nproc_share(target: Target<'_, ProcPin>) -> Result<NprocShare> {
         let pid = target.pid();
         let share = |s: &Status| {
