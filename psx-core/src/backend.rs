@@ -3,7 +3,9 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::iter::Peekable;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::usage::{leaves_out, NprocShare, OpenFiles, Usage};
 use crate::{
@@ -541,14 +543,48 @@ impl ProcInfo {
 /// ascending; a process that is gone by the time it is read is left out, as `ps` leaves
 /// it out.
 pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
-    Ok(scan_part::<B>(pids, attrs)?.finish())
+    let count = pids.len();
+    Ok(scan_with::<B, Pid>(pids, count, attrs, false, |&pid| pid, |_| {})?.finish())
 }
 
-/// [`scan_each`] of some of the processes (one thread's share of a scan): the parts of
-/// one scan are [`ScanPart::join`]ed, then [`ScanPart::finish`]ed, which counts each
-/// user's NPROC usage over all of them.
-pub fn scan_part<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<ScanPart> {
-    scan_with::<B, Pid>(pids, attrs, false, |&pid| pid, |_| {})
+/// [`scan_each`] spread over `threads` threads, the calling thread one of them. Each
+/// thread takes the next pid no thread has taken until none is left, so a thread that
+/// starts late (its core waking from idle) leaves its share to the others instead of
+/// holding up the scan. Each user's NPROC usage is counted over every thread's reads.
+/// The first error a thread meets stops the others and is returned.
+pub fn scan_threaded<B: Backend>(
+    pids: Vec<Pid>,
+    attrs: &[Attr],
+    threads: usize,
+) -> Result<Vec<ProcInfo>> {
+    if threads <= 1 {
+        return scan_each::<B>(pids, attrs);
+    }
+    let next = AtomicUsize::new(0);
+    let read_share = || {
+        // A pid is claimed by the one thread whose increment returned its index.
+        let claimed = std::iter::from_fn(|| pids.get(next.fetch_add(1, Ordering::Relaxed)));
+        // Room for twice a fair share: the first thread to start takes more.
+        let expected = (2 * pids.len().div_ceil(threads)).min(pids.len());
+        let part = scan_with::<B, &Pid>(claimed, expected, attrs, false, |&&pid| pid, |_| {});
+        if part.is_err() {
+            // Past the end: every other thread stops at its next claim.
+            next.store(pids.len(), Ordering::Relaxed);
+        }
+        part
+    };
+    let parts: Vec<Result<ScanPart>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(read_share)).collect();
+        let mut parts = vec![read_share()];
+        parts.extend(workers.into_iter().map(|w| {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        parts
+    });
+    // Merged before finishing: a user's NPROC count is over every thread's reads.
+    let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(ScanPart::merge(parts, attrs).finish())
 }
 
 /// A scan from one whole-table read: each process's oneshot is seeded with its own
@@ -559,8 +595,11 @@ pub fn scan_seeded<B: Backend, T: Any>(
     records: impl IntoIterator<Item = (Pid, T)>,
     attrs: &[Attr],
 ) -> Result<Vec<ProcInfo>> {
+    let records = records.into_iter();
+    let count = records.size_hint().0;
     let part = scan_with::<B, (Pid, T)>(
         records,
+        count,
         attrs,
         true,
         |&(pid, _)| pid,
@@ -569,50 +608,89 @@ pub fn scan_seeded<B: Backend, T: Any>(
     Ok(part.finish())
 }
 
-/// What a scan has read of some processes ([`scan_part`]), before each process's NPROC
-/// usage, which counts the processes of its real user among all those scanned, can be
-/// added.
+/// What a scan has read of some processes (one thread's share), before each process's
+/// NPROC usage, which counts the processes of its real user among all those scanned,
+/// can be added.
 #[derive(Debug)]
-pub struct ScanPart {
+struct ScanPart {
     infos: Vec<ProcInfo>,
     /// With usage asked for, one per info: its process's share of its user's count.
     shares: Option<Vec<Option<NprocShare>>>,
 }
 
 impl ScanPart {
-    /// Adds `later`'s processes to this part's.
-    pub fn join(&mut self, later: ScanPart) {
-        self.infos.extend(later.infos);
-        if let (Some(shares), Some(more)) = (self.shares.as_mut(), later.shares) {
-            shares.extend(more);
+    /// An empty part with room for `count` processes.
+    fn with_capacity(count: usize, attrs: &[Attr]) -> Self {
+        ScanPart {
+            infos: Vec::with_capacity(count),
+            // With usage asked for, each process's share of its real user's NPROC count.
+            shares: attrs
+                .contains(&Attr::Usage)
+                .then(|| Vec::with_capacity(count)),
         }
+    }
+
+    /// The processes of `parts`, each part ascending by pid, in one part ascending by
+    /// pid: each process is moved once, where joining and sorting would move most of
+    /// them three times.
+    fn merge(parts: Vec<ScanPart>, attrs: &[Attr]) -> Self {
+        let count = parts.iter().map(|part| part.infos.len()).sum();
+        let mut merged = ScanPart::with_capacity(count, attrs);
+        type Head = (
+            Peekable<std::vec::IntoIter<ProcInfo>>,
+            Option<std::vec::IntoIter<Option<NprocShare>>>,
+        );
+        let mut heads: Vec<Head> = parts
+            .into_iter()
+            .map(|part| {
+                let shares = part.shares.map(Vec::into_iter);
+                (part.infos.into_iter().peekable(), shares)
+            })
+            .collect();
+        // The part whose next process has the lowest pid, while any has one.
+        let lowest = |heads: &mut [Head]| {
+            (0..heads.len())
+                .filter_map(|i| Some((heads[i].0.peek()?.pid, i)))
+                .min()
+                .map(|(_, i)| i)
+        };
+        while let Some(i) = lowest(&mut heads) {
+            let (infos, shares) = &mut heads[i];
+            merged.infos.extend(infos.next());
+            if let (Some(merged), Some(shares)) = (merged.shares.as_mut(), shares.as_mut()) {
+                merged.extend(shares.next());
+            }
+        }
+        merged
     }
 
     /// The infos, each usage with its user's NPROC count over every process of the
     /// joined parts, ascending by pid.
-    pub fn finish(self) -> Vec<ProcInfo> {
+    fn finish(self) -> Vec<ProcInfo> {
         let ScanPart { mut infos, shares } = self;
         if let Some(shares) = shares {
             add_nproc_usage(&mut infos, &shares);
         }
-        infos.sort_unstable_by_key(|i| i.pid);
+        // Stable: each part is already ascending, so this merges runs (a scan on
+        // threads) or only checks the order, where an unstable sort would shuffle
+        // 350-byte infos.
+        infos.sort_by_key(|i| i.pid);
         infos
     }
 }
 
 /// `attrs` of each item's process by [`Backend::scan_info`], inside a oneshot that
-/// `prepare` seeds first when `seeded`; a process gone by its read is left out.
+/// `prepare` seeds first when `seeded`; a process gone by its read is left out. Room
+/// is made for `expected` processes.
 fn scan_with<B: Backend, I>(
     items: impl IntoIterator<Item = I>,
+    expected: usize,
     attrs: &[Attr],
     seeded: bool,
     pid_of: impl Fn(&I) -> Pid,
     mut prepare: impl FnMut(I),
 ) -> Result<ScanPart> {
-    let items = items.into_iter();
-    let mut infos = Vec::with_capacity(items.size_hint().0);
-    // With usage asked for, each process's share of its real user's NPROC count.
-    let mut shares = attrs.contains(&Attr::Usage).then(Vec::new);
+    let mut part = ScanPart::with_capacity(expected, attrs);
     for item in items {
         // A number no process can have is as good as gone.
         let Ok(target) = Target::new(pid_of(&item)) else {
@@ -623,16 +701,16 @@ fn scan_with<B: Backend, I>(
         prepare(item);
         match B::scan_info(target, attrs) {
             Ok((read, share)) => {
-                if let Some(shares) = shares.as_mut() {
+                if let Some(shares) = part.shares.as_mut() {
                     shares.push(share);
                 }
-                infos.push(read);
+                part.infos.push(read);
             }
             Err(Error::NoSuchProcess { .. }) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(ScanPart { infos, shares })
+    Ok(part)
 }
 
 /// What a scan reads of one process ([`Backend::scan_info`]): [`Backend::info`], and
@@ -1015,21 +1093,55 @@ mod tests {
         let infos = scan_each::<OwnScanInfo>(pids, &[Attr::Usage]).unwrap();
         let nproc = nproc_of(&infos);
         assert_eq!(nproc, [Some(6), Some(6), Some(6)]);
-        // Read in two parts (as a scan split over threads reads), joined before the
-        // count: still one count over all three; each part alone counts its own.
-        let part = |pids: &[u32]| {
-            let pids = pids.iter().map(|&p| Pid::from(p)).collect();
-            scan_part::<OwnScanInfo>(pids, &[Attr::Usage]).unwrap()
-        };
-        let mut joined = part(&[3]);
-        joined.join(part(&[1, 2]));
-        let infos = joined.finish();
-        assert_eq!(
-            infos.iter().map(|i| i.pid.get()).collect::<Vec<_>>(),
-            [1, 2, 3]
-        );
-        assert_eq!(nproc_of(&infos), [Some(6), Some(6), Some(6)]);
-        assert_eq!(nproc_of(&part(&[1, 2]).finish()), [Some(4), Some(4)]);
+        // Read on several threads, each taking the next pid: still one count over
+        // every process, whichever thread read it, and ascending.
+        let many: Vec<Pid> = (1..=40).rev().map(Pid::from).collect();
+        for threads in 1..=4 {
+            let infos = scan_threaded::<OwnScanInfo>(many.clone(), &[Attr::Usage], threads);
+            let infos = infos.unwrap();
+            let pids: Vec<i64> = infos.iter().map(|i| i.pid.get()).collect();
+            assert_eq!(pids, (1..=40).collect::<Vec<_>>(), "{threads} threads");
+            assert!(
+                nproc_of(&infos).iter().all(|&n| n == Some(80)),
+                "{threads} threads"
+            );
+        }
+    }
+
+    /// A platform whose pid 13 fails with an error no scan skips, and whose pid 7 is
+    /// gone.
+    enum FailsAt13 {}
+
+    impl Backend for FailsAt13 {
+        always_running!();
+
+        fn available(_: Attr) -> bool {
+            true
+        }
+
+        fn scan_info(target: Target<'_, ()>, _: &[Attr]) -> Result<(ProcInfo, Option<NprocShare>)> {
+            let pid = target.pid();
+            match pid.get() {
+                7 => Err(Error::NoSuchProcess { pid }),
+                13 => Err(Error::os(pid, std::io::Error::other("broken"))),
+                _ => Ok((ProcInfo::new(pid), None)),
+            }
+        }
+    }
+
+    #[test]
+    fn a_threaded_scan_skips_the_vanished_and_fails_on_the_rest() {
+        for threads in 1..=4 {
+            let pids: Vec<Pid> = (1..=12).map(Pid::from).collect();
+            let infos = scan_threaded::<FailsAt13>(pids, &[Attr::Comm], threads).unwrap();
+            assert_eq!(infos.len(), 11, "{threads} threads");
+            let pids: Vec<Pid> = (1..=40).map(Pid::from).collect();
+            let err = scan_threaded::<FailsAt13>(pids, &[Attr::Comm], threads).unwrap_err();
+            assert!(
+                matches!(err, Error::Os { .. }),
+                "{threads} threads: {err:?}"
+            );
+        }
     }
 
     #[test]

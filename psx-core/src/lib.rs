@@ -26,8 +26,8 @@ pub mod unix;
 mod usage;
 
 pub use backend::{
-    info, read_attr, rlimits, scan_each, scan_info, scan_part, scan_seeded, usage, usage_from,
-    Attr, AttrRead, Backend, Missing, NoBackend, ProcInfo, ScanPart,
+    info, read_attr, rlimits, scan_each, scan_info, scan_seeded, scan_threaded, usage, usage_from,
+    Attr, AttrRead, Backend, Missing, NoBackend, ProcInfo,
 };
 pub use error::{Error, Op, Result};
 pub use oneshot::OneshotGuard;

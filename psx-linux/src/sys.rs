@@ -9,8 +9,8 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use psx_core::{
-    oneshot, oneshot::Wanted, scan_each, scan_part, Attr, AttrRead, Backend, Error, NprocShare,
-    OpenFiles, Pid, ProcInfo, RLimit, Resource, Result, ScanPart, SignalMasks, Target, ValidRLimit,
+    oneshot, oneshot::Wanted, scan_threaded, Attr, AttrRead, Backend, Error, NprocShare, OpenFiles,
+    Pid, ProcInfo, RLimit, Resource, Result, SignalMasks, Target, ValidRLimit,
 };
 
 use crate::decode::{self, DecodeError, Field, Status, Verdict};
@@ -1226,39 +1226,14 @@ impl Backend for Linux {
         }
     }
 
-    /// Splits the pids over the available cores (std threads, each reading its share
-    /// in turn); every process is read as [`psx_core::info`] reads it.
+    /// Spread over the available cores (std threads taking the next unread pid, see
+    /// [`psx_core::scan_threaded`]); every process is read as [`psx_core::info`] reads
+    /// it.
     fn scan(attrs: &[Attr]) -> Result<Vec<ProcInfo>> {
         let pids = Self::pids()?;
         // Below a few dozen processes a thread costs more than it saves.
         let threads = cores().min(pids.len().div_ceil(32)).max(1);
-        if threads == 1 {
-            return scan_each::<Self>(pids, attrs);
-        }
-        let share = pids.len().div_ceil(threads);
-        let mut chunks = pids.chunks(share);
-        // The calling thread reads the first share itself: one thread fewer to start.
-        let first = chunks.next().unwrap_or_default();
-        let parts: Vec<Result<ScanPart>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = chunks
-                .map(|chunk| scope.spawn(move || scan_part::<Self>(chunk.to_vec(), attrs)))
-                .collect();
-            let mut parts = vec![scan_part::<Self>(first.to_vec(), attrs)];
-            parts.extend(workers.into_iter().map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            }));
-            parts
-        });
-        // Joined before finishing: a user's NPROC count is over every share.
-        let mut parts = parts.into_iter();
-        let mut scanned = parts
-            .next()
-            .unwrap_or_else(|| scan_part::<Self>(Vec::new(), attrs))?;
-        for part in parts {
-            scanned.join(part?);
-        }
-        Ok(scanned.finish())
+        scan_threaded::<Self>(pids, attrs, threads)
     }
 
     /// Outside a oneshot, the attributes the status holds come from one read of it,

@@ -367,20 +367,20 @@ mod linux {
         g.finish();
     }
 
-    /// Runs `work` over `items` split across `threads` threads, the calling thread
-    /// taking the first share, as `psx::scan` splits them.
+    /// Runs `work` over `items` on `threads` threads, the calling thread one of them,
+    /// each taking the next item no thread has taken, as `psx::scan` shares them out.
     fn scan<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync) -> usize {
         if threads == 1 {
             return items.iter().map(&work).sum();
         }
-        let chunk = items.len().div_ceil(threads).max(1);
-        let mut parts = items.chunks(chunk);
-        let first = parts.next().unwrap_or_default();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let share = || {
+            let claim = || items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            std::iter::from_fn(claim).map(&work).sum::<usize>()
+        };
         std::thread::scope(|s| {
-            let handles: Vec<_> = parts
-                .map(|part| s.spawn(|| part.iter().map(&work).sum::<usize>()))
-                .collect();
-            let own: usize = first.iter().map(&work).sum();
+            let handles: Vec<_> = (1..threads).map(|_| s.spawn(share)).collect();
+            let own = share();
             own + handles
                 .into_iter()
                 .map(|h| h.join().unwrap())
