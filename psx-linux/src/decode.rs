@@ -74,6 +74,7 @@ const STATE: u32 = 1 << 1;
 const GROUPS: u32 = 1 << 2;
 /// SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt (bits 3 to 7, in that order).
 const MASKS: u32 = 0b1111_1000;
+const SIGCGT: u32 = 1 << 7;
 const TGID: u32 = 1 << 8;
 const THREADS: u32 = 1 << 9;
 const NAME: u32 = 1 << 10;
@@ -240,14 +241,19 @@ impl<'a> Lines<'a> {
         // A key as a prefix is exactly "the text before the line's first colon is the
         // key"; bytes past the line's end are its `\n`, which no key holds, or the
         // zeros past the buffer's end, so a shorter line never matches.
-        if wanted & !self.found & bit == 0 || head & key.mask != key.word {
+        if head & key.mask != key.word {
             return false;
         }
-        if let Some(value) = status.get(start + key.len..end) {
-            self.values[usize::from(index)] = value.trim_ascii();
-            self.found |= bit;
+        if wanted & !self.found & bit != 0 {
+            if let Some(value) = status.get(start + key.len..end) {
+                self.values[usize::from(index)] = value.trim_ascii();
+                self.found |= bit;
+            }
         }
-        self.found & wanted == wanted
+        // `SigCgt:` is the last line psx reads in the kernel's order (`task_sig` prints
+        // it after everything else psx reads, since 2.6): a wanted line not seen by
+        // then is not in the file, as the memory lines of a kernel thread are not.
+        bit == SIGCGT || self.found & wanted == wanted
     }
 
     /// The value of the key with bit `bit`, if the line was found.
@@ -591,26 +597,49 @@ pub fn process_cpu_clock(pid: i32, clock: i32) -> i32 {
     (!pid << 3) | clock
 }
 
-/// Counts the descriptors in a `getdents64` buffer of `/proc/<pid>/fd` into `files`,
-/// without allocating: each `struct linux_dirent64` is `d_ino` (u64, offset 0),
-/// `d_off` (i64, 8), `d_reclen` (u16, 16), `d_type` (u8, 18), `d_name` (NUL-terminated,
-/// 19), `d_reclen` bytes in all (include/linux/dirent.h). `.` and `..` are skipped.
+/// The names in a `getdents64` buffer, without allocating: each `struct
+/// linux_dirent64` is `d_ino` (u64, offset 0), `d_off` (i64, 8), `d_reclen` (u16, 16),
+/// `d_type` (u8, 18), `d_name` (NUL-terminated, 19), `d_reclen` bytes in all
+/// (include/linux/dirent.h). A record cut short ends the names with `None`.
+fn dirent_names(buf: &[u8]) -> impl Iterator<Item = Option<&[u8]>> {
+    let mut rest = Some(buf);
+    std::iter::from_fn(move || {
+        let records = rest.filter(|r| !r.is_empty())?;
+        let record = psx_core::bytes::u16_at(records, 16)
+            .and_then(|reclen| records.get(..usize::from(reclen)))
+            .filter(|r| r.len() > 19);
+        rest = record.and_then(|r| records.get(r.len()..));
+        let name = record.map(|r| &r[19..]);
+        Some(name.map(|name| &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())]))
+    })
+}
+
+/// Counts the descriptors in a `getdents64` buffer of `/proc/<pid>/fd` into `files`
+/// ([`dirent_names`]); `.` and `..` are skipped.
 pub fn count_fds(buf: &[u8], files: &mut psx_core::OpenFiles) -> Result<(), DecodeError> {
-    let mut rest = buf;
-    while !rest.is_empty() {
-        let reclen = psx_core::bytes::u16_at(rest, 16).ok_or(DecodeError::Malformed("fd"))?;
-        let record = rest
-            .get(..usize::from(reclen))
-            .filter(|r| r.len() > 19)
-            .ok_or(DecodeError::Malformed("fd"))?;
-        let name = &record[19..];
-        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+    for name in dirent_names(buf) {
+        let name = name.ok_or(DecodeError::Malformed("fd"))?;
         if name != b"." && name != b".." {
             let fd = parse_decimal_u64(name).ok_or(DecodeError::Malformed("fd"))?;
             files.count += 1;
             files.highest = files.highest.max(Some(fd));
         }
-        rest = &rest[usize::from(reclen)..];
+    }
+    Ok(())
+}
+
+/// Adds the processes in a `getdents64` buffer of `/proc` to `pids`: its entries whose
+/// names are numbers (`proc_pid_readdir`, fs/proc/base.c, lists each thread group
+/// leader by its number in the pid namespace of the mount; the other entries have
+/// names that are not numbers).
+pub fn pids_in(buf: &[u8], pids: &mut Vec<psx_core::Pid>) -> Result<(), DecodeError> {
+    for name in dirent_names(buf) {
+        let name = name.ok_or(DecodeError::Malformed("/proc entry"))?;
+        if let Some(pid) = parse_decimal(name).map(psx_core::Pid::from) {
+            if pid.is_valid() {
+                pids.push(pid);
+            }
+        }
     }
     Ok(())
 }
@@ -757,6 +786,14 @@ fn parse_decimal(digits: &[u8]) -> Option<u32> {
 
 /// Up to 32 hex digits (128 signals), most significant first.
 fn parse_hex_mask(digits: &[u8]) -> Option<SigSet> {
+    // The 16 digits of 64 signals, as every architecture but MIPS prints them.
+    if let Some((high, low)) = digits.split_first_chunk::<8>().and_then(|(high, rest)| {
+        let low: &[u8; 8] = rest.try_into().ok()?;
+        Some((high, low))
+    }) {
+        let bits = u64::from(hex8(*high)?) << 32 | u64::from(hex8(*low)?);
+        return Some(SigSet::from_bits(bits.into()));
+    }
     if digits.is_empty() || digits.len() > 32 {
         return None;
     }
@@ -974,6 +1011,40 @@ SigCgt:\t0000000000000000\n";
     }
 
     #[test]
+    fn processes_are_the_numbered_entries_of_proc() {
+        let mut buf = Vec::new();
+        let names = [
+            &b"."[..],
+            b"..",
+            b"1",
+            b"self",
+            b"4242",
+            b"thread-self",
+            b"sys",
+        ];
+        for name in names
+            .into_iter()
+            .chain([&b"2147483647"[..], b"2147483648", b"0"])
+        {
+            buf.extend(dirent(name));
+        }
+        let mut pids = Vec::new();
+        pids_in(&buf, &mut pids).unwrap();
+        // 0 and numbers past i32::MAX name no process.
+        let pids: Vec<i64> = pids.iter().map(|p| p.get()).collect();
+        assert_eq!(pids, [1, 4242, 2_147_483_647]);
+        // Hand-made from include/linux/dirent.h's offsets: a record of `d_reclen` 24
+        // whose name "77" starts at byte 19.
+        let mut record = [0u8; 24];
+        record[16] = 24;
+        record[19..21].copy_from_slice(b"77");
+        let mut pids = Vec::new();
+        pids_in(&record, &mut pids).unwrap();
+        assert_eq!(pids, [psx_core::Pid::from(77u32)]);
+        assert!(pids_in(&record[..20], &mut pids).is_err());
+    }
+
+    #[test]
     fn kernel_versions() {
         assert!(kernel_at_least(b"6.18.44-fc-v445", 4, 7));
         assert!(kernel_at_least(b"4.7.0", 4, 7));
@@ -1109,6 +1180,25 @@ SigCgt:\t0000000000000000\n";
         }
         assert_eq!(hex8(*b"fedcba98"), Some(0xfedc_ba98));
         assert_eq!(hex8(*b"01234567"), Some(0x0123_4567));
+    }
+
+    #[test]
+    fn the_scan_ends_at_sigcgt() {
+        // A kernel thread's status has no memory lines; nothing psx reads follows
+        // `SigCgt:`, so a line after it is never taken.
+        let kthread = b"Name:\tkworker/0:1\nUmask:\t0000\nState:\tI (idle)\nTgid:\t9\n\
+            Uid:\t0\t0\t0\t0\nGroups:\t\nNSpgid:\t0\nNSsid:\t0\nThreads:\t1\nSigQ:\t0/7\n\
+            SigPnd:\t0\nShdPnd:\t0\nSigBlk:\t0\nSigIgn:\tffffffffffffffff\nSigCgt:\t0\n\
+            VmSize:\t  4 kB\nVmData:\t 1 kB\nVmStk:\t 1 kB\nVmRSS:\t 1 kB\nVmLck:\t 0 kB\n";
+        let status = status_for(kthread, Field::Every);
+        assert_eq!(status.memory, Ok(None));
+        assert_eq!(status.sigq, Ok(0));
+        assert_eq!(status.ruid, Some(0));
+        assert_eq!(status.identity.threads, Some(1));
+        assert_eq!(
+            status.sigmasks.unwrap().ignored,
+            Some(SigSet::from_bits(u64::MAX.into()))
+        );
     }
 
     #[test]

@@ -862,14 +862,23 @@ thread_local! {
 #[inline(always)]
 fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
     let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
-    let counted = count_entries_into(pid, dir, &mut buf);
+    let mut files = OpenFiles::default();
+    let counted = read_entries(pid, dir, &mut buf[..], |bytes| {
+        decode::count_fds(bytes, &mut files)
+    });
     DIRENT_BUF.set(Some(buf));
-    counted
+    counted.map(|()| files)
 }
 
+/// Every entry of the directory `dir`, by `getdents64` into `buf` (initialised, see
+/// [`DIRENT_BUF`]), each buffer's worth handed to `each`; errors are `pid`'s.
 #[inline(always)]
-fn count_entries_into(pid: Pid, dir: &OwnedFd, buf: &mut DirentBuf) -> Result<OpenFiles> {
-    let mut files = OpenFiles::default();
+fn read_entries(
+    pid: Pid,
+    dir: &OwnedFd,
+    buf: &mut [u64],
+    mut each: impl FnMut(&[u8]) -> std::result::Result<(), decode::DecodeError>,
+) -> Result<()> {
     loop {
         // SAFETY: `buf` is valid for writes of its size in bytes; the fd is open.
         let n = unsafe {
@@ -881,13 +890,12 @@ fn count_entries_into(pid: Pid, dir: &OwnedFd, buf: &mut DirentBuf) -> Result<Op
             )
         };
         match n {
-            0 => return Ok(files),
+            0 => return Ok(()),
             n if n > 0 => {
-                // SAFETY: `n` is at most the buffer's size in bytes, all initialised
-                // (see `DIRENT_BUF`).
+                // SAFETY: `n` is at most the buffer's size in bytes, all initialised.
                 let bytes =
                     unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
-                decode::count_fds(bytes, &mut files).map_err(|e| decode_error(pid, e))?;
+                each(bytes).map_err(|e| decode_error(pid, e))?;
             }
             _ => return Err(Error::last_os_error(pid)),
         }
@@ -900,12 +908,84 @@ fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
     if is_called_for(resource) {
         // `getpriority` and `sched_getparam` answer for a thread id too.
         refuse_thread_id(target)?;
-        let used = used_by_call(pid, resource);
+        let used = used_by_call(pid, resource, &mut None);
         still_pinned(target)?;
         return used;
     }
     let read = |s: &Status| used_from_status(pid, s, resource);
     from_status(target, Field::Usage, read, |s| read(&s))
+}
+
+/// A process's nice on `RLIMIT_NICE`'s scale and its real-time priority.
+#[derive(Debug, Clone, Copy)]
+struct Priorities {
+    /// `20 - nice` (`nice_to_rlimit`, kernel/sys.c), the scale `RLIMIT_NICE` is on
+    /// (`can_nice`): 1 at nice 19, 40 at nice -20.
+    nice: u64,
+    /// `rt_priority`: 1-99 under SCHED_FIFO and SCHED_RR, 0 under every other policy.
+    rtprio: u64,
+}
+
+/// [`Priorities`] of `pid`, from `kept` if an earlier call of this read filled it.
+///
+/// One `sched_getattr` (Linux 3.14+, kernel/sched/syscalls.c): `get_params` fills
+/// `sched_nice` (`task_nice`) for a task of a fair policy, and `sched_priority`
+/// (`rt_priority`) for SCHED_FIFO, SCHED_RR and SCHED_DEADLINE (0 for the last, whose
+/// `rt_priority` must be 0), leaving the other zero: the nice of a real-time or
+/// deadline task, which it keeps for when it returns to a fair policy, is asked of
+/// `getpriority`. Both answer ESRCH for a missing pid and check no permission but a
+/// security module's. Where `sched_getattr` is missing (ENOSYS) or filtered (EPERM
+/// from a seccomp filter that predates it), `getpriority` and `sched_getparam` answer.
+#[inline(always)]
+fn priorities_of(pid: Pid, kept: &mut Option<Priorities>) -> Result<Priorities> {
+    if let Some(kept) = *kept {
+        return Ok(kept);
+    }
+    // SAFETY: `sched_attr` is plain integers, for which zero is a valid value.
+    let mut attr: libc::sched_attr = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
+    // SAFETY: `attr` is writable for `size` bytes, the size the kernel is told.
+    let ret = unsafe { libc::syscall(libc::SYS_sched_getattr, pid.as_raw(), &mut attr, size, 0) };
+    let priorities = if ret == 0 {
+        let fair = !matches!(
+            attr.sched_policy as i32,
+            libc::SCHED_FIFO | libc::SCHED_RR | libc::SCHED_DEADLINE
+        );
+        Priorities {
+            nice: if fair {
+                (20 - i64::from(attr.sched_nice)) as u64
+            } else {
+                raw_getpriority(pid)?
+            },
+            rtprio: u64::from(attr.sched_priority),
+        }
+    } else {
+        match io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOSYS | libc::EPERM) => {
+                let mut param = libc::sched_param { sched_priority: 0 };
+                // SAFETY: `param` is writable.
+                if unsafe { libc::sched_getparam(pid.as_raw(), &mut param) } != 0 {
+                    return Err(Error::last_os_error(pid));
+                }
+                Priorities {
+                    nice: raw_getpriority(pid)?,
+                    rtprio: param.sched_priority.max(0) as u64,
+                }
+            }
+            _ => return Err(Error::last_os_error(pid)),
+        }
+    };
+    *kept = Some(priorities);
+    Ok(priorities)
+}
+
+/// The raw `getpriority(2)`: `20 - nice`, where the libc wrapper would return the nice.
+fn raw_getpriority(pid: Pid) -> Result<u64> {
+    // SAFETY: getpriority takes two integers and touches no memory of ours.
+    match unsafe { libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid.as_raw()) } {
+        -1 => Err(Error::last_os_error(pid)),
+        ret => Ok(ret as u64),
+    }
 }
 
 /// Whether `resource`'s use is asked of the kernel by pid ([`used_by_call`]) rather
@@ -937,15 +1017,12 @@ fn used_from_status(pid: Pid, status: &Status, resource: Resource) -> Result<u64
     }
 }
 
-/// `resource`'s use asked of the kernel by pid, one system call each (a third of the
-/// cost of formatting `/proc/<pid>/stat`, which holds the same three figures). The
-/// caller refuses a thread id first and checks a pin after.
+/// `resource`'s use asked of the kernel by pid (a third of the cost of formatting
+/// `/proc/<pid>/stat`, which holds the same three figures); nice and rtprio come from
+/// one call, kept in `kept` for the other. The caller refuses a thread id first and
+/// checks a pin after.
 #[inline(always)]
-fn used_by_call(pid: Pid, resource: Resource) -> Result<u64> {
-    let answer = |ret: libc::c_long| match ret {
-        -1 => Err(Error::last_os_error(pid)),
-        ret => Ok(ret as u64),
-    };
+fn used_by_call(pid: Pid, resource: Resource, kept: &mut Option<Priorities>) -> Result<u64> {
     match resource {
         // `RLIMIT_CPU` arms the process's CPUCLOCK_PROF timer (`update_rlimit_cpu`,
         // kernel/time/posix-cpu-timers.c): user + system time of every thread, live
@@ -967,28 +1044,8 @@ fn used_by_call(pid: Pid, resource: Resource) -> Result<u64> {
             }
             Ok(now.tv_sec.max(0) as u64)
         }
-        // The raw `getpriority(2)` returns `20 - nice` (`nice_to_rlimit`, kernel/sys.c),
-        // the scale `RLIMIT_NICE` is on (`can_nice`): 1 at nice 19, 40 at nice -20.
-        // No permission check; ESRCH for a missing pid.
-        Resource::Nice => {
-            // SAFETY: getpriority takes two integers and touches no memory of ours.
-            answer(unsafe {
-                libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid.as_raw())
-            })
-        }
-        // `sched_getparam` (kernel/sched/syscalls.c) gives `rt_priority` for a SCHED_FIFO
-        // or SCHED_RR task and 0 otherwise, as `rt_priority` is 0 for every other policy.
-        // ESRCH for a missing pid; a security module may refuse it (AccessDenied).
-        Resource::Rtprio => {
-            let mut param = libc::sched_param { sched_priority: 0 };
-            // SAFETY: `param` is writable.
-            let ret = unsafe { libc::sched_getparam(pid.as_raw(), &mut param) };
-            answer(if ret == 0 {
-                libc::c_long::from(param.sched_priority)
-            } else {
-                -1
-            })
-        }
+        Resource::Nice => Ok(priorities_of(pid, kept)?.nice),
+        Resource::Rtprio => Ok(priorities_of(pid, kept)?.rtprio),
         _ => Err(Error::Unsupported {
             what: "usage of this resource",
         }),
@@ -1122,11 +1179,12 @@ fn info_from_status(
             })),
             Attr::Usage => {
                 let zombie = status.identity.zombie;
+                let mut priorities = None;
                 let usage = psx_core::usage_from::<Linux>(
                     || open_files_of_process(target, || Ok(zombie)),
                     |resource| {
                         if is_called_for(resource) {
-                            used_by_call(pid, resource)
+                            used_by_call(pid, resource, &mut priorities)
                         } else {
                             used_from_status(pid, status, resource)
                         }
@@ -1199,12 +1257,22 @@ impl Backend for Linux {
     fn pids() -> Result<Vec<Pid>> {
         let me = Pid::current();
         procfs_matches_namespace(me)?;
-        let entries = std::fs::read_dir("/proc").map_err(|e| Error::from_io(me, e))?;
-        let mut pids: Vec<Pid> = entries
-            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .map(Pid::from)
-            .filter(|pid| pid.is_valid())
-            .collect();
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        // SAFETY: the path is a NUL-terminated literal.
+        let fd = unsafe { libc::open(c"/proc".as_ptr(), flags) };
+        if fd < 0 {
+            return Err(Error::from_io(me, io::Error::last_os_error()));
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+        // The whole of `/proc` in one call on most machines (its own ~60 entries and
+        // about 24 bytes a process), zeroed as `DIRENT_BUF` is for the same reason.
+        let mut buf = vec![0u64; 4096];
+        let mut pids = Vec::new();
+        read_entries(me, &dir, &mut buf, |bytes| {
+            decode::pids_in(bytes, &mut pids)
+        })?;
+        // `proc_pid_readdir` lists by ascending number already: a check, no moves.
         pids.sort_unstable();
         Ok(pids)
     }

@@ -277,12 +277,34 @@ mod linux {
         })
     }
 
-    /// The numeric entries of `/proc`, ascending: how a scan's floor lists processes.
+    /// The numeric entries of `/proc`, ascending: how a scan's floor lists processes,
+    /// `getdents64` into a zeroed buffer as psx lists them.
     fn floor_pids() -> Vec<i32> {
-        let mut pids: Vec<i32> = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect();
+        let mut buf = vec![0u64; 4096];
+        let mut pids = Vec::new();
+        // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes, and
+        // every byte of it was initialised when it was made.
+        unsafe {
+            let fd = libc::open(c"/proc".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+            loop {
+                let n = libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), 32768);
+                if n <= 0 {
+                    break;
+                }
+                let mut rest = std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize);
+                // `struct linux_dirent64`: `d_reclen` at 16, the name at 19.
+                while rest.len() > 19 {
+                    let reclen = usize::from(u16::from_ne_bytes([rest[16], rest[17]]));
+                    let name = &rest[19..reclen];
+                    let name = &name[..name.iter().position(|&b| b == 0).unwrap()];
+                    if let Some(pid) = std::str::from_utf8(name).ok().and_then(|n| n.parse().ok()) {
+                        pids.push(pid);
+                    }
+                    rest = &rest[reclen..];
+                }
+            }
+            libc::close(fd);
+        }
         pids.sort_unstable();
         pids
     }
@@ -442,20 +464,28 @@ mod linux {
             + floor_cpu_nice_rtprio(pid)
     }
 
-    /// The process CPU clock (CPUCLOCK_PROF), `getpriority` and `sched_getparam`, bare.
+    /// The process CPU clock (CPUCLOCK_PROF) and `sched_getattr`, bare, as psx reads them.
     fn floor_cpu_nice_rtprio(pid: i32) -> usize {
         let mut now = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
-        let mut param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `now` and `param` are writable; the rest are integers. The clock id
-        // is `MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_PROF)`.
+        // SAFETY: `sched_attr` is plain integers, for which zero is a valid value.
+        let mut attr: libc::sched_attr = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
+        // SAFETY: `now` and `attr` are writable (`attr` for `size` bytes); the rest are
+        // integers. The clock id is `MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_PROF)`.
         unsafe {
             libc::clock_gettime(!pid << 3, &mut now);
-            let nice = libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid);
-            libc::sched_getparam(pid, &mut param);
-            now.tv_sec as usize + nice as usize + param.sched_priority as usize
+            libc::syscall(libc::SYS_sched_getattr, pid, &mut attr, size, 0);
+            // The nice of a real-time or deadline task, which `sched_getattr` leaves out.
+            let nice = match attr.sched_policy as i32 {
+                libc::SCHED_FIFO | libc::SCHED_RR | libc::SCHED_DEADLINE => {
+                    libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid)
+                }
+                _ => libc::c_long::from(20 - attr.sched_nice),
+            };
+            now.tv_sec as usize + nice as usize + attr.sched_priority as usize
         }
     }
 

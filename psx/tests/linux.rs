@@ -1228,9 +1228,12 @@ fn usage_shows_the_real_time_priority() {
     plain.kill().unwrap();
     plain.wait().unwrap();
     assert_eq!(used[&Resource::Rtprio], 0);
-    // SCHED_FIFO 5 where this caller may give it (root with CAP_SYS_NICE).
-    let Ok(mut fifo) = Command::new("chrt")
-        .args(["-f", "5", "sleep", "30"])
+    // SCHED_FIFO 5 where this caller may give it (root with CAP_SYS_NICE), nice 3 above
+    // ours: a real-time task keeps a nice, which the scheduler reports apart.
+    // SAFETY: getpriority takes integers; errno is not consulted for a nice in range.
+    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let Ok(mut fifo) = Command::new("nice")
+        .args(["-n", "3", "chrt", "-f", "5", "sleep", "30"])
         .stderr(Stdio::null())
         .spawn()
     else {
@@ -1246,11 +1249,20 @@ fn usage_shows_the_real_time_priority() {
     {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let used = (policy() == libc::SCHED_FIFO).then(|| psx::proc_usage(pid));
+    let read = (policy() == libc::SCHED_FIFO).then(|| {
+        let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
+        let in_scan = scanned.into_iter().find(|i| i.pid.get() == i64::from(pid));
+        (psx::proc_usage(pid).unwrap(), in_scan.and_then(|i| i.usage))
+    });
     let _ = fifo.kill();
     fifo.wait().unwrap();
-    if let Some(used) = used {
-        assert_eq!(used.unwrap().used[&Resource::Rtprio], 5);
+    if let Some((used, in_scan)) = read {
+        let expected_nice = (20 - (own + 3).min(19)) as u64;
+        for used in [Some(used), in_scan] {
+            let used = used.unwrap().used;
+            assert_eq!(used[&Resource::Rtprio], 5);
+            assert_eq!(used[&Resource::Nice], expected_nice);
+        }
     }
 }
 
