@@ -3,7 +3,6 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::iter::Peekable;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -637,24 +636,22 @@ impl ScanPart {
         let count = parts.iter().map(|part| part.infos.len()).sum();
         let mut merged = ScanPart::with_capacity(count, attrs);
         type Head = (
-            Peekable<std::vec::IntoIter<ProcInfo>>,
+            std::vec::IntoIter<ProcInfo>,
             Option<std::vec::IntoIter<Option<NprocShare>>>,
         );
         let mut heads: Vec<Head> = parts
             .into_iter()
-            .map(|part| {
-                let shares = part.shares.map(Vec::into_iter);
-                (part.infos.into_iter().peekable(), shares)
-            })
+            .map(|part| (part.infos.into_iter(), part.shares.map(Vec::into_iter)))
             .collect();
-        // The part whose next process has the lowest pid, while any has one.
-        let lowest = |heads: &mut [Head]| {
+        // The part whose next process has the lowest pid, while any has one (looked at
+        // in place: a `Peekable` would move each info once more).
+        let lowest = |heads: &[Head]| {
             (0..heads.len())
-                .filter_map(|i| Some((heads[i].0.peek()?.pid, i)))
+                .filter_map(|i| Some((heads[i].0.as_slice().first()?.pid, i)))
                 .min()
                 .map(|(_, i)| i)
         };
-        while let Some(i) = lowest(&mut heads) {
+        while let Some(i) = lowest(&heads) {
             let (infos, shares) = &mut heads[i];
             merged.infos.extend(infos.next());
             if let (Some(merged), Some(shares)) = (merged.shares.as_mut(), shares.as_mut()) {
