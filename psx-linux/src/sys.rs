@@ -906,7 +906,7 @@ fn read_entries(
 fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
     let pid = target.pid();
     if is_called_for(resource) {
-        // `getpriority` and `sched_getparam` answer for a thread id too.
+        // `sched_getattr` and `getpriority` answer for a thread id too.
         refuse_thread_id(target)?;
         let used = used_by_call(pid, resource, &mut None);
         still_pinned(target)?;

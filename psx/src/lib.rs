@@ -41,8 +41,8 @@
 //!
 //! Usage: every figure in its limit's units ([`Usage`]); Linux also memlock, sigpending,
 //! nice and rtprio; NPROC (the real user's processes, on Linux threads) in a [`scan`]
-//! only. Sources: Linux `/proc/<pid>/fd`, `status`, the process CPU clock,
-//! `getpriority` and `sched_getparam`; macOS
+//! only. Sources: Linux `/proc/<pid>/fd`, `status`, the process CPU clock and
+//! `sched_getattr`; macOS
 //! `proc_pidinfo(PROC_PIDLISTFDS, PROC_PIDTASKINFO)`; FreeBSD `kern.proc.filedesc` and
 //! `kinfo_proc`; DragonFly `kern.file` and `kinfo_proc`; NetBSD `KERN_FILE2` and
 //! `kinfo_proc2`; OpenBSD `KERN_FILE` and `kinfo_proc`; Solaris and illumos
