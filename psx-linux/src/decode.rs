@@ -615,7 +615,7 @@ fn dirent_names(buf: &[u8]) -> impl Iterator<Item = Option<&[u8]>> {
 }
 
 /// Counts the descriptors in a `getdents64` buffer of `/proc/<pid>/fd` into `files`
-/// ([`dirent_names`]); `.` and `..` are skipped.
+/// (`struct linux_dirent64` records); `.` and `..` are skipped.
 pub fn count_fds(buf: &[u8], files: &mut psx_core::OpenFiles) -> Result<(), DecodeError> {
     for name in dirent_names(buf) {
         let name = name.ok_or(DecodeError::Malformed("fd"))?;
