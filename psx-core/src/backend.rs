@@ -550,7 +550,8 @@ pub fn scan_each<B: Backend>(pids: Vec<Pid>, attrs: &[Attr]) -> Result<Vec<ProcI
 /// thread takes the next pid no thread has taken until none is left, so a thread that
 /// starts late (its core waking from idle) leaves its share to the others instead of
 /// holding up the scan. Each user's NPROC usage is counted over every thread's reads.
-/// The first error a thread meets stops the others and is returned.
+/// An error stops every thread at its next pid; the calling thread's error, else the
+/// first helper's, is returned.
 pub fn scan_threaded<B: Backend>(
     pids: Vec<Pid>,
     attrs: &[Attr],

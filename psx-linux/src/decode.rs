@@ -144,7 +144,13 @@ const NO_KEY: u8 = u8::MAX;
 /// found when compiling (which fails if there were none).
 const KEY_TABLE: (u32, [u8; 64]) = {
     let mut multiplier: u32 = 0x9e37_79b1;
+    let mut tries = 0;
     loop {
+        tries += 1;
+        assert!(
+            tries < 100_000,
+            "no multiplier hashes the status keys apart"
+        );
         let mut table = [NO_KEY; 64];
         let mut ok = true;
         let mut i = 0;

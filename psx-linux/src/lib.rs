@@ -8,7 +8,7 @@
 //! | usage: descriptors (NOFILE) and the highest | the entries of `/proc/<pid>/fd` (`getdents64` into a buffer each thread keeps; needs ptrace read access, so another user's process is left out) |
 //! | usage: AS, DATA, STACK, RSS, MEMLOCK | `VmSize`, `VmData`, `VmStk`, `VmRSS`, `VmLck` of `status`, in bytes |
 //! | usage: SIGPENDING | the queued count of `SigQ` (the real user's, as the limit counts) |
-//! | usage: CPU, NICE, RTPRIO | the process's CPUCLOCK_PROF clock (`clock_gettime`: user + system time, the clock `RLIMIT_CPU` is checked on) in whole seconds; one `sched_getattr(2)` for the nice (as `20 - nice`) and the real-time priority, with `getpriority(2)` for the nice of a real-time or deadline task, which it leaves out (`getpriority` and `sched_getparam` where `sched_getattr` is missing or filtered; a security module may refuse them) |
+//! | usage: CPU, NICE, RTPRIO | the process's CPUCLOCK_PROF clock (`clock_gettime`: user + system time, the clock `RLIMIT_CPU` is checked on) in whole seconds; one `sched_getattr(2)` for the nice (as `20 - nice`) and the real-time priority, with `getpriority(2)` for the nice of a real-time or deadline task, which it leaves out; where `sched_getattr` is missing, filtered or refused by a security module, `getpriority` (which none refuses) and `sched_getparam` (which one may) |
 //! | usage: NPROC (in a scan) | `Uid` (real) and `Threads` of `status`, summed per user |
 //!
 //! Inside a oneshot, umask, groups and all five masks come from one read of `status`;

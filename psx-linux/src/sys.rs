@@ -908,7 +908,7 @@ fn usage(target: Target<'_, ProcPin>, resource: Resource) -> Result<u64> {
     if is_called_for(resource) {
         // `sched_getattr` and `getpriority` answer for a thread id too.
         refuse_thread_id(target)?;
-        let used = used_by_call(pid, resource, &mut None);
+        let used = used_by_call(pid, resource, &mut SchedAnswer::NotAsked);
         still_pinned(target)?;
         return used;
     }
@@ -926,61 +926,81 @@ struct Priorities {
     rtprio: u64,
 }
 
-/// [`Priorities`] of `pid`, from `kept` if an earlier call of this read filled it.
+/// What `sched_getattr` said of a process, kept across the resources of one usage
+/// read so that nice and rtprio cost one call.
+#[derive(Debug, Clone, Copy, Default)]
+enum SchedAnswer {
+    #[default]
+    NotAsked,
+    Answered(Priorities),
+    /// Missing (ENOSYS, before Linux 3.14), filtered (a seccomp filter that predates
+    /// it) or refused (a security module): each figure is asked on its own.
+    Refused,
+}
+
+/// Nice and rtprio of `pid` from one `sched_getattr` (kernel/sched/syscalls.c), unless
+/// `kept` already has its answer.
 ///
-/// One `sched_getattr` (Linux 3.14+, kernel/sched/syscalls.c): `get_params` fills
-/// `sched_nice` (`task_nice`) for a task of a fair policy, and `sched_priority`
-/// (`rt_priority`) for SCHED_FIFO, SCHED_RR and SCHED_DEADLINE (0 for the last, whose
-/// `rt_priority` must be 0), leaving the other zero: the nice of a real-time or
-/// deadline task, which it keeps for when it returns to a fair policy, is asked of
-/// `getpriority`. Both answer ESRCH for a missing pid and check no permission but a
-/// security module's. Where `sched_getattr` is missing (ENOSYS) or filtered (EPERM
-/// from a seccomp filter that predates it), `getpriority` and `sched_getparam` answer.
+/// `get_params` fills `sched_nice` (`task_nice`) for a task of a fair policy, and
+/// `sched_priority` (`rt_priority`) for SCHED_FIFO, SCHED_RR and SCHED_DEADLINE (0 for
+/// the last, whose `rt_priority` must be 0), leaving the other zero: the nice of a
+/// real-time or deadline task, which it keeps for when it returns to a fair policy, is
+/// asked of `getpriority`. ESRCH for a missing pid; a security module may refuse it
+/// (`security_task_getscheduler`), which `getpriority` never is: then `Ok(None)`, as
+/// for any failure but ESRCH, and each figure is asked as [`nice_alone`] and
+/// [`rtprio_alone`] ask it.
 #[inline(always)]
-fn priorities_of(pid: Pid, kept: &mut Option<Priorities>) -> Result<Priorities> {
-    if let Some(kept) = *kept {
-        return Ok(kept);
+fn sched_priorities(pid: Pid, kept: &mut SchedAnswer) -> Result<Option<Priorities>> {
+    match *kept {
+        SchedAnswer::Answered(priorities) => return Ok(Some(priorities)),
+        SchedAnswer::Refused => return Ok(None),
+        SchedAnswer::NotAsked => {}
     }
     // SAFETY: `sched_attr` is plain integers, for which zero is a valid value.
     let mut attr: libc::sched_attr = unsafe { std::mem::zeroed() };
     let size = std::mem::size_of::<libc::sched_attr>() as libc::c_uint;
     // SAFETY: `attr` is writable for `size` bytes, the size the kernel is told.
     let ret = unsafe { libc::syscall(libc::SYS_sched_getattr, pid.as_raw(), &mut attr, size, 0) };
-    let priorities = if ret == 0 {
-        let fair = !matches!(
-            attr.sched_policy as i32,
-            libc::SCHED_FIFO | libc::SCHED_RR | libc::SCHED_DEADLINE
-        );
-        Priorities {
-            nice: if fair {
-                (20 - i64::from(attr.sched_nice)) as u64
-            } else {
-                raw_getpriority(pid)?
-            },
-            rtprio: u64::from(attr.sched_priority),
+    if ret != 0 {
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::ESRCH) {
+            return Err(Error::from_io(pid, err));
         }
-    } else {
-        match io::Error::last_os_error().raw_os_error() {
-            Some(libc::ENOSYS | libc::EPERM) => {
-                let mut param = libc::sched_param { sched_priority: 0 };
-                // SAFETY: `param` is writable.
-                if unsafe { libc::sched_getparam(pid.as_raw(), &mut param) } != 0 {
-                    return Err(Error::last_os_error(pid));
-                }
-                Priorities {
-                    nice: raw_getpriority(pid)?,
-                    rtprio: param.sched_priority.max(0) as u64,
-                }
-            }
-            _ => return Err(Error::last_os_error(pid)),
-        }
+        *kept = SchedAnswer::Refused;
+        return Ok(None);
+    }
+    let fair = !matches!(
+        attr.sched_policy as i32,
+        libc::SCHED_FIFO | libc::SCHED_RR | libc::SCHED_DEADLINE
+    );
+    let priorities = Priorities {
+        nice: if fair {
+            (20 - i64::from(attr.sched_nice)) as u64
+        } else {
+            nice_alone(pid)?
+        },
+        rtprio: u64::from(attr.sched_priority),
     };
-    *kept = Some(priorities);
-    Ok(priorities)
+    *kept = SchedAnswer::Answered(priorities);
+    Ok(Some(priorities))
 }
 
-/// The raw `getpriority(2)`: `20 - nice`, where the libc wrapper would return the nice.
-fn raw_getpriority(pid: Pid) -> Result<u64> {
+/// The real-time priority by `sched_getparam` (`rt_priority` under SCHED_FIFO and
+/// SCHED_RR, 0 otherwise); ESRCH for a missing pid, and a security module may refuse
+/// it.
+fn rtprio_alone(pid: Pid) -> Result<u64> {
+    let mut param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `param` is writable.
+    if unsafe { libc::sched_getparam(pid.as_raw(), &mut param) } != 0 {
+        return Err(Error::last_os_error(pid));
+    }
+    Ok(param.sched_priority.max(0) as u64)
+}
+
+/// The nice by the raw `getpriority(2)`: `20 - nice`, where the libc wrapper would
+/// return the nice. No permission or security check (kernel/sys.c); ESRCH for a
+/// missing pid.
+fn nice_alone(pid: Pid) -> Result<u64> {
     // SAFETY: getpriority takes two integers and touches no memory of ours.
     match unsafe { libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, pid.as_raw()) } {
         -1 => Err(Error::last_os_error(pid)),
@@ -1022,7 +1042,7 @@ fn used_from_status(pid: Pid, status: &Status, resource: Resource) -> Result<u64
 /// one call, kept in `kept` for the other. The caller refuses a thread id first and
 /// checks a pin after.
 #[inline(always)]
-fn used_by_call(pid: Pid, resource: Resource, kept: &mut Option<Priorities>) -> Result<u64> {
+fn used_by_call(pid: Pid, resource: Resource, kept: &mut SchedAnswer) -> Result<u64> {
     match resource {
         // `RLIMIT_CPU` arms the process's CPUCLOCK_PROF timer (`update_rlimit_cpu`,
         // kernel/time/posix-cpu-timers.c): user + system time of every thread, live
@@ -1044,8 +1064,14 @@ fn used_by_call(pid: Pid, resource: Resource, kept: &mut Option<Priorities>) -> 
             }
             Ok(now.tv_sec.max(0) as u64)
         }
-        Resource::Nice => Ok(priorities_of(pid, kept)?.nice),
-        Resource::Rtprio => Ok(priorities_of(pid, kept)?.rtprio),
+        Resource::Nice => match sched_priorities(pid, kept)? {
+            Some(priorities) => Ok(priorities.nice),
+            None => nice_alone(pid),
+        },
+        Resource::Rtprio => match sched_priorities(pid, kept)? {
+            Some(priorities) => Ok(priorities.rtprio),
+            None => rtprio_alone(pid),
+        },
         _ => Err(Error::Unsupported {
             what: "usage of this resource",
         }),
@@ -1179,12 +1205,12 @@ fn info_from_status(
             })),
             Attr::Usage => {
                 let zombie = status.identity.zombie;
-                let mut priorities = None;
+                let mut sched = SchedAnswer::NotAsked;
                 let usage = psx_core::usage_from::<Linux>(
                     || open_files_of_process(target, || Ok(zombie)),
                     |resource| {
                         if is_called_for(resource) {
-                            used_by_call(pid, resource, &mut priorities)
+                            used_by_call(pid, resource, &mut sched)
                         } else {
                             used_from_status(pid, status, resource)
                         }

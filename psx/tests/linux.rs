@@ -1266,6 +1266,89 @@ fn usage_shows_the_real_time_priority() {
     }
 }
 
+/// Runs `read` on a thread whose seccomp filter answers `sched_getattr` with EPERM, as a
+/// filter written before the call existed does; `None` where no filter can be set.
+fn without_sched_getattr<T: Send>(read: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let nr = libc::SYS_sched_getattr as u32;
+                let errno = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+                let op = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+                    code: code as u16,
+                    jt,
+                    jf,
+                    k,
+                };
+                // A = seccomp_data.nr (offset 0); EPERM for sched_getattr, else allow.
+                let program = [
+                    op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
+                    op(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, nr, 0, 1),
+                    op(libc::BPF_RET | libc::BPF_K, errno, 0, 0),
+                    op(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
+                ];
+                let prog = libc::sock_fprog {
+                    len: program.len() as u16,
+                    filter: program.as_ptr().cast_mut(),
+                };
+                // SAFETY: both calls take integers and, for the filter, a program that
+                // lives until they return; they change only this thread.
+                let installed = unsafe {
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+                        && libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog)
+                            == 0
+                };
+                if !installed {
+                    return None;
+                }
+                // The filter holds: the call itself is refused on this thread.
+                let mut attr = [0u64; 7];
+                // SAFETY: `attr` is writable for its 56 bytes, more than the 48 asked.
+                let ret =
+                    unsafe { libc::syscall(libc::SYS_sched_getattr, 0, attr.as_mut_ptr(), 48, 0) };
+                assert_eq!(
+                    (ret, std::io::Error::last_os_error().raw_os_error()),
+                    (-1, Some(libc::EPERM))
+                );
+                Some(read())
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+#[test]
+fn nice_and_rtprio_are_read_where_sched_getattr_is_filtered() {
+    // SAFETY: getpriority takes integers; errno is not consulted for a nice in range.
+    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let mut child = Command::new("nice")
+        .args(["-n", "5", "sleep", "30"])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let expected = (20 - (own + 5).min(19)) as u64;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let nice_now = || psx::proc_usage(pid).unwrap().used[&Resource::Nice];
+    while nice_now() != expected && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let read = without_sched_getattr(|| {
+        let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
+        let in_scan = scanned.into_iter().find(|i| i.pid.get() == i64::from(pid));
+        (psx::proc_usage(pid).unwrap(), in_scan.and_then(|i| i.usage))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let Some((usage, in_scan)) = read else {
+        return;
+    };
+    for usage in [Some(usage), in_scan] {
+        let used = usage.unwrap().used;
+        assert_eq!(used[&Resource::Nice], expected);
+        assert_eq!(used[&Resource::Rtprio], 0);
+    }
+}
+
 #[test]
 fn a_scans_nproc_count_is_over_every_process_of_the_user() {
     let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
