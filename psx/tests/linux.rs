@@ -1165,26 +1165,31 @@ fn usage_of_a_child_grows_by_what_it_maps() {
     }
 }
 
-#[test]
-fn usage_shows_nice_on_the_limit_scale() {
+/// A `sleep` child `increment` nicer than this process, and the nice psx should read
+/// for it on the limit's scale (`20 - nice`), once its `nice` has run (or 10 s passed).
+fn nicer_child(increment: i32) -> (std::process::Child, u64) {
     // SAFETY: getpriority takes integers; errno is not consulted for a nice in range.
     let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-    let mut child = Command::new("nice")
-        .args(["-n", "7", "sleep", "30"])
+    let child = Command::new("nice")
+        .args(["-n", &increment.to_string(), "sleep", "30"])
         .spawn()
         .unwrap();
-    let expected = 20 - (own + 7).min(19);
+    let expected = (20 - (own + increment).min(19)) as u64;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let nice = loop {
-        let nice = psx::proc_usage(child.id()).unwrap().used[&Resource::Nice];
-        if nice == expected as u64 || std::time::Instant::now() > deadline {
-            break nice;
-        }
+    let nice_now = || psx::proc_usage(child.id()).unwrap().used[&Resource::Nice];
+    while nice_now() != expected && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
-    };
+    }
+    (child, expected)
+}
+
+#[test]
+fn usage_shows_nice_on_the_limit_scale() {
+    let (mut child, expected) = nicer_child(7);
+    let nice = psx::proc_usage(child.id()).unwrap().used[&Resource::Nice];
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(nice, expected as u64);
+    assert_eq!(nice, expected);
     // A scan counts NPROC per real user: at least this process's threads for ours.
     let me = Pid::current();
     let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
@@ -1319,19 +1324,8 @@ fn without_sched_getattr<T: Send>(read: impl FnOnce() -> T + Send) -> Option<T> 
 
 #[test]
 fn nice_and_rtprio_are_read_where_sched_getattr_is_filtered() {
-    // SAFETY: getpriority takes integers; errno is not consulted for a nice in range.
-    let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-    let mut child = Command::new("nice")
-        .args(["-n", "5", "sleep", "30"])
-        .spawn()
-        .unwrap();
+    let (mut child, expected) = nicer_child(5);
     let pid = child.id();
-    let expected = (20 - (own + 5).min(19)) as u64;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let nice_now = || psx::proc_usage(pid).unwrap().used[&Resource::Nice];
-    while nice_now() != expected && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
     let read = without_sched_getattr(|| {
         let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
         let in_scan = scanned.into_iter().find(|i| i.pid.get() == i64::from(pid));
