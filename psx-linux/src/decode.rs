@@ -185,8 +185,8 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    /// Scans `status` line by line, stopping as soon as every line in `wanted` is found:
-    /// a umask read stops at line 3 of about 60.
+    /// Scans `status` line by line, stopping as soon as every line in `wanted` is found
+    /// (a umask read stops at line 3 of about 60), and at `SigCgt:` in any case.
     ///
     /// This is most of psx's own time on a status read, so it is kept cheap: newlines
     /// are found sixteen bytes at a time ([`newline_mask`]), and each line is told
