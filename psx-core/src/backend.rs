@@ -669,9 +669,9 @@ impl ScanPart {
         if let Some(shares) = shares {
             add_nproc_usage(&mut infos, &shares);
         }
-        // Stable: each part is already ascending, so this merges runs (a scan on
-        // threads) or only checks the order, where an unstable sort would shuffle
-        // 350-byte infos.
+        // Stable: a merged or listed part is already ascending, and this only checks
+        // the order, where an unstable sort would shuffle 350-byte infos; a seeded
+        // table may come in any order.
         infos.sort_by_key(|i| i.pid);
         infos
     }

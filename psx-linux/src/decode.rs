@@ -44,8 +44,8 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// The keys psx reads, each with its colon; a key's index is its bit in the masks
-/// below and its slot in [`Lines`].
+/// The keys psx reads, each with its colon; a key's index is its bit ([`bit_of`]) and
+/// its slot in [`Lines`].
 const KEYS: [&[u8]; 20] = [
     b"Umask:",
     b"State:",
@@ -69,25 +69,70 @@ const KEYS: [&[u8]; 20] = [
     b"Uid:",
 ];
 
-const UMASK: u32 = 1;
-const STATE: u32 = 1 << 1;
-const GROUPS: u32 = 1 << 2;
-/// SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt (bits 3 to 7, in that order).
-const MASKS: u32 = 0b1111_1000;
-const SIGCGT: u32 = 1 << 7;
-const TGID: u32 = 1 << 8;
-const THREADS: u32 = 1 << 9;
-const NAME: u32 = 1 << 10;
-const NSPGID: u32 = 1 << 11;
-const NSSID: u32 = 1 << 12;
-/// VmSize, VmData, VmStk, VmRSS, VmLck (bits 13 to 17), in [`Memory`]'s order (each
-/// `%8lu kB`, `task_mem` in fs/proc/task_mmu.c); absent for a zombie or a kernel
-/// thread, which have no mm.
-const MEMORY: u32 = 0b1_1111 << 13;
+/// The bit of `key` (one of [`KEYS`]): its index there, found when compiling.
+const fn bit_of(key: &[u8]) -> u32 {
+    let mut i = 0;
+    'keys: while i < KEYS.len() {
+        let candidate = KEYS[i];
+        i += 1;
+        if candidate.len() != key.len() {
+            continue;
+        }
+        let mut j = 0;
+        while j < key.len() {
+            if candidate[j] != key[j] {
+                continue 'keys;
+            }
+            j += 1;
+        }
+        return 1 << (i - 1);
+    }
+    panic!("not one of the keys psx reads");
+}
+
+/// [`bit_of`] each of `keys`.
+const fn bits_of<const N: usize>(keys: [&[u8]; N]) -> [u32; N] {
+    let mut bits = [0; N];
+    let mut i = 0;
+    while i < N {
+        bits[i] = bit_of(keys[i]);
+        i += 1;
+    }
+    bits
+}
+
+/// The bits of `bits` together.
+const fn union_of<const N: usize>(bits: [u32; N]) -> u32 {
+    let mut union = 0;
+    let mut i = 0;
+    while i < N {
+        union |= bits[i];
+        i += 1;
+    }
+    union
+}
+
+const UMASK: u32 = bit_of(b"Umask:");
+const STATE: u32 = bit_of(b"State:");
+const GROUPS: u32 = bit_of(b"Groups:");
+/// SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt, in [`SignalMasks`]' decoding order.
+const MASK_BITS: [u32; 5] = bits_of([b"SigPnd:", b"ShdPnd:", b"SigBlk:", b"SigIgn:", b"SigCgt:"]);
+const MASKS: u32 = union_of(MASK_BITS);
+const SIGCGT: u32 = MASK_BITS[4];
+const TGID: u32 = bit_of(b"Tgid:");
+const THREADS: u32 = bit_of(b"Threads:");
+const NAME: u32 = bit_of(b"Name:");
+const NSPGID: u32 = bit_of(b"NSpgid:");
+const NSSID: u32 = bit_of(b"NSsid:");
+/// VmSize, VmData, VmStk, VmRSS, VmLck, in [`Memory`]'s order (each `%8lu kB`,
+/// `task_mem` in fs/proc/task_mmu.c); absent for a zombie or a kernel thread, which
+/// have no mm.
+const MEMORY_BITS: [u32; 5] = bits_of([b"VmSize:", b"VmData:", b"VmStk:", b"VmRSS:", b"VmLck:"]);
+const MEMORY: u32 = union_of(MEMORY_BITS);
 /// `SigQ:\t<queued>/<limit>`: the real user's queued signals (`task_sig`).
-const SIGQ: u32 = 1 << 18;
+const SIGQ: u32 = bit_of(b"SigQ:");
 /// `Uid:\t<real>\t<effective>\t<saved>\t<fs>`.
-const UID: u32 = 1 << 19;
+const UID: u32 = bit_of(b"Uid:");
 /// What every read also takes, to know which process (and in what state) it read.
 const IDENTITY: u32 = STATE | TGID | THREADS;
 /// What the resource usage takes: decoded only when asked for ([`Field::Usage`], or
@@ -317,13 +362,15 @@ impl<'a> Lines<'a> {
 
     /// The memory lines in bytes, `None` if the process has no mm (no `VmSize:`).
     fn memory(&self) -> Result<Option<Memory>, DecodeError> {
-        if self.value(1 << 13).is_none() {
+        if self.value(MEMORY_BITS[0]).is_none() {
             return Ok(None);
         }
         let mut bytes = [0u64; 5];
         for (i, out) in bytes.iter_mut().enumerate() {
             let key = ["VmSize", "VmData", "VmStk", "VmRSS", "VmLck"][i];
-            let v = self.value(1 << (13 + i)).ok_or(DecodeError::Missing(key))?;
+            let v = self
+                .value(MEMORY_BITS[i])
+                .ok_or(DecodeError::Missing(key))?;
             let kib = v
                 .strip_suffix(b"kB")
                 .map(<[u8]>::trim_ascii)
@@ -353,7 +400,7 @@ impl<'a> Lines<'a> {
         let mut sets = [SigSet::EMPTY; 5];
         for (i, set) in sets.iter_mut().enumerate() {
             let v = self
-                .value(1 << (3 + i))
+                .value(MASK_BITS[i])
                 .ok_or(DecodeError::Missing(NAMES[i]))?;
             *set = parse_hex_mask(v).ok_or(DecodeError::Malformed(NAMES[i]))?;
         }

@@ -1283,14 +1283,7 @@ impl Backend for Linux {
     fn pids() -> Result<Vec<Pid>> {
         let me = Pid::current();
         procfs_matches_namespace(me)?;
-        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
-        // SAFETY: the path is a NUL-terminated literal.
-        let fd = unsafe { libc::open(c"/proc".as_ptr(), flags) };
-        if fd < 0 {
-            return Err(Error::from_io(me, io::Error::last_os_error()));
-        }
-        // SAFETY: `fd` was just opened and is owned by nothing else.
-        let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+        let dir = OwnedFd::from(std::fs::File::open("/proc").map_err(|e| Error::from_io(me, e))?);
         // The whole of `/proc` in one call on most machines (its own ~60 entries and
         // about 24 bytes a process), zeroed as `DIRENT_BUF` is for the same reason.
         let mut buf = vec![0u64; 4096];

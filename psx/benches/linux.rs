@@ -321,35 +321,31 @@ mod linux {
 
     /// The procfs crate reading the same fields of every process.
     fn procfs_scan() -> usize {
-        procfs_each(false)
+        procfs_each(|p| procfs_read(p, false))
     }
 
-    /// [`procfs_read`] of every process.
-    fn procfs_each(limits: bool) -> usize {
+    /// `read` of every process procfs lists, summed.
+    fn procfs_each(read: impl Fn(&procfs::process::Process) -> usize) -> usize {
         procfs::process::all_processes()
             .unwrap()
             .filter_map(|p| p.ok())
-            .map(|p| procfs_read(&p, limits))
+            .map(|p| read(&p))
             .sum()
     }
 
     /// procfs reading the same fields from the status file alone, pgid and sid from its
     /// `NSpgid:`/`NSsid:` lines as psx takes them (one file per process, not two).
     fn procfs_scan_status_only() -> usize {
-        procfs::process::all_processes()
-            .unwrap()
-            .filter_map(|p| p.ok())
-            .map(|p| {
-                p.status().map_or(0, |s| {
-                    let first = |ids: Option<Vec<i32>>| ids.and_then(|v| v.first().copied());
-                    s.name.len()
-                        + s.umask.unwrap_or(0) as usize
-                        + s.groups.len()
-                        + s.sigcgt as usize
-                        + (first(s.nspgid).unwrap_or(0) + first(s.nssid).unwrap_or(0)) as usize
-                })
+        procfs_each(|p| {
+            p.status().map_or(0, |s| {
+                let first = |ids: Option<Vec<i32>>| ids.and_then(|v| v.first().copied());
+                s.name.len()
+                    + s.umask.unwrap_or(0) as usize
+                    + s.groups.len()
+                    + s.sigcgt as usize
+                    + (first(s.nspgid).unwrap_or(0) + first(s.nssid).unwrap_or(0)) as usize
             })
-            .sum()
+        })
     }
 
     /// `psx::scan` of every process against the floor on the same number of threads,
@@ -514,32 +510,28 @@ mod linux {
 
     /// procfs reading the same: status, stat and limits of every process.
     fn procfs_scan_with_limits() -> usize {
-        procfs_each(true)
+        procfs_each(|p| procfs_read(p, true))
     }
 
     /// procfs reading every attribute of every process, each file once: status (name,
     /// umask, groups, masks, memory, SigQ), stat (pgid, sid, CPU, nice, rtprio), limits
     /// and the descriptor count.
     fn procfs_scan_all() -> usize {
-        procfs::process::all_processes()
-            .unwrap()
-            .filter_map(|p| p.ok())
-            .map(|p| {
-                let status = p.status().map_or(0, |s| {
-                    s.name.len()
-                        + s.umask.unwrap_or(0) as usize
-                        + s.groups.len()
-                        + s.sigcgt as usize
-                        + s.vmrss.unwrap_or(0) as usize
-                        + s.sigq.0 as usize
-                });
-                let stat = p.stat().map_or(0, |s| {
-                    (s.pgrp + s.session) as usize + (s.utime + s.stime) as usize
-                });
-                let limits = procfs_nofile(&p);
-                status + stat + limits + p.fd_count().unwrap_or(0)
-            })
-            .sum()
+        procfs_each(|p| {
+            let status = p.status().map_or(0, |s| {
+                s.name.len()
+                    + s.umask.unwrap_or(0) as usize
+                    + s.groups.len()
+                    + s.sigcgt as usize
+                    + s.vmrss.unwrap_or(0) as usize
+                    + s.sigq.0 as usize
+            });
+            let stat = p.stat().map_or(0, |s| {
+                (s.pgrp + s.session) as usize + (s.utime + s.stime) as usize
+            });
+            let limits = procfs_nofile(p);
+            status + stat + limits + p.fd_count().unwrap_or(0)
+        })
     }
 
     /// What `psx limits` reads of every process.
@@ -553,19 +545,15 @@ mod linux {
 
     /// The procfs crate reading the same of every process.
     fn procfs_headroom() -> usize {
-        procfs::process::all_processes()
-            .unwrap()
-            .filter_map(|p| p.ok())
-            .map(|p| {
-                let status = p.status().map_or(0, |s| {
-                    s.name.len() + s.vmsize.unwrap_or(0) as usize + s.vmrss.unwrap_or(0) as usize
-                });
-                let stat = p.stat().map_or(0, |s| (s.utime + s.stime) as usize);
-                let fds = p.fd_count().unwrap_or(0);
-                let limits = procfs_nofile(&p);
-                status + stat + fds + limits
-            })
-            .sum()
+        procfs_each(|p| {
+            let status = p.status().map_or(0, |s| {
+                s.name.len() + s.vmsize.unwrap_or(0) as usize + s.vmrss.unwrap_or(0) as usize
+            });
+            let stat = p.stat().map_or(0, |s| (s.utime + s.stime) as usize);
+            let fds = p.fd_count().unwrap_or(0);
+            let limits = procfs_nofile(p);
+            status + stat + fds + limits
+        })
     }
 
     /// A whole-machine headroom scan (`psx limits`' read: name, every limit and every
