@@ -72,7 +72,8 @@ impl Usage {
 pub struct OpenFiles {
     /// How many are open.
     pub count: u64,
-    /// The highest open descriptor number, `None` when none is open.
+    /// The highest open descriptor number, `None` when none is open or only the count
+    /// could be read (Linux: a process whose descriptors may not be listed).
     pub highest: Option<u64>,
 }
 

@@ -5,7 +5,7 @@
 //! | umask, groups, signal masks | `/proc/<pid>/status` (`Umask`, `Groups`, `SigPnd`, `ShdPnd`, `SigBlk`, `SigIgn`, `SigCgt`) |
 //! | resource limits, get and set | `prlimit(2)`: one atomic call |
 //! | process group, session | `getpgid(2)`, `getsid(2)` (inside a oneshot, `NSpgid`/`NSsid` of `status`) |
-//! | usage: descriptors (NOFILE) and the highest | the entries of `/proc/<pid>/fd` (`getdents64` into a buffer each thread keeps; needs ptrace read access, so another user's process is left out) |
+//! | usage: descriptors (NOFILE) and the highest | the entries of `/proc/<pid>/fd` (`getdents64` into a buffer each thread keeps; opening it needs the directory owner's rights, as ptrace does); where that is refused, on Linux 6.2+, the count alone from the directory's size, which `stat` gives anyone who sees the process; the size first for a kernel thread or zombie (no address space), whose table is empty in practice |
 //! | usage: AS, DATA, STACK, RSS, MEMLOCK | `VmSize`, `VmData`, `VmStk`, `VmRSS`, `VmLck` of `status`, in bytes |
 //! | usage: SIGPENDING | the queued count of `SigQ` (the real user's, as the limit counts) |
 //! | usage: CPU, NICE, RTPRIO | the process's CPUCLOCK_PROF clock (`clock_gettime`: user + system time, the clock `RLIMIT_CPU` is checked on) in whole seconds; one `sched_getattr(2)` for the nice (as `20 - nice`) and the real-time priority, with `getpriority(2)` for the nice of a real-time or deadline task, which it leaves out; where `sched_getattr` is missing, filtered or refused by a security module, `getpriority` (which none refuses) and `sched_getparam` (which one may) |

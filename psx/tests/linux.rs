@@ -314,6 +314,13 @@ fn run_unprivileged(test_name: &str) -> String {
     stdout
 }
 
+/// Whether this kernel gives a `/proc/<pid>/fd` directory its number of descriptors as
+/// its size (Linux 6.2+): ours, open, holds at least one.
+fn fd_dir_size_counts() -> bool {
+    let dir = std::fs::File::open("/proc/self/fd").unwrap();
+    dir.metadata().unwrap().len() > 0
+}
+
 /// The target the unprivileged child attacks: root's test process when we started as
 /// root, pid 1 (root's) otherwise.
 fn root_owned_target() -> Option<u32> {
@@ -353,11 +360,19 @@ fn raising_a_root_process_limit_unprivileged_is_access_denied() {
         value_or_denied("sid", psx::proc_getsid(target));
         let info = psx::proc_info(target, psx::Attr::ALL).expect("denied attributes are left out");
         assert!(info.pgid.is_some());
-        // Another user's descriptors need ptrace access: left out of its usage, whose
-        // memory figures (world-readable status) stay; under hidepid all is denied.
+        // Another user's descriptors may not be listed: their count is the size of its
+        // `fd` directory where that counts them (Linux 6.2+), without the highest, and
+        // left out before; the memory figures (world-readable status) stay; under
+        // hidepid all is denied.
         match psx::proc_usage(target) {
             Ok(usage) => {
-                assert!(!usage.used.contains_key(&Resource::Nofile), "{usage:?}");
+                assert!(std::fs::read_dir(format!("/proc/{target}/fd")).is_err());
+                assert_eq!(
+                    usage.used.contains_key(&Resource::Nofile),
+                    fd_dir_size_counts(),
+                    "{usage:?}"
+                );
+                assert_eq!(usage.highest_fd, None, "{usage:?}");
                 assert!(usage.used.contains_key(&Resource::As), "{usage:?}");
             }
             Err(err) => assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}"),
@@ -1109,6 +1124,60 @@ fn usage_counts_a_childs_descriptors_and_its_highest() {
         child.wait().unwrap();
         // Reaped: gone through the handle, whatever now has the number.
         assert!(no_such_process(handle.usage()));
+    }
+}
+
+/// A kernel thread (no address space: its status has no `VmSize:` line) is asked its descriptors by
+/// the size of its `fd` directory first: its count is what a listing finds (none, in
+/// practice) wherever the listing is allowed (root), and the same by the size where it
+/// is not, on kernels whose size counts them; in a scan and alone.
+#[test]
+fn a_kernel_threads_descriptors_are_counted_as_a_listing_counts_them() {
+    // PF_KTHREAD (0x00200000, include/linux/sched.h) in the flags of `stat` (field 9).
+    let kernel_thread = |pid: Pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            let after_name = &s[s.rfind(')').map_or(0, |i| i + 1)..];
+            after_name
+                .split_whitespace()
+                .nth(6)
+                .and_then(|f| f.parse::<u64>().ok())
+                .is_some_and(|flags| flags & 0x0020_0000 != 0)
+        })
+    };
+    let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
+    let mut checked = 0;
+    for info in scanned.iter().filter(|i| kernel_thread(i.pid)) {
+        let listed = std::fs::read_dir(format!("/proc/{}/fd", info.pid)).map(|d| d.count() as u64);
+        let alone = psx::proc_usage(info.pid);
+        let Ok(alone) = alone else {
+            // Gone since the scan.
+            continue;
+        };
+        let by_size = std::fs::metadata(format!("/proc/{}/fd", info.pid)).map(|m| m.len());
+        let expected = match (listed, by_size) {
+            (Ok(listed), _) => Some(listed),
+            (Err(_), Ok(size)) if fd_dir_size_counts() => Some(size),
+            _ => None,
+        };
+        let usage = info.usage.as_ref();
+        for (what, used) in [
+            ("scan", usage.and_then(|u| u.used.get(&Resource::Nofile))),
+            ("alone", alone.used.get(&Resource::Nofile)),
+        ] {
+            assert_eq!(used.copied(), expected, "{what}: pid {}", info.pid);
+        }
+        if expected == Some(0) {
+            assert_eq!(usage.and_then(|u| u.highest_fd), None);
+            checked += 1;
+        }
+    }
+    // In a pid namespace of its own a test sees no kernel thread; on a machine it sees
+    // kthreadd at least.
+    if scanned
+        .iter()
+        .any(|i| i.pid == Pid::from(2u32) && kernel_thread(i.pid))
+    {
+        assert!(checked > 0);
     }
 }
 
