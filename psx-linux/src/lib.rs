@@ -78,4 +78,4 @@ pub mod decode;
 mod sys;
 
 #[cfg(target_os = "linux")]
-pub use sys::{overflow_gid, status_reads, Linux, ProcPin};
+pub use sys::{fd_listings, overflow_gid, status_reads, Linux, ProcPin};

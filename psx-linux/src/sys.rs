@@ -105,12 +105,19 @@ impl ProcPin {
 
 thread_local! {
     static STATUS_READS: Cell<u64> = const { Cell::new(0) };
+    static FD_LISTINGS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// How many times this thread has read a `/proc/<pid>/status` file through psx: a
 /// diagnostic that lets tests prove a oneshot reads once.
 pub fn status_reads() -> u64 {
     STATUS_READS.get()
+}
+
+/// How many times this thread has listed a `/proc/<pid>/fd` directory through psx: a
+/// diagnostic that lets tests prove an empty table known by its size is not listed.
+pub fn fd_listings() -> u64 {
+    FD_LISTINGS.get()
 }
 
 /// What one status read holds; 8 KiB covers any status but one with thousands of groups
@@ -875,14 +882,35 @@ fn open_files_of_process(
 /// Whether the size of a `/proc/<pid>/fd` directory is the number of descriptors open
 /// in the process (Linux 6.2+: `proc_fd_getattr` in fs/proc/fd.c puts the
 /// `bitmap_weight` of the table's `open_fds` there; before, every such directory has
-/// size 0). Asked once, of our own directory while it is open, so holding at least that
-/// descriptor.
+/// size 0). Asked once, of our own directory while it is open: its size must be the
+/// number of entries a listing of it finds, which also refuses a `/proc` that is not the
+/// kernel's (any directory size there would otherwise pass for a count). Another thread
+/// opening or closing a descriptor between the two reads makes them differ, so it is
+/// asked up to three times.
 fn fd_dir_size_counts() -> bool {
     static COUNTS: OnceLock<bool> = OnceLock::new();
     *COUNTS.get_or_init(|| {
-        std::fs::File::open("/proc/self/fd")
-            .and_then(|dir| dir.metadata())
-            .is_ok_and(|meta| meta.len() > 0)
+        let Ok(dir) = std::fs::File::open("/proc/self/fd") else {
+            return false;
+        };
+        let dir = OwnedFd::from(dir);
+        (0..3).any(|_| {
+            // SAFETY: all-zero is a valid `stat` for the kernel to fill.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: the fd is open for the call; `st` is writable. Rewinding a
+            // directory fd has no other effect.
+            let (stat, rewind) = unsafe {
+                (
+                    libc::fstat(dir.as_raw_fd(), &mut st),
+                    libc::lseek(dir.as_raw_fd(), 0, libc::SEEK_SET),
+                )
+            };
+            let listed = count_entries(Pid::current(), &dir).map(|files| files.count);
+            stat == 0
+                && rewind == 0
+                && st.st_size > 0
+                && listed.ok() == u64::try_from(st.st_size).ok()
+        })
     })
 }
 
@@ -938,6 +966,7 @@ thread_local! {
 
 #[inline(always)]
 fn count_entries(pid: Pid, dir: &OwnedFd) -> Result<OpenFiles> {
+    FD_LISTINGS.set(FD_LISTINGS.get() + 1);
     let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
     let mut files = OpenFiles::default();
     let counted = read_entries(pid, dir, &mut buf[..], |bytes| {

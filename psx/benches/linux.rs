@@ -17,6 +17,11 @@ mod linux {
     /// uninitialised, as psx leaves it) until EOF or a short read ending a line (the end
     /// of a single-record seq file, where psx stops too), close.
     pub fn floor_status(path: &CStr) -> usize {
+        floor_status_with(path, |_| {})
+    }
+
+    /// [`floor_status`], handing the bytes read to `look`.
+    fn floor_status_with(path: &CStr, look: impl FnOnce(&[u8])) -> usize {
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
         // SAFETY: a NUL-terminated path; `buf` is writable for its length, and a byte
         // is read only after a read initialised it.
@@ -38,6 +43,7 @@ mod linux {
                 }
             }
             libc::close(fd);
+            look(std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), len));
             len
         }
     }
@@ -412,21 +418,14 @@ mod linux {
             const { std::cell::Cell::new(None) };
     }
 
-    /// The processes without an address space (kernel threads: no `VmSize:` line),
-    /// found once, so that the floor asks their descriptor count by the size of their
-    /// `fd` directory first, as psx does, without paying for telling them apart (psx
-    /// sees it in the status it decodes anyway). `headroom` and `paired` make the list
-    /// before timing anything.
-    fn without_mm() -> &'static [i32] {
-        static PIDS: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
-        PIDS.get_or_init(|| {
-            every_pid()
-                .into_iter()
-                .filter(|p| {
-                    std::fs::read_to_string(format!("/proc/{p}/status"))
-                        .is_ok_and(|s| !s.contains("\nVmSize:"))
-                })
-                .collect()
+    /// Whether an `fd` directory's size is its descriptor count (Linux 6.2+), asked once
+    /// of our own, open, as psx asks it.
+    fn size_counts() -> bool {
+        static COUNTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *COUNTS.get_or_init(|| {
+            std::fs::File::open("/proc/self/fd")
+                .and_then(|dir| dir.metadata())
+                .is_ok_and(|meta| meta.len() > 0)
         })
     }
 
@@ -440,12 +439,17 @@ mod linux {
         (ret == 0).then_some(st.st_size as usize)
     }
 
-    /// The descriptors of `pid`, as psx counts them: the `fd` directory's size first
-    /// for a process without an address space, else its listing, and the size where the
-    /// listing is refused.
-    fn floor_fd_count(pid: i32, path: &CStr) -> usize {
-        if without_mm().binary_search(&pid).is_ok() && floor_size(path) == Some(0) {
-            return 0;
+    /// The descriptors of a process, counted with the calls psx makes: for a process
+    /// without an address space (`no_mm`, seen in its status), the `fd` directory's
+    /// size first, where it counts, and nothing more if it is 0; else the listing, and
+    /// the size where the listing is refused.
+    fn floor_fd_count(path: &CStr, no_mm: bool) -> usize {
+        let mut size = None;
+        if no_mm && size_counts() {
+            size = floor_size(path);
+            if size == Some(0) {
+                return 0;
+            }
         }
         let mut buf = DIRENT_BUF.take().unwrap_or_else(|| Box::new([0; 512]));
         let mut count = 0;
@@ -457,7 +461,10 @@ mod linux {
                 libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
             );
             if fd < 0 {
-                count = floor_size(path).unwrap_or(0);
+                let errno = std::io::Error::last_os_error().raw_os_error();
+                if matches!(errno, Some(libc::EACCES | libc::EPERM)) && size_counts() {
+                    count = size.or_else(|| floor_size(path)).unwrap_or(0);
+                }
             } else {
                 loop {
                     let n = libc::syscall(
@@ -490,8 +497,12 @@ mod linux {
     /// the descriptor count, every limit, and the CPU time, nice value and real-time
     /// priority by pid.
     fn floor_headroom(pid: i32) -> usize {
-        floor_status(proc_file(&mut [0; 48], pid, "status"))
-            + floor_fd_count(pid, proc_file(&mut [0; 48], pid, "fd"))
+        let mut no_mm = false;
+        let status = floor_status_with(proc_file(&mut [0; 48], pid, "status"), |bytes| {
+            no_mm = memchr::memmem::find(bytes, b"\nVmSize:").is_none();
+        });
+        status
+            + floor_fd_count(proc_file(&mut [0; 48], pid, "fd"), no_mm)
             + floor_every_limit(pid)
             + floor_cpu_nice_rtprio(pid)
     }
@@ -597,7 +608,6 @@ mod linux {
     pub fn headroom(c: &mut Criterion) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut g = c.benchmark_group("headroom");
-        without_mm();
         g.bench_function("floor", |b| b.iter(|| floor_headroom_scan(cores)));
         g.bench_function("psx", |b| {
             b.iter(|| psx::scan(HEADROOM_ATTRS).unwrap().len())
@@ -676,7 +686,6 @@ mod linux {
     /// machine where separate criterion runs drift apart by ±15%. Prints one markdown
     /// row per case, which `ci/bench-report` checks against the targets.
     pub fn paired() {
-        without_mm();
         let pid = std::process::id() as i32;
         let path = status_path(pid);
         let pids = every_pid();

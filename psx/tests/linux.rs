@@ -362,18 +362,24 @@ fn raising_a_root_process_limit_unprivileged_is_access_denied() {
         assert!(info.pgid.is_some());
         // Another user's descriptors may not be listed: their count is the size of its
         // `fd` directory where that counts them (Linux 6.2+), without the highest, and
-        // left out before; the memory figures (world-readable status) stay; under
-        // hidepid all is denied.
+        // left out before. Where `/proc` hides the process's files (`hidepid=`), neither
+        // the size nor the memory figures of its status are there; else the memory
+        // figures are (the status is world-readable).
+        let files_visible = std::fs::metadata(format!("/proc/{target}/status")).is_ok();
         match psx::proc_usage(target) {
             Ok(usage) => {
                 assert!(std::fs::read_dir(format!("/proc/{target}/fd")).is_err());
                 assert_eq!(
                     usage.used.contains_key(&Resource::Nofile),
-                    fd_dir_size_counts(),
+                    files_visible && fd_dir_size_counts(),
                     "{usage:?}"
                 );
                 assert_eq!(usage.highest_fd, None, "{usage:?}");
-                assert!(usage.used.contains_key(&Resource::As), "{usage:?}");
+                assert_eq!(
+                    usage.used.contains_key(&Resource::As),
+                    files_visible,
+                    "{usage:?}"
+                );
             }
             Err(err) => assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}"),
         }
@@ -1127,10 +1133,11 @@ fn usage_counts_a_childs_descriptors_and_its_highest() {
     }
 }
 
-/// A kernel thread (no address space: its status has no `VmSize:` line) is asked its descriptors by
-/// the size of its `fd` directory first: its count is what a listing finds (none, in
-/// practice) wherever the listing is allowed (root), and the same by the size where it
-/// is not, on kernels whose size counts them; in a scan and alone.
+/// A kernel thread (no address space: its status has no `VmSize:` line) is asked its
+/// descriptors by the size of its `fd` directory first: its count is what a listing
+/// finds (none, in practice) wherever the listing is allowed (root), and the same by the
+/// size where it is not, on kernels whose size counts them; in a scan and alone, and
+/// without a listing when the size says 0.
 #[test]
 fn a_kernel_threads_descriptors_are_counted_as_a_listing_counts_them() {
     // PF_KTHREAD (0x00200000, include/linux/sched.h) in the flags of `stat` (field 9).
@@ -1144,20 +1151,23 @@ fn a_kernel_threads_descriptors_are_counted_as_a_listing_counts_them() {
                 .is_some_and(|flags| flags & 0x0020_0000 != 0)
         })
     };
+    let fd_dir = |pid: Pid| format!("/proc/{pid}/fd");
     let scanned = psx::scan(&[psx::Attr::Usage]).unwrap();
     let mut checked = 0;
     for info in scanned.iter().filter(|i| kernel_thread(i.pid)) {
-        let listed = std::fs::read_dir(format!("/proc/{}/fd", info.pid)).map(|d| d.count() as u64);
-        let alone = psx::proc_usage(info.pid);
-        let Ok(alone) = alone else {
-            // Gone since the scan.
+        // What a listing and the size say, both before psx reads alone: a kernel thread
+        // that exits meanwhile is skipped, whichever read it fails.
+        let listed = std::fs::read_dir(fd_dir(info.pid)).map(|d| d.count() as u64);
+        let Ok(by_size) = std::fs::metadata(fd_dir(info.pid)).map(|m| m.len()) else {
             continue;
         };
-        let by_size = std::fs::metadata(format!("/proc/{}/fd", info.pid)).map(|m| m.len());
-        let expected = match (listed, by_size) {
-            (Ok(listed), _) => Some(listed),
-            (Err(_), Ok(size)) if fd_dir_size_counts() => Some(size),
-            _ => None,
+        let Ok(alone) = psx::proc_usage(info.pid) else {
+            continue;
+        };
+        let expected = match listed {
+            Ok(listed) => Some(listed),
+            Err(_) if fd_dir_size_counts() => Some(by_size),
+            Err(_) => None,
         };
         let usage = info.usage.as_ref();
         for (what, used) in [
@@ -1171,13 +1181,22 @@ fn a_kernel_threads_descriptors_are_counted_as_a_listing_counts_them() {
             checked += 1;
         }
     }
-    // In a pid namespace of its own a test sees no kernel thread; on a machine it sees
-    // kthreadd at least.
-    if scanned
-        .iter()
-        .any(|i| i.pid == Pid::from(2u32) && kernel_thread(i.pid))
-    {
+    let kthreadd = Pid::from(2u32);
+    if !scanned.iter().any(|i| i.pid == kthreadd) || !kernel_thread(kthreadd) {
+        // In a pid namespace of its own a test sees no kernel thread.
+        return;
+    }
+    // On a machine, kthreadd at least, where its descriptors can be counted at all.
+    if std::fs::read_dir(fd_dir(kthreadd)).is_ok() || fd_dir_size_counts() {
         assert!(checked > 0);
+    }
+    // Its empty table costs no listing where the size counts.
+    if fd_dir_size_counts() {
+        let before = psx_linux::fd_listings();
+        let info = psx::proc_info(kthreadd, &[psx::Attr::Usage]).unwrap();
+        assert_eq!(psx_linux::fd_listings(), before);
+        let used = info.usage.map(|u| u.used.get(&Resource::Nofile).copied());
+        assert_eq!(used, Some(Some(0)));
     }
 }
 
