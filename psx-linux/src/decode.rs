@@ -151,12 +151,12 @@ struct KeyWord {
 
 /// [`KEYS`] as words, and a table from the hash of a line's first four bytes
 /// ([`key_hash`]) to the one key that can start it (`NO_KEY` for none).
-const KEY_WORDS: [KeyWord; 20] = {
+const KEY_WORDS: [KeyWord; KEYS.len()] = {
     let mut words = [KeyWord {
         word: 0,
         mask: 0,
         len: 0,
-    }; 20];
+    }; KEYS.len()];
     let mut i = 0;
     while i < KEYS.len() {
         let key = KEYS[i];
@@ -225,7 +225,7 @@ fn key_hash(head: u64) -> usize {
 #[derive(Debug, Clone, Copy)]
 struct Lines<'a> {
     /// The value of each of [`KEYS`], empty unless its bit is in `found`.
-    values: [&'a [u8]; 20],
+    values: [&'a [u8]; KEYS.len()],
     found: u32,
 }
 
@@ -239,7 +239,7 @@ impl<'a> Lines<'a> {
     /// with and compared with that key as a word ([`Lines::look_at`]).
     fn scan(status: &'a [u8], wanted: u32) -> Self {
         let mut lines = Lines {
-            values: [&[]; 20],
+            values: [&[]; KEYS.len()],
             found: 0,
         };
         // Where the line being read starts.

@@ -255,18 +255,7 @@ impl<'a> ProcBase<'a> {
     /// that says why).
     #[inline(always)]
     fn size_of(&self, name: &CStr) -> Option<u64> {
-        self.at(name, |dir, path| {
-            // SAFETY: all-zero is a valid `stat` for the kernel to fill.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            // SAFETY: `dir` is open (or AT_FDCWD) for the call; `path` is NUL-terminated;
-            // `st` is writable.
-            let ret = unsafe { libc::fstatat(dir, path.as_ptr(), &mut st, 0) };
-            if ret == 0 {
-                u64::try_from(st.st_size).ok()
-            } else {
-                None
-            }
-        })
+        self.at(name, |dir, path| stat_size(dir, path, 0))
     }
 
     /// What a failed open under the process's directory means.
@@ -895,23 +884,29 @@ fn fd_dir_size_counts() -> bool {
         };
         let dir = OwnedFd::from(dir);
         (0..3).any(|_| {
-            // SAFETY: all-zero is a valid `stat` for the kernel to fill.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            // SAFETY: the fd is open for the call; `st` is writable. Rewinding a
-            // directory fd has no other effect.
-            let (stat, rewind) = unsafe {
-                (
-                    libc::fstat(dir.as_raw_fd(), &mut st),
-                    libc::lseek(dir.as_raw_fd(), 0, libc::SEEK_SET),
-                )
-            };
+            let size = stat_size(dir.as_raw_fd(), c"", libc::AT_EMPTY_PATH);
+            // SAFETY: the fd is open for the call; rewinding a directory has no other
+            // effect.
+            let rewound = unsafe { libc::lseek(dir.as_raw_fd(), 0, libc::SEEK_SET) } == 0;
             let listed = count_entries(Pid::current(), &dir).map(|files| files.count);
-            stat == 0
-                && rewind == 0
-                && st.st_size > 0
-                && listed.ok() == u64::try_from(st.st_size).ok()
+            rewound && size.is_some_and(|size| size > 0) && listed.ok() == size
         })
     })
+}
+
+/// The size `fstatat(dir, path, flags)` gives, `None` if it fails.
+#[inline(always)]
+fn stat_size(dir: RawFd, path: &CStr, flags: libc::c_int) -> Option<u64> {
+    // SAFETY: all-zero is a valid `stat` for the kernel to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `dir` is open (or AT_FDCWD) for the call; `path` is NUL-terminated; `st`
+    // is writable.
+    let ret = unsafe { libc::fstatat(dir, path.as_ptr(), &mut st, flags) };
+    if ret == 0 {
+        u64::try_from(st.st_size).ok()
+    } else {
+        None
+    }
 }
 
 /// The descriptors open in the process at `base`, by the cheapest way that answers:
@@ -1034,9 +1029,8 @@ struct Priorities {
 
 /// What `sched_getattr` said of a process, kept across the resources of one usage
 /// read so that nice and rtprio cost one call.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 enum SchedAnswer {
-    #[default]
     NotAsked,
     Answered(Priorities),
     /// Missing (ENOSYS, before Linux 3.14), filtered (a seccomp filter that predates
